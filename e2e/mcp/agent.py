@@ -1,0 +1,90 @@
+"""A scripted agent built on the official MCP Python SDK, for tests.
+
+Exchanges an agent key (env GATEHOUSE_AGENT_KEY) for a short-lived token at
+<base>/oauth/token, connects to <base>/mcp, runs the steps read as a JSON
+array from stdin, and prints one JSON result per step:
+
+    [{"op": "list"},
+     {"op": "call", "tool": "fixture__echo", "args": {"text": "hi"}}]
+
+    python agent.py --base http://127.0.0.1:8080 [--mode legacy|auto|2026-07-28] [--token T]
+    python agent.py --base unused --stdio gatehouse connect --url http://127.0.0.1:8080
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+
+import httpx2
+from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+
+def fetch_token(base: str, key: str) -> str:
+    r = httpx2.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials", "client_secret": key},
+        timeout=30,
+    )
+    if r.status_code != 200:
+        raise SystemExit(json.dumps({"token_error": r.status_code, "body": r.json()}))
+    return r.json()["access_token"]
+
+
+def text_of(result) -> str:
+    return "\n".join(getattr(c, "text", "") for c in result.content)
+
+
+async def run_steps(client, steps: list) -> list:
+    out = []
+    for step in steps:
+        try:
+            if step["op"] == "list":
+                tools = await client.list_tools()
+                out.append({"tools": sorted(t.name for t in tools.tools)})
+            elif step["op"] == "call":
+                r = await client.call_tool(step["tool"], step.get("args", {}))
+                out.append({"is_error": bool(r.is_error), "text": text_of(r),
+                            "structured": r.structured_content})
+            else:
+                out.append({"error": f"unknown op {step['op']}"})
+        except MCPError as e:
+            out.append({"rpc_error": {"code": e.error.code, "message": e.error.message}})
+    return out
+
+
+async def run(base: str, token: str, mode: str, steps: list) -> list:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+        transport = streamable_http_client(f"{base}/mcp", http_client=http)
+        async with Client(transport, mode=mode, cache=None) as client:
+            return await run_steps(client, steps)
+
+
+async def run_stdio(command: list, mode: str, steps: list) -> list:
+    """Talk to a local stdio MCP server (e.g. `gatehouse connect`)."""
+    params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+    async with Client(params, mode=mode, cache=None) as client:
+        return await run_steps(client, steps)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--base", required=True)
+    p.add_argument("--mode", default="auto")
+    p.add_argument("--token", default=None, help="use this bearer token instead of exchanging a key")
+    p.add_argument("--stdio", nargs=argparse.REMAINDER, default=None,
+                   help="instead of HTTP, launch this stdio MCP server command (the key stays in the env)")
+    a = p.parse_args()
+    steps = json.load(sys.stdin)
+    if a.stdio:
+        print(json.dumps(asyncio.run(run_stdio(a.stdio, a.mode, steps))))
+        return
+    token = a.token or fetch_token(a.base, os.environ["GATEHOUSE_AGENT_KEY"])
+    print(json.dumps(asyncio.run(run(a.base, token, a.mode, steps))))
+
+
+if __name__ == "__main__":
+    main()

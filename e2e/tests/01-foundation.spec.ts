@@ -1,0 +1,156 @@
+import { test, expect } from '@playwright/test';
+import { OWNER, VIEWER, hydrated, navTo, signIn, signOut } from './helpers';
+
+// These run in order against one fresh database: the first test sees the
+// very first visit of a new installation.
+test.describe.configure({ mode: 'serial' });
+
+test('first run creates the organization and its owner', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/setup$/);
+  await expect(page.getByRole('heading', { name: 'Create your organization' })).toBeVisible();
+  await hydrated(page);
+
+  // Bad input is explained per field and creates nothing.
+  await page.getByLabel('Organization name').fill('Acme');
+  await page.getByLabel('Your email').fill('not-an-email@x');
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await expect(page.getByText('Enter an email address like name@example.com.')).toBeVisible();
+  await expect(page.getByText(/Too short\. Use at least 12 characters/)).toBeVisible();
+  await expect(page).toHaveURL(/\/setup$/);
+
+  await page.getByLabel('Your email').fill(OWNER.email);
+  await page.getByLabel('Password').fill(OWNER.password);
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await expect(page.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(OWNER.email);
+
+  // The setup page is gone once an organization exists.
+  await page.goto('/setup');
+  await expect(page).toHaveURL(/\/signin$/);
+});
+
+test('sign out, wrong password, sign in', async ({ page }) => {
+  await signIn(page, OWNER.email, OWNER.password);
+  await signOut(page);
+
+  await hydrated(page);
+  await page.getByLabel('Email').fill(OWNER.email);
+  await page.getByLabel('Password').fill('not the password at all');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong email or password.');
+  await expect(page).toHaveURL(/\/signin$/);
+
+  // Signed out really means signed out: the dashboard sends us back.
+  await page.goto('/members');
+  await expect(page).toHaveURL(/\/signin$/);
+
+  await signIn(page, OWNER.email, OWNER.password);
+  await expect(page.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+});
+
+test('owner adds a member and changes their role', async ({ page }) => {
+  await signIn(page, OWNER.email, OWNER.password);
+  await navTo(page, 'Members');
+  await expect(page.getByRole('heading', { name: 'Members', level: 1 })).toBeVisible();
+  await hydrated(page);
+
+  const add = page.locator('form', { has: page.getByRole('button', { name: 'Add member' }) });
+  // New person without an initial password: explained, nothing added.
+  await add.getByLabel('Email').fill(VIEWER.email);
+  await add.getByLabel('Role').selectOption('admin');
+  await add.getByRole('button', { name: 'Add member' }).click();
+  await expect(add.getByText('This person has no Gatehouse account yet')).toBeVisible();
+
+  await add.getByLabel('Initial password').fill(VIEWER.password);
+  await add.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByRole('status')).toHaveText(`Added ${VIEWER.email} as admin.`);
+
+  const row = page.locator(`tr[data-email="${VIEWER.email}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.getByRole('combobox')).toHaveValue('admin');
+
+  // Duplicate: a clear error, still one row.
+  await add.getByLabel('Email').fill(VIEWER.email);
+  await add.getByRole('button', { name: 'Add member' }).click();
+  await expect(add.getByText(`${VIEWER.email} is already a member of this organization.`)).toBeVisible();
+  await expect(page.locator(`tr[data-email="${VIEWER.email}"]`)).toHaveCount(1);
+
+  // Demote to viewer; the change survives a reload.
+  await row.getByRole('combobox').selectOption('viewer');
+  await row.getByRole('button', { name: 'Change role' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Role changed.' })).toBeVisible();
+  await page.reload();
+  await expect(page.locator(`tr[data-email="${VIEWER.email}"]`).getByRole('combobox')).toHaveValue('viewer');
+
+  // The last owner cannot demote themselves.
+  await hydrated(page);
+  const me = page.locator(`tr[data-email="${OWNER.email}"]`);
+  await me.getByRole('combobox').selectOption('admin');
+  await me.getByRole('button', { name: 'Change role' }).click();
+  await expect(page.getByText('An organization needs at least one owner.', { exact: false })).toBeVisible();
+});
+
+test('a viewer is refused on admin pages and admin server functions', async ({ page }) => {
+  await signIn(page, VIEWER.email, VIEWER.password);
+  await expect(page.locator('.role-badge').first()).toHaveText('viewer');
+
+  await navTo(page, 'Settings');
+  await expect(page.getByRole('alert')).toHaveText(
+    'Your role in this organization does not allow this action.',
+  );
+  await expect(page.getByLabel('Name')).toHaveCount(0);
+
+  await navTo(page, 'Members');
+  await expect(page.getByRole('table', { name: 'Members' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add member' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Change role' })).toHaveCount(0);
+
+  // Calling the admin endpoint directly is refused by the server too.
+  const res = await page.request.post('/api/ui/add_member', {
+    form: { email: 'sneaky@acme.test', role: 'owner', password: 'sneaky passphrase 1' },
+  });
+  expect(res.status()).toBe(403);
+  expect((await res.json()).kind).toBe('forbidden');
+  const rename = await page.request.post('/api/ui/rename_org', { form: { name: 'Pwned' } });
+  expect(rename.status()).toBe(403);
+
+  await page.reload();
+  await expect(page.locator('tr[data-email="sneaky@acme.test"]')).toHaveCount(0);
+});
+
+test('sign-up creates a second organization and members switch between orgs', async ({ page }) => {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Organization name').fill('Globex');
+  await page.getByLabel('Your email').fill(OWNER.email);
+  await page.getByLabel('Password').fill('another passphrase here');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  // Same email twice is a duplicate account, said on the field.
+  await expect(page.getByText('An account with this email already exists.', { exact: false }).first()).toBeVisible();
+
+  await page.getByLabel('Your email').fill('hank@globex.test');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await expect(page.getByRole('heading', { name: 'Globex', level: 1 })).toBeVisible();
+
+  // Globex adds Acme's owner as an admin.
+  await navTo(page, 'Members');
+  await hydrated(page);
+  const add = page.locator('form', { has: page.getByRole('button', { name: 'Add member' }) });
+  await add.getByLabel('Email').fill(OWNER.email);
+  await add.getByLabel('Role').selectOption('admin');
+  await add.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByRole('status')).toHaveText(`Added ${OWNER.email} as admin.`);
+  await signOut(page);
+
+  // Acme's owner now has two orgs, and Acme's members are not Globex's.
+  await signIn(page, OWNER.email, OWNER.password);
+  const switcher = page.getByLabel('Organization');
+  await expect(switcher.locator('option')).toHaveText(['Acme', 'Globex']);
+  await switcher.selectOption({ label: 'Globex' });
+  await expect(page.getByRole('heading', { name: 'Globex', level: 1 })).toBeVisible();
+  await navTo(page, 'Members');
+  await expect(page.locator('tr[data-email="hank@globex.test"]')).toBeVisible();
+  await expect(page.locator(`tr[data-email="${VIEWER.email}"]`)).toHaveCount(0);
+});

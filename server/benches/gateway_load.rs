@@ -1,0 +1,275 @@
+//! Load benchmark: `tools/call` through Gatehouse versus the same upstream
+//! called directly, in one run, on loopback.
+//!
+//!     cargo bench -p server --bench gateway_load [-- --calls 2000 --clients 16 --seconds 10]
+//!
+//! * Upstream: an in-process rmcp Streamable HTTP server with one `echo`
+//!   tool (so the upstream itself costs almost nothing).
+//! * Gatehouse: the real router (`server::http::router`) in the same
+//!   process, enforce mode, every default rule on, records written to
+//!   Postgres (`DATABASE_URL`, else an embedded cluster in a temp dir).
+//! * Arguments: a 4 KB JSON object of realistic tool-call text with a few
+//!   values the default rules redact (a card number, an SSN).
+//! * Phase 1 (latency): one client, sequential calls, direct then through
+//!   Gatehouse; reports p50/p99 and the difference ("added").
+//! * Phase 2 (throughput): `--clients` concurrent clients for `--seconds`,
+//!   direct then through Gatehouse; reports calls/s.
+//!
+//! Everything runs on one machine (2 cores here): client, upstream,
+//! Gatehouse and Postgres compete for the same CPUs, so absolute numbers
+//! are pessimistic for a real deployment.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use leptos::config::LeptosOptions;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, ClientConfig,
+    ContentBlock, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{RequestContext, RunningService};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientLifecycleMode, ClientServiceExt, ErrorData, RoleClient, RoleServer, ServerHandler};
+use serde_json::{Value, json};
+use server::crypto::Keyring;
+use server::master_key::MasterKey;
+use server::state::{AppState, Clock};
+use shared::account::{Actor, OrgMode, Role, SignUpInput, TenantCtx};
+use shared::gateway::{AgentKeyInput, ConnectorInput, RegisteredUserInput, ToolPackInput};
+use sqlx::postgres::PgConnectOptions;
+
+#[derive(Clone)]
+struct Echo;
+
+impl ServerHandler for Echo {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("bench-echo", "1"))
+    }
+    async fn list_tools(&self, _: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+        let schema: JsonObject = serde_json::from_value(json!({"type": "object"})).unwrap();
+        Ok(ListToolsResult::with_all_items(vec![Tool::new("echo", "Echo the arguments", schema)]))
+    }
+    async fn call_tool(&self, req: CallToolRequestParams, _: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let text = serde_json::to_string(&req.arguments.unwrap_or_default()).unwrap();
+        Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into())
+    }
+}
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A 4 KB argument object resembling a support-ticket tool call.
+fn payload() -> JsonObject {
+    let mut body = String::new();
+    let filler = "The customer reports that the export job fails after the nightly sync; logs attached. ";
+    while body.len() < 3600 {
+        body.push_str(filler);
+    }
+    serde_json::from_value(json!({
+        "ticket": "TCK-20931",
+        "subject": "Export fails for account 8841",
+        "body": body,
+        "customer": {"name": "Jordan Miles", "card_on_file": "4111 1111 1111 1111", "tax_id": "536-22-8726"},
+        "tags": ["export", "sync", "priority-2"],
+    }))
+    .unwrap()
+}
+
+async fn client(url: &str, token: Option<&str>) -> RunningService<RoleClient, ClientConfig> {
+    let mut cfg = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
+    if let Some(t) = token {
+        cfg = cfg.auth_header(t.to_owned());
+    }
+    ClientConfig::new(ClientCapabilities::default(), Implementation::new("bench", "1"))
+        .serve_with_lifecycle(
+            StreamableHttpClientTransport::from_config(cfg),
+            ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] },
+        )
+        .await
+        .unwrap()
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn latency(url: &str, token: Option<&str>, tool: &str, calls: u64) -> Vec<Duration> {
+    let c = client(url, token).await;
+    let args = payload();
+    for _ in 0..50 {
+        c.peer().call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.clone())).await.unwrap();
+    }
+    let mut out = Vec::with_capacity(calls as usize);
+    for _ in 0..calls {
+        let t = Instant::now();
+        let r = c.peer().call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.clone())).await.unwrap();
+        out.push(t.elapsed());
+        assert_ne!(r.is_error, Some(true));
+    }
+    out.sort();
+    out
+}
+
+async fn throughput(url: &str, token: Option<&str>, tool: &str, clients: u64, seconds: u64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let url = url.to_owned();
+        let token = token.map(str::to_owned);
+        let tool = tool.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let c = client(&url, token.as_deref()).await;
+            let args = payload();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                c.peer().call_tool(CallToolRequestParams::new(tool.clone()).with_arguments(args.clone())).await.unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / seconds as f64
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let calls = arg(&args, "--calls", 2000);
+    let clients = arg(&args, "--clients", 16);
+    let seconds = arg(&args, "--seconds", 10);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    // Upstream.
+    let echo: StreamableHttpService<Echo, LocalSessionManager> = StreamableHttpService::new(
+        || Ok(Echo),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default(),
+    );
+    let up = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up_url = format!("http://{}/mcp", up.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(up, axum::Router::new().nest_service("/mcp", echo)).await });
+
+    // Database.
+    let dir = std::env::temp_dir().join(format!("gh-bench-{}", std::process::id()));
+    let (opts, embedded) = match std::env::var("DATABASE_URL") {
+        Ok(u) => (PgConnectOptions::from_str(&u).unwrap(), None),
+        Err(_) => {
+            let pg = server::embedded_pg::EmbeddedPostgres::start(&dir, None).await.unwrap();
+            (pg.connect_options(), Some(pg))
+        }
+    };
+    let admin = server::db::connect(opts.clone(), 2).await.unwrap();
+    let dbname = format!("gh_bench_{}", std::process::id());
+    sqlx::query(&format!("CREATE DATABASE {dbname}")).execute(&admin).await.unwrap();
+    let db = server::db::connect(opts.clone().database(&dbname), 32).await.unwrap();
+    server::db::migrate(&db).await.unwrap();
+
+    // Gatehouse, in process.
+    let gh_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gh_addr = gh_listener.local_addr().unwrap();
+    let cli = <server::config::Cli as clap::Parser>::parse_from([
+        "gatehouse".to_owned(),
+        "--public-url".to_owned(),
+        format!("http://{gh_addr}"),
+        "--site-root".to_owned(),
+        "/nonexistent".to_owned(),
+        "--allow-private-upstreams".to_owned(),
+        "true".to_owned(),
+    ]);
+    let config = server::config::Config::from_args(&cli.serve).unwrap();
+    let key = MasterKey::from_base64("YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nISE=").unwrap();
+    let state = AppState::build(
+        db.clone(),
+        config,
+        Keyring::new(&key, &[]),
+        LeptosOptions::builder().output_name("web").site_root("/nonexistent").build(),
+        Clock::system(),
+    )
+    .await
+    .unwrap();
+    let app = server::http::router(state.clone(), tower_sessions::MemoryStore::default());
+    tokio::spawn(async move {
+        axum::serve(gh_listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
+
+    // Configure: org (enforce), connector, pack, user, key, token.
+    let input = SignUpInput { org_name: "Bench".into(), email: "bench@example.com".into(), password: "bench passphrase 123".into() }.parse().unwrap();
+    let (user, org) = server::service::accounts::sign_up(&db, &input).await.unwrap();
+    let t = TenantCtx { org_id: org, role: Role::Owner, actor: Actor::Member { user_id: user } };
+    server::service::accounts::set_mode(&db, &t, OrgMode::Enforce).await.unwrap();
+    let c = ConnectorInput { name: "up".into(), url: up_url.clone(), ..Default::default() }.parse().unwrap();
+    server::service::connectors::create(&state.connector_deps(), &t, &c).await.unwrap();
+    let pack = server::service::packs::create(&db, &t, &ToolPackInput { name: "bench".into(), description: String::new() }.parse().unwrap()).await.unwrap();
+    server::service::packs::set_tools(&db, &t, pack.id, &["up__echo".to_owned()]).await.unwrap();
+    let ru = server::service::registered_users::create(&db, &t, &RegisteredUserInput { external_id: "b".into(), display_name: "B".into() }.parse().unwrap()).await.unwrap();
+    let k = server::service::agent_keys::create(&db, &t, &AgentKeyInput { pack_id: pack.id.to_string(), registered_user_id: ru.id.to_string(), name: String::new() }).await.unwrap();
+    let tok: Value = reqwest::Client::new()
+        .post(format!("http://{gh_addr}/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_secret", k.secret.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tok["access_token"].as_str().unwrap().to_owned();
+    let gh_url = format!("http://{gh_addr}/mcp");
+
+    // Sanity: the call through Gatehouse really redacts.
+    let probe = client(&gh_url, Some(&token)).await;
+    let r = probe.peer().call_tool(CallToolRequestParams::new("up__echo").with_arguments(payload())).await.unwrap();
+    let text = serde_json::to_string(&r.content).unwrap();
+    assert!(text.contains("[REDACTED:CREDIT_CARD]") && !text.contains("4111 1111"), "{text}");
+
+    println!("gateway_load: 4 KB arguments, enforce mode, default rules, records written");
+    let direct = latency(&up_url, None, "echo", calls).await;
+    let through = latency(&gh_url, Some(&token), "up__echo", calls).await;
+    println!("\nlatency, 1 client, {calls} sequential calls:");
+    println!("  {:<10} {:>9} {:>9} {:>9}", "", "p50 ms", "p99 ms", "max ms");
+    for (name, v) in [("direct", &direct), ("gatehouse", &through)] {
+        println!("  {:<10} {:>9.3} {:>9.3} {:>9.3}", name, ms(pct(v, 0.5)), ms(pct(v, 0.99)), ms(*v.last().unwrap()));
+    }
+    println!(
+        "  {:<10} {:>9.3} {:>9.3}",
+        "added",
+        ms(pct(&through, 0.5)) - ms(pct(&direct, 0.5)),
+        ms(pct(&through, 0.99)) - ms(pct(&direct, 0.99))
+    );
+    let d = throughput(&up_url, None, "echo", clients, seconds).await;
+    let g = throughput(&gh_url, Some(&token), "up__echo", clients, seconds).await;
+    println!("\nthroughput, {clients} clients, {seconds} s each:");
+    println!("  direct     {d:>9.0} calls/s");
+    println!("  gatehouse  {g:>9.0} calls/s  ({:.0}% of direct)", 100.0 * g / d);
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls").fetch_one(&db).await.unwrap();
+    println!("\nrecords written: {recorded} calls");
+
+    db.close().await;
+    sqlx::query(&format!("DROP DATABASE {dbname} WITH (FORCE)")).execute(&admin).await.unwrap();
+    admin.close().await;
+    if let Some(pg) = embedded {
+        pg.stop().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

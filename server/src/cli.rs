@@ -1,0 +1,279 @@
+//! Command dispatch for the `gatehouse` binary.
+
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgConnectOptions;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::{Cli, Command, Config, DbArgs, LogFormat, ServeArgs};
+use crate::crypto::Keyring;
+use crate::embedded_pg::EmbeddedPostgres;
+use crate::master_key::MasterKey;
+use crate::state::{AppState, Clock};
+use crate::{db, http, telemetry};
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Scanning is synchronous and must keep stdout clean for its output.
+    if let Some(Command::Scan(args)) = &cli.command {
+        return scan(args);
+    }
+    let format = match &cli.command {
+        Some(Command::Serve(a)) => a.log_format,
+        None => cli.serve.log_format,
+        _ => LogFormat::Pretty,
+    };
+    telemetry::init(format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Some(Command::Serve(args)) => serve(args).await,
+            None => serve(cli.serve).await,
+            Some(Command::Migrate(args)) => migrate(args).await,
+            Some(Command::Scan(_)) => Ok(()),
+            Some(Command::Connect(args)) => crate::connect::run(args).await,
+            Some(Command::RotateSigningKey(args)) => rotate_signing_key(args).await,
+            Some(Command::RotateMasterKey(args)) => rotate_master_key(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `gatehouse scan`: exit 0 nothing found / 1 found / 2 error.
+fn scan(args: &crate::scan_cli::ScanArgs) -> ExitCode {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut input = stdin.lock();
+    let mut output = stdout.lock();
+    match crate::scan_cli::run(args, &mut input, &mut output) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The database to use: the configured one, or an embedded cluster we start
+/// (and must stop).
+async fn open_database(
+    args: &DbArgs,
+) -> anyhow::Result<(PgConnectOptions, Option<EmbeddedPostgres>)> {
+    match &args.database_url {
+        Some(url) => {
+            let opts = PgConnectOptions::from_str(url.expose_secret())
+                .context("DATABASE_URL is not a valid Postgres URL")?;
+            Ok((opts, None))
+        }
+        None => {
+            let pg = EmbeddedPostgres::start(&args.data_dir, args.pg_bin.as_deref()).await?;
+            Ok((pg.connect_options(), Some(pg)))
+        }
+    }
+}
+
+async fn migrate(args: DbArgs) -> anyhow::Result<()> {
+    let (opts, embedded) = open_database(&args).await?;
+    let result = async {
+        let pool = db::connect(opts, 2)
+            .await
+            .context("connecting to the database")?;
+        db::migrate(&pool).await.context("applying migrations")?;
+        pool.close().await;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Some(pg) = embedded {
+        pg.stop().await?;
+    }
+    result?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(&args)?;
+    let keyring = keyring(&args, &config)?;
+    let (opts, embedded) = open_database(&args.db).await?;
+    let result = run_server(config, opts, keyring).await;
+    if let Some(pg) = embedded
+        && let Err(e) = pg.stop().await
+    {
+        tracing::error!("stopping embedded Postgres: {e:#}");
+    }
+    result
+}
+
+/// The master key and any previous ones kept for decryption.
+fn keyring(args: &ServeArgs, config: &Config) -> anyhow::Result<Keyring> {
+    let primary = MasterKey::load_or_generate(args.master_key.as_ref(), &config.data_dir)?;
+    let older = args
+        .old_master_keys
+        .iter()
+        .filter(|k| !k.expose_secret().trim().is_empty())
+        .map(|k| MasterKey::from_base64(k.expose_secret()))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .context("GATEHOUSE_OLD_MASTER_KEYS")?;
+    Ok(Keyring::new(&primary, &older))
+}
+
+async fn run_server(
+    config: Config,
+    opts: PgConnectOptions,
+    keyring: Keyring,
+) -> anyhow::Result<()> {
+    let pool = db::connect(opts, config.db_pool)
+        .await
+        .context("connecting to the database")?;
+    db::migrate(&pool).await.context("applying migrations")?;
+
+    let sessions = PostgresStore::new(pool.clone());
+    let cleanup = tokio::spawn(
+        sessions
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(3600)),
+    );
+
+    if !config.site_root.join("pkg").join("web.js").is_file() {
+        tracing::warn!(
+            site_root = %config.site_root.display(),
+            "browser assets not found: pages will render but not become interactive \
+             (build them with scripts/build-site)"
+        );
+    }
+    let leptos = LeptosOptions::builder()
+        .output_name("web")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build();
+    let state = AppState::build(
+        pool.clone(),
+        config.clone(),
+        keyring,
+        leptos,
+        Clock::system(),
+    )
+    .await?;
+    state.gateway.tokens.load(state.clock.now()).await.context(
+        "loading agent-token signing keys (is GATEHOUSE_MASTER_KEY the key they were sealed with?)",
+    )?;
+    let app = http::router(state, sessions);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("listening on {}", config.addr))?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, url = %config.public_url, "Gatehouse is ready");
+    println!("Gatehouse is running at {}", config.public_url);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")?;
+    cleanup.abort();
+    pool.close().await;
+    tracing::info!("Gatehouse stopped");
+    Ok(())
+}
+
+/// Connects to the database (embedded or configured) for a maintenance
+/// command, runs `f`, and stops an embedded cluster again.
+async fn with_database<F, Fut>(args: &ServeArgs, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let (opts, embedded) = open_database(&args.db).await?;
+    let result = async {
+        let pool = db::connect(opts, 2)
+            .await
+            .context("connecting to the database")?;
+        db::migrate(&pool).await.context("applying migrations")?;
+        let r = f(pool.clone()).await;
+        pool.close().await;
+        r
+    }
+    .await;
+    if let Some(pg) = embedded {
+        pg.stop().await?;
+    }
+    result
+}
+
+async fn rotate_signing_key(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(&args)?;
+    let ring = std::sync::Arc::new(keyring(&args, &config)?);
+    with_database(&args, |pool| async move {
+        let tokens = crate::agent_tokens::AgentTokens::new(
+            pool,
+            ring,
+            config.public_url.as_str().trim_end_matches('/').to_owned(),
+            crate::mcp::resource_url(&config.public_url),
+        );
+        let kid = tokens.rotate(chrono::Utc::now()).await?;
+        println!(
+            "agent tokens are now signed with key {kid}; older keys verify for 15 more minutes"
+        );
+        Ok(())
+    })
+    .await
+}
+
+async fn rotate_master_key(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(&args)?;
+    let ring = keyring(&args, &config)?;
+    with_database(&args, |pool| async move {
+        let n = crate::service::rotation::reseal_all(&pool, &ring).await?;
+        println!(
+            "re-encrypted {n} secrets under key {}; the old key can now be removed",
+            ring.primary_id()
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,234 @@
+//! Typed configuration, parsed once from flags and environment variables.
+//!
+//! Every setting can be given as a flag or as the environment variable named
+//! in `--help`. Secrets (`DATABASE_URL`, `GATEHOUSE_MASTER_KEY`) are held in
+//! [`secrecy::SecretString`] so they never reach a log line or `Debug`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+use url::Url;
+
+/// Gatehouse: a control plane between AI agents and the tools they call.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Settings for `serve` when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+// Parsed once at start-up: the size difference between variants is moot.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the dashboard, the admin API and the MCP endpoint (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Scan text or JSON for sensitive data with the detection engine.
+    Scan(crate::scan_cli::ScanArgs),
+    /// Serve your Tool Pack over stdio (for Claude Desktop, Cursor…),
+    /// relaying to a Gatehouse MCP endpoint with your agent key.
+    Connect(crate::connect::ConnectArgs),
+    /// Start signing agent tokens with a new key (old tokens stay valid
+    /// until they expire).
+    RotateSigningKey(ServeArgs),
+    /// Re-encrypt every stored secret under the current master key (after
+    /// moving the old key to GATEHOUSE_OLD_MASTER_KEYS).
+    RotateMasterKey(ServeArgs),
+}
+
+/// Where the database is, shared by every command that needs one.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Postgres connection URL. When unset, Gatehouse runs its own Postgres
+    /// cluster inside the data directory (unix socket only, no TCP port)
+    /// using the system's Postgres binaries.
+    #[arg(long = "database-url", env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+
+    /// Directory for local state: the embedded Postgres cluster, and the
+    /// development master key when none is configured.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "./.gatehouse")]
+    pub data_dir: PathBuf,
+
+    /// Directory holding the Postgres binaries (`initdb`, `pg_ctl`) for the
+    /// embedded cluster. Found automatically when unset.
+    #[arg(long, env = "GATEHOUSE_PG_BIN")]
+    pub pg_bin: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Address to listen on.
+    #[arg(long, env = "GATEHOUSE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// The URL users and agents reach Gatehouse at (scheme, host, port).
+    /// Used for links, cookie security (https ⇒ Secure cookies), the MCP
+    /// token audience and Host/Origin checks. Defaults to http://<addr>.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+
+    /// 32-byte key (base64) that encrypts connector secrets at rest. When
+    /// unset, a key is generated once into `<data-dir>/master.key` (0600)
+    /// — fine for development; set it explicitly in production and share it
+    /// between replicas.
+    #[arg(long, env = "GATEHOUSE_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<SecretString>,
+
+    /// Directory with the compiled browser assets (`pkg/web.js`,
+    /// `pkg/web_bg.wasm`, CSS).
+    #[arg(long, env = "GATEHOUSE_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Log output format.
+    #[arg(
+        long,
+        env = "GATEHOUSE_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty"
+    )]
+    pub log_format: LogFormat,
+
+    /// Largest database connection pool per process.
+    #[arg(long, env = "GATEHOUSE_DB_POOL", default_value_t = 16)]
+    pub db_pool: u32,
+
+    /// Previous master keys (comma-separated base64), still accepted for
+    /// decrypting after a rotation; `gatehouse rotate-master-key` re-seals
+    /// everything under the current key.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OLD_MASTER_KEYS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub old_master_keys: Vec<SecretString>,
+
+    /// Lifetime of agent tokens issued at /oauth/token, in minutes (1–15).
+    #[arg(long, env = "GATEHOUSE_TOKEN_TTL_MINUTES", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..=15))]
+    pub token_ttl_minutes: i64,
+
+    /// Allow upstream connectors on private, loopback or link-local
+    /// addresses (self-hosted setups). Off by default to prevent SSRF.
+    #[arg(long, env = "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub allow_private_upstreams: bool,
+
+    /// How long an upstream tool call may take, in seconds.
+    #[arg(long, env = "GATEHOUSE_UPSTREAM_TIMEOUT_SECS", default_value_t = 30)]
+    pub upstream_timeout_secs: u64,
+
+    /// Largest MCP request body, in bytes.
+    #[arg(long, env = "GATEHOUSE_MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub mcp_max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The resolved settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub public_url: Url,
+    pub site_root: PathBuf,
+    pub data_dir: PathBuf,
+    pub db_pool: u32,
+    pub token_ttl_minutes: i64,
+    pub allow_private_upstreams: bool,
+    pub upstream_timeout: std::time::Duration,
+    pub mcp_max_body_bytes: usize,
+}
+
+impl Config {
+    /// Resolves defaults that depend on other settings.
+    pub fn from_args(args: &ServeArgs) -> anyhow::Result<Self> {
+        let public_url = match &args.public_url {
+            Some(u) => u.clone(),
+            None => Url::parse(&format!("http://{}", args.addr))?,
+        };
+        if !matches!(public_url.scheme(), "http" | "https") {
+            anyhow::bail!("GATEHOUSE_PUBLIC_URL must be an http:// or https:// URL");
+        }
+        Ok(Self {
+            addr: args.addr,
+            public_url,
+            site_root: args.site_root.clone(),
+            data_dir: args.db.data_dir.clone(),
+            db_pool: args.db_pool.max(2),
+            token_ttl_minutes: args.token_ttl_minutes,
+            allow_private_upstreams: args.allow_private_upstreams,
+            upstream_timeout: std::time::Duration::from_secs(args.upstream_timeout_secs.max(1)),
+            mcp_max_body_bytes: args.mcp_max_body_bytes,
+        })
+    }
+
+    /// Whether cookies must carry the `Secure` flag.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public origin (`scheme://host[:port]`), for Origin checks.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let cli = Cli::parse_from([
+            "gatehouse",
+            "serve",
+            "--database-url",
+            "postgres://u:hunter2@db/x",
+            "--master-key",
+            "c2VjcmV0LWtleS1tYXRlcmlhbA==",
+        ]);
+        let dbg = format!("{cli:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(!dbg.contains("c2VjcmV0"), "{dbg}");
+    }
+
+    #[test]
+    fn public_url_defaults_to_listen_address() {
+        let cli = Cli::parse_from(["gatehouse", "--addr", "127.0.0.1:9999"]);
+        let cfg = Config::from_args(&cli.serve).unwrap();
+        assert_eq!(cfg.public_origin(), "http://127.0.0.1:9999");
+        assert!(!cfg.secure_cookies());
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let cli = Cli::parse_from(["gatehouse", "--public-url", "https://gate.example.com"]);
+        let cfg = Config::from_args(&cli.serve).unwrap();
+        assert!(cfg.secure_cookies());
+        assert_eq!(cfg.public_origin(), "https://gate.example.com");
+    }
+
+    #[test]
+    fn rejects_non_http_public_url() {
+        let cli = Cli::parse_from(["gatehouse", "--public-url", "ftp://x.example"]);
+        assert!(Config::from_args(&cli.serve).is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! The admin API, `/api/v1/...`: JSON for everything the dashboard can do,
+//! for operators who automate. Authenticated by an org API token
+//! (`Authorization: Bearer gha_…`) or the dashboard session cookie; every
+//! handler passes the verified tenant to the same service functions the
+//! dashboard uses. Bad input → 4xx with field-level messages.
+
+mod auth;
+mod handlers;
+pub mod openapi;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .route("/me", get(me))
+        .route("/org", get(org))
+        .route("/org/mode", put(set_mode))
+        .route("/connectors", get(list_connectors).post(create_connector))
+        .route(
+            "/connectors/{id}",
+            get(get_connector)
+                .put(update_connector)
+                .delete(delete_connector),
+        )
+        .route("/connectors/{id}/refresh", post(refresh_connector))
+        .route("/connectors/{id}/tools", get(connector_tools))
+        .route("/tools", get(all_tools))
+        .route("/packs", get(list_packs).post(create_pack))
+        .route(
+            "/packs/{id}",
+            get(get_pack).put(update_pack).delete(delete_pack),
+        )
+        .route("/packs/{id}/tools", get(pack_tools).put(set_pack_tools))
+        .route("/packs/{id}/rules", get(pack_rules))
+        .route(
+            "/packs/{id}/rules/{rule}",
+            put(set_override).delete(clear_override),
+        )
+        .route("/users", get(list_users).post(create_user))
+        .route(
+            "/users/{id}",
+            get(get_user).put(update_user).delete(delete_user),
+        )
+        .route("/keys", get(list_keys).post(create_key))
+        .route("/keys/{id}/revoke", post(revoke_key))
+        .route("/api-tokens", get(list_api_tokens).post(create_api_token))
+        .route("/api-tokens/{id}/revoke", post(revoke_api_token))
+        .route("/rules", get(rules))
+        .route("/rules/regions", put(set_regions))
+        .route(
+            "/rules/entities/{entity}",
+            put(set_entity_rule).delete(reset_entity_rule),
+        )
+        .route("/rules/custom", post(create_custom_rule))
+        .route(
+            "/rules/custom/{id}",
+            put(update_custom_rule).delete(delete_custom_rule),
+        )
+        .route("/rules/test", post(test_rules))
+        .route("/violations", get(list_violations))
+        .route("/calls", get(list_calls))
+        .route("/calls/{id}", get(get_call))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(not_found)
+}

@@ -1,0 +1,643 @@
+//! The OpenAPI 3.1 description of the admin API, served at
+//! `/api/v1/openapi.json`.
+//!
+//! Schemas come from the wire types themselves (schemars derives in
+//! `shared`, feature `schema`), so they cannot drift from what the handlers
+//! (de)serialize. The paths are the table below, kept next to `routes()`;
+//! a test checks that every routed path is described.
+
+use std::sync::LazyLock;
+
+use axum::Json;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{Map, Value, json};
+use shared::account::OrgSettings;
+use shared::error::ApiError;
+use shared::gateway::*;
+use shared::policy::{CustomRegexRule, CustomRuleInput};
+
+/// One operation: method, path, summary, request body, response body,
+/// success status, minimum role.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    request: Option<fn(&mut SchemaGenerator) -> Value>,
+    response: Option<fn(&mut SchemaGenerator) -> Value>,
+    status: u16,
+    role: &'static str,
+    query: &'static [(&'static str, &'static str)],
+}
+
+fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+    serde_json::to_value(g.subschema_for::<T>()).unwrap_or(Value::Null)
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct ModeBody {
+    /// monitor or enforce.
+    mode: String,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct RegionsBody {
+    /// Region codes: US, UK, EU, AU, IN, SG.
+    regions: Vec<String>,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Me {
+    org_id: uuid::Uuid,
+    role: shared::account::Role,
+    actor: shared::account::Actor,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct ConnectorCreated {
+    connector: Connector,
+    discovery: DiscoveryReport,
+}
+
+const VIOLATION_Q: &[(&str, &str)] = &[
+    ("from", "RFC 3339 time, inclusive"),
+    ("to", "RFC 3339 time, exclusive"),
+    ("rule", "Rule key (entity name or custom:<uuid>)"),
+    ("label", "Entity name or custom label"),
+    ("action", "allow, redact or block"),
+    ("direction", "arguments or results"),
+    ("pack_id", "Tool Pack id"),
+    ("registered_user_id", "Registered User id"),
+    (
+        "cursor",
+        "Opaque cursor from the previous page's next_cursor",
+    ),
+    ("limit", "1–200, default 50"),
+];
+const CALL_Q: &[(&str, &str)] = &[
+    ("from", "RFC 3339 time, inclusive"),
+    ("to", "RFC 3339 time, exclusive"),
+    ("decision", "allow, redact, block or error"),
+    ("tool", "Exposed tool name"),
+    ("pack_id", "Tool Pack id"),
+    ("registered_user_id", "Registered User id"),
+    ("session_id", "Runtime session id"),
+    (
+        "cursor",
+        "Opaque cursor from the previous page's next_cursor",
+    ),
+    ("limit", "1–200, default 50"),
+];
+
+macro_rules! op {
+    ($m:literal, $p:literal, $sum:literal, $req:expr, $res:expr, $st:literal, $role:literal) => {
+        Op {
+            method: $m,
+            path: $p,
+            summary: $sum,
+            request: $req,
+            response: $res,
+            status: $st,
+            role: $role,
+            query: &[],
+        }
+    };
+    ($m:literal, $p:literal, $sum:literal, $req:expr, $res:expr, $st:literal, $role:literal, $q:expr) => {
+        Op {
+            method: $m,
+            path: $p,
+            summary: $sum,
+            request: $req,
+            response: $res,
+            status: $st,
+            role: $role,
+            query: $q,
+        }
+    };
+}
+
+fn ops() -> Vec<Op> {
+    vec![
+        op!(
+            "get",
+            "/me",
+            "Who the credentials belong to",
+            None,
+            Some(s::<Me>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/org",
+            "The organization's name and mode",
+            None,
+            Some(s::<OrgSettings>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/org/mode",
+            "Switch between monitor and enforce",
+            Some(s::<ModeBody>),
+            Some(s::<OrgSettings>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/connectors",
+            "List upstream MCP connectors",
+            None,
+            Some(s::<Vec<Connector>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "post",
+            "/connectors",
+            "Add a connector and discover its tools (the auth header is write-only)",
+            Some(s::<ConnectorInput>),
+            Some(s::<ConnectorCreated>),
+            201,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/connectors/{id}",
+            "One connector",
+            None,
+            Some(s::<Connector>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/connectors/{id}",
+            "Change a connector (empty auth value keeps the stored one)",
+            Some(s::<ConnectorInput>),
+            Some(s::<Connector>),
+            200,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/connectors/{id}",
+            "Remove a connector",
+            None,
+            None,
+            204,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/connectors/{id}/refresh",
+            "Test the connection and refresh the discovered tools",
+            None,
+            Some(s::<DiscoveryReport>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/connectors/{id}/tools",
+            "A connector's discovered tools",
+            None,
+            Some(s::<Vec<ConnectorTool>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/tools",
+            "Every discovered tool of every connector",
+            None,
+            Some(s::<Vec<ConnectorTool>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/packs",
+            "List Tool Packs",
+            None,
+            Some(s::<Vec<ToolPack>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "post",
+            "/packs",
+            "Create a Tool Pack",
+            Some(s::<ToolPackInput>),
+            Some(s::<ToolPack>),
+            201,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/packs/{id}",
+            "One Tool Pack",
+            None,
+            Some(s::<ToolPack>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/packs/{id}",
+            "Rename or describe a Tool Pack",
+            Some(s::<ToolPackInput>),
+            Some(s::<ToolPack>),
+            200,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/packs/{id}",
+            "Delete a Tool Pack (its agent keys stop working)",
+            None,
+            None,
+            204,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/packs/{id}/tools",
+            "The tools a pack exposes",
+            None,
+            Some(s::<Vec<PackTool>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/packs/{id}/tools",
+            "Replace the tools a pack exposes",
+            Some(s::<PackToolsInput>),
+            Some(s::<Vec<PackTool>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/packs/{id}/rules",
+            "Every org rule as the pack sees it (inherited or overridden)",
+            None,
+            Some(s::<Vec<PackRuleRow>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/packs/{id}/rules/{rule}",
+            "Override one rule for this pack (empty fields inherit)",
+            Some(s::<OverrideInput>),
+            Some(s::<Vec<PackRuleRow>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/packs/{id}/rules/{rule}",
+            "Remove the pack's override of one rule",
+            None,
+            Some(s::<Vec<PackRuleRow>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/users",
+            "List Registered Users",
+            None,
+            Some(s::<Vec<RegisteredUser>>),
+            200,
+            "viewer",
+            &[
+                ("search", "Matches external id or name"),
+                ("after", "External id to continue after"),
+                ("limit", "1–200, default 50")
+            ]
+        ),
+        op!(
+            "post",
+            "/users",
+            "Create a Registered User",
+            Some(s::<RegisteredUserInput>),
+            Some(s::<RegisteredUser>),
+            201,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/users/{id}",
+            "One Registered User",
+            None,
+            Some(s::<RegisteredUser>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/users/{id}",
+            "Change a Registered User",
+            Some(s::<RegisteredUserInput>),
+            Some(s::<RegisteredUser>),
+            200,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/users/{id}",
+            "Delete a Registered User and their keys",
+            None,
+            None,
+            204,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/keys",
+            "List agent keys (by prefix; never the secret)",
+            None,
+            Some(s::<Vec<AgentKey>>),
+            200,
+            "viewer",
+            &[
+                ("pack_id", "Only this pack's keys"),
+                ("registered_user_id", "Only this user's keys")
+            ]
+        ),
+        op!(
+            "post",
+            "/keys",
+            "Create an agent key; the secret is in this response only",
+            Some(s::<AgentKeyInput>),
+            Some(s::<CreatedSecret<AgentKey>>),
+            201,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/keys/{id}/revoke",
+            "Revoke an agent key (live tokens stop on their next call)",
+            None,
+            Some(s::<AgentKey>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/api-tokens",
+            "List admin API tokens",
+            None,
+            Some(s::<Vec<ApiToken>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/api-tokens",
+            "Create an admin API token; the secret is in this response only",
+            Some(s::<ApiTokenInput>),
+            Some(s::<CreatedSecret<ApiToken>>),
+            201,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/api-tokens/{id}/revoke",
+            "Revoke an admin API token",
+            None,
+            None,
+            204,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/rules",
+            "The org's entity rules, custom rules and regions",
+            None,
+            Some(s::<RulesView>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/rules/regions",
+            "Set the enabled regions",
+            Some(s::<RegionsBody>),
+            Some(s::<RulesView>),
+            200,
+            "admin"
+        ),
+        op!(
+            "put",
+            "/rules/entities/{entity}",
+            "Change one entity rule",
+            Some(s::<EntityRuleInput>),
+            Some(s::<RulesView>),
+            200,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/rules/entities/{entity}",
+            "Reset one entity rule to its default",
+            None,
+            Some(s::<RulesView>),
+            200,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/rules/custom",
+            "Create a custom regex rule",
+            Some(s::<CustomRuleInput>),
+            Some(s::<CustomRegexRule>),
+            201,
+            "admin"
+        ),
+        op!(
+            "put",
+            "/rules/custom/{id}",
+            "Change a custom regex rule",
+            Some(s::<CustomRuleInput>),
+            Some(s::<CustomRegexRule>),
+            200,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/rules/custom/{id}",
+            "Delete a custom regex rule",
+            None,
+            None,
+            204,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/rules/test",
+            "Rule Tester: scan a sample with the org's or a pack's rules",
+            Some(s::<RuleTestInput>),
+            Some(s::<RuleTestResult>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/violations",
+            "Detections, newest first, filtered and paged",
+            None,
+            Some(s::<Page<Violation>>),
+            200,
+            "viewer",
+            VIOLATION_Q
+        ),
+        op!(
+            "get",
+            "/calls",
+            "Tool calls (the decision trail), newest first",
+            None,
+            Some(s::<Page<ToolCall>>),
+            200,
+            "viewer",
+            CALL_Q
+        ),
+        op!(
+            "get",
+            "/calls/{id}",
+            "One call with its redacted arguments and detections",
+            None,
+            Some(s::<ToolCallDetail>),
+            200,
+            "viewer"
+        ),
+    ]
+}
+
+fn error_response(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"$ref": "#/components/schemas/ApiError"}}}}}})
+}
+
+fn build() -> Value {
+    let mut g = SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
+    g.subschema_for::<ApiError>();
+    let mut paths: Map<String, Value> = Map::new();
+    for op in ops() {
+        let mut params: Vec<Value> = Vec::new();
+        for name in ["id", "rule", "entity"] {
+            if op.path.contains(&format!("{{{name}}}")) {
+                params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+        }
+        for (name, desc) in op.query {
+            params.push(json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "string"}}));
+        }
+        let mut responses = Map::new();
+        let ok = match op.response {
+            Some(f) => {
+                json!({"description": "Success", "content": {"application/json": {"schema": f(&mut g)}}})
+            }
+            None => json!({"description": "Done (no content)"}),
+        };
+        responses.insert(op.status.to_string(), ok);
+        responses.insert(
+            "401".into(),
+            error_response("Missing, unknown or revoked credentials"),
+        );
+        responses.insert(
+            "403".into(),
+            error_response(&format!("Needs the {} role", op.role)),
+        );
+        responses.insert(
+            "404".into(),
+            error_response("No such object (another organization's objects read the same)"),
+        );
+        if op.request.is_some() || !op.query.is_empty() {
+            responses.insert(
+                "422".into(),
+                error_response("Invalid input; `fields` names each bad field"),
+            );
+        }
+        let mut operation = json!({
+            "summary": op.summary,
+            "description": format!("Minimum role: {}.", op.role),
+            "parameters": params,
+            "responses": responses,
+        });
+        if let Some(f) = op.request {
+            operation["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": f(&mut g)}}});
+        }
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        entry[op.method] = operation;
+    }
+    let schemas = g.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Gatehouse admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Configure connectors, Tool Packs, Registered Users, agent keys and rules, and read the decision trail. Authenticate with an org API token (Authorization: Bearer gha_…) or a dashboard session cookie."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"apiToken": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "apiToken": {"type": "http", "scheme": "bearer", "description": "An org API token (gha_…)"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "gatehouse_session"}
+            }
+        }
+    })
+}
+
+static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
+
+pub async fn document() -> Json<Value> {
+    Json(DOCUMENT.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_resolvable_schemas() {
+        let doc = build();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = r.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "dangling $ref to {name}");
+        }
+        assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 28);
+    }
+
+    #[test]
+    fn the_routed_paths_are_the_documented_ones() {
+        let src = include_str!("mod.rs");
+        let routed: std::collections::BTreeSet<String> = src
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').nth(1))
+            .filter(|p| *p != "/openapi.json")
+            .map(str::to_owned)
+            .collect();
+        let documented: std::collections::BTreeSet<String> =
+            ops().iter().map(|o| o.path.to_owned()).collect();
+        assert_eq!(routed, documented);
+    }
+}

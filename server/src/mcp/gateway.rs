@@ -1,0 +1,740 @@
+//! The data path of one `tools/call`, protocol plumbing aside:
+//! authorise → resolve the tool in the pack → effective rules (cached per
+//! rules version) → scan arguments → act → dispatch → scan the result →
+//! act → record durably → answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ResultType, Tool};
+use serde_json::Value;
+use shared::account::OrgMode;
+use shared::detect::{CompiledRules, Finding};
+use shared::gateway::exposed_name;
+use shared::policy::{Action, Direction, OrgRules, RuleKey, Verdict};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::agent_tokens::{AgentClaims, AgentTokens, TokenError};
+use crate::crypto::Keyring;
+use crate::metrics::{DecisionLabels, DetectionLabels, Metrics};
+use crate::recorder::{CallRecord, Recorder, SessionRecord, ViolationRecord};
+use crate::service::{connectors, rules};
+use crate::state::Clock;
+use crate::upstream::{Target, UpstreamError, UpstreamPool};
+
+/// A verified agent, as the MCP handler sees it (put into the request's
+/// extensions by the bearer middleware).
+#[derive(Debug, Clone)]
+pub struct AgentCtx {
+    pub claims: AgentClaims,
+    pub mode: OrgMode,
+    pub rules_version: i64,
+}
+
+/// Why a bearer token was refused (all map to 401).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    #[error("the agent key behind this token was revoked or deleted")]
+    Revoked,
+    #[error("database unavailable")]
+    Unavailable,
+}
+
+/// Details of the request that are recorded with the call.
+#[derive(Debug, Clone, Default)]
+pub struct CallMeta {
+    pub mcp_session_id: Option<String>,
+    pub client_name: Option<String>,
+    pub client_version: Option<String>,
+    pub protocol_version: Option<String>,
+}
+
+/// Where one exposed tool goes.
+#[derive(Clone)]
+struct Route {
+    connector_id: Uuid,
+    upstream_tool: String,
+    target: Target,
+}
+
+/// A pack's routes at one configuration version.
+struct Routes {
+    version: i64,
+    by_name: HashMap<String, Route>,
+}
+
+/// Compiled rules for one pack at one rules version.
+struct Policy {
+    version: i64,
+    rules: OrgRules,
+    compiled: CompiledRules,
+}
+
+/// Everything the data path needs; shared by all requests.
+pub struct Gateway {
+    pub db: PgPool,
+    pub keyring: Arc<Keyring>,
+    pub upstreams: Arc<UpstreamPool>,
+    pub tokens: AgentTokens,
+    pub recorder: Recorder,
+    pub metrics: Metrics,
+    pub clock: Clock,
+    policies: RwLock<HashMap<(Uuid, Uuid), Arc<Policy>>>,
+    routes: RwLock<HashMap<(Uuid, Uuid), Arc<Routes>>>,
+}
+
+/// What an agent sees when Gatehouse cannot decide (fail closed).
+const CANNOT_DECIDE: &str =
+    "Gatehouse could not evaluate this call right now, so it was not run. Try again shortly.";
+
+impl Gateway {
+    pub fn new(
+        db: PgPool,
+        keyring: Arc<Keyring>,
+        upstreams: Arc<UpstreamPool>,
+        tokens: AgentTokens,
+        recorder: Recorder,
+        metrics: Metrics,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            db,
+            keyring,
+            upstreams,
+            tokens,
+            recorder,
+            metrics,
+            clock,
+            policies: RwLock::new(HashMap::new()),
+            routes: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Verifies a bearer token and checks, on every request, that its key
+    /// is still valid — so revocation takes effect on the next call.
+    pub async fn authorize(&self, token: &str) -> Result<AgentCtx, AuthFailure> {
+        let now = self.clock.now();
+        let claims = self.tokens.verify(now, token).await?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT o.mode, o.rules_version FROM agent_keys k JOIN orgs o ON o.id = k.org_id
+             JOIN tool_packs p ON p.id = k.pack_id
+             WHERE k.id = $1 AND k.org_id = $2 AND k.pack_id = $3 AND k.registered_user_id = $4
+               AND k.revoked_at IS NULL",
+        )
+        .bind(claims.key)
+        .bind(claims.org)
+        .bind(claims.pack)
+        .bind(claims.sub)
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "authorising agent token");
+            AuthFailure::Unavailable
+        })?;
+        let (mode, rules_version) = row.ok_or(AuthFailure::Revoked)?;
+        Ok(AgentCtx {
+            claims,
+            mode: if mode == "enforce" {
+                OrgMode::Enforce
+            } else {
+                OrgMode::Monitor
+            },
+            rules_version,
+        })
+    }
+
+    /// The pack's tools, as the upstreams described them, namespaced.
+    pub async fn list_tools(&self, agent: &AgentCtx) -> Result<Vec<Tool>, sqlx::Error> {
+        type R = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Value,
+            Option<Value>,
+            Option<Value>,
+        );
+        let rows: Vec<R> = sqlx::query_as(
+            "SELECT c.name, t.name, t.title, t.description, t.input_schema, t.output_schema, t.annotations
+             FROM tool_pack_tools pt
+             JOIN connectors c ON c.id = pt.connector_id
+             JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
+             WHERE pt.org_id = $1 AND pt.pack_id = $2 ORDER BY c.name, t.name",
+        )
+        .bind(agent.claims.org)
+        .bind(agent.claims.pack)
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(connector, name, title, description, input, output, annotations)| {
+                    let schema = match input {
+                        Value::Object(m) => m,
+                        _ => JsonObject::new(),
+                    };
+                    let mut tool = Tool::new(
+                        exposed_name(&connector, &name),
+                        description.unwrap_or_default(),
+                        schema,
+                    );
+                    tool.title = title;
+                    if let Some(Value::Object(o)) = output {
+                        tool.output_schema = Some(Arc::new(o));
+                    }
+                    tool.annotations = annotations.and_then(|a| serde_json::from_value(a).ok());
+                    tool
+                },
+            )
+            .collect())
+    }
+
+    /// Resolves an exposed tool name inside the pack to its connector and
+    /// upstream tool. None = not in the pack (the agent must see it as
+    /// unknown, never as forbidden). The pack's routes are cached per
+    /// configuration version, like the rules.
+    async fn route(&self, agent: &AgentCtx, exposed: &str) -> anyhow::Result<Option<Route>> {
+        let key = (agent.claims.org, agent.claims.pack);
+        if let Ok(cache) = self.routes.read()
+            && let Some(r) = cache.get(&key)
+            && r.version >= agent.rules_version
+        {
+            return Ok(r.by_name.get(exposed).cloned());
+        }
+        type R = (Uuid, String, String, String);
+        let rows: Vec<R> = sqlx::query_as(
+            "SELECT c.id, c.name, pt.tool_name, c.url FROM tool_pack_tools pt
+             JOIN connectors c ON c.id = pt.connector_id
+             JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
+             WHERE pt.org_id = $1 AND pt.pack_id = $2",
+        )
+        .bind(agent.claims.org)
+        .bind(agent.claims.pack)
+        .fetch_all(&self.db)
+        .await?;
+        let mut targets: HashMap<Uuid, Target> = HashMap::new();
+        let mut by_name = HashMap::new();
+        for (connector_id, connector, tool, _url) in rows {
+            let target = match targets.get(&connector_id) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = connectors::target(&self.db, &self.keyring, agent.claims.org, connector_id)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("connector {connector_id}: {e}"))?;
+                    targets.insert(connector_id, t.clone());
+                    t
+                }
+            };
+            by_name.insert(
+                exposed_name(&connector, &tool),
+                Route { connector_id, upstream_tool: tool, target },
+            );
+        }
+        let routes = Arc::new(Routes { version: agent.rules_version, by_name });
+        let found = routes.by_name.get(exposed).cloned();
+        if let Ok(mut cache) = self.routes.write() {
+            cache.insert(key, routes);
+        }
+        Ok(found)
+    }
+
+    /// The compiled rules for the agent's pack at the version the request
+    /// saw; recompiled only when the version moved.
+    async fn policy(&self, agent: &AgentCtx) -> anyhow::Result<Arc<Policy>> {
+        let key = (agent.claims.org, agent.claims.pack);
+        if let Ok(cache) = self.policies.read()
+            && let Some(p) = cache.get(&key)
+            && p.version >= agent.rules_version
+        {
+            return Ok(p.clone());
+        }
+        let (rules, version) =
+            rules::effective(&self.db, agent.claims.org, Some(agent.claims.pack))
+                .await
+                .map_err(|e| anyhow::anyhow!("loading rules: {e}"))?;
+        let compiled = CompiledRules::compile(&rules.to_rule_set())?;
+        let policy = Arc::new(Policy {
+            version,
+            rules,
+            compiled,
+        });
+        if let Ok(mut cache) = self.policies.write() {
+            cache.insert(key, policy.clone());
+        }
+        Ok(policy)
+    }
+
+    /// Handles one tools/call. `Ok(None)` means the tool is not in the pack.
+    pub async fn call_tool(
+        &self,
+        agent: &AgentCtx,
+        meta: &CallMeta,
+        exposed: &str,
+        arguments: Option<JsonObject>,
+    ) -> Result<Option<CallToolResult>, CallFailure> {
+        let started = Instant::now();
+        let now = self.clock.now();
+        self.metrics.calls.inc();
+        let Some(route) = self.route(agent, exposed).await.map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "resolving tool");
+            CallFailure::CannotDecide
+        })?
+        else {
+            return Ok(None);
+        };
+        let Route {
+            connector_id,
+            upstream_tool,
+            target,
+        } = route;
+        let enforce = agent.mode == OrgMode::Enforce;
+        let mut trail = Trail::new(agent, meta, now, exposed, connector_id, &upstream_tool);
+
+        let policy = match self.policy(agent).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "compiling rules");
+                return self.fail_closed(trail, started, "rules_unavailable").await;
+            }
+        };
+
+        // 1. Arguments.
+        let args_value = Value::Object(arguments.clone().unwrap_or_default());
+        let findings = match policy.compiled.scan_json(&args_value) {
+            Ok(f) => f,
+            Err(e) => {
+                trail.error_message = Some(format!("arguments could not be scanned: {e}"));
+                if enforce {
+                    return self.fail_closed(trail, started, "scan_error").await;
+                }
+                trail.reasons.push("scan_error".into());
+                Vec::new()
+            }
+        };
+        let verdict = policy.rules.decide(findings.clone(), Direction::Arguments);
+        // Evidence: every detected value is replaced, whatever the action.
+        trail.arguments_redacted = Some(shared::detect::redact_json(&args_value, &findings));
+        self.note(
+            &mut trail,
+            &args_value,
+            &verdict,
+            Direction::Arguments,
+            enforce,
+        );
+
+        if let Some(block) = verdict.blocking().cloned()
+            && enforce
+        {
+            let message = blocked_message(&block, Direction::Arguments);
+            return self
+                .finish(
+                    trail,
+                    started,
+                    None,
+                    "block",
+                    "blocked",
+                    Some(message.clone()),
+                    error_result(message),
+                )
+                .await;
+        }
+        let mut dispatch_args = arguments;
+        let mut redacted_any = false;
+        if enforce && verdict.action >= Action::Redact {
+            let to_redact = verdict.to_redact();
+            if !to_redact.is_empty() {
+                if let Value::Object(m) = shared::detect::redact_json(&args_value, &to_redact) {
+                    dispatch_args = Some(m);
+                }
+                redacted_any = true;
+            }
+        }
+        let mut decision = match verdict.action {
+            Action::Block => "block",
+            Action::Redact => "redact",
+            Action::Allow => "allow",
+        };
+
+        // 2. Dispatch.
+        let up_started = Instant::now();
+        let result = self
+            .upstreams
+            .call(&target, &upstream_tool, dispatch_args)
+            .await;
+        let upstream_us = i64::try_from(up_started.elapsed().as_micros()).unwrap_or(i64::MAX);
+        trail.upstream_us = Some(upstream_us);
+        let mut result = match result {
+            Ok(r) => r,
+            Err(e) => return self.upstream_failed(trail, started, &target, e).await,
+        };
+        result.result_type = Some(ResultType::COMPLETE);
+
+        // 3. Result.
+        let result_value = serde_json::to_value(&result).unwrap_or(Value::Null);
+        let scanned = Value::Object(
+            result_value
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| matches!(k.as_str(), "content" | "structuredContent"))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
+        let findings = match policy.compiled.scan_json(&scanned) {
+            Ok(f) => f,
+            Err(e) => {
+                trail.error_message = Some(format!("result could not be scanned: {e}"));
+                if enforce {
+                    return self.fail_closed(trail, started, "scan_error").await;
+                }
+                trail.reasons.push("scan_error".into());
+                Vec::new()
+            }
+        };
+        let verdict = policy.rules.decide(findings, Direction::Results);
+        self.note(&mut trail, &scanned, &verdict, Direction::Results, enforce);
+        if verdict.action > Action::Allow && decision != "block" {
+            decision = match verdict.action {
+                Action::Block => "block",
+                _ => "redact",
+            };
+        }
+        if let Some(block) = verdict.blocking().cloned()
+            && enforce
+        {
+            let message = blocked_message(&block, Direction::Results);
+            return self
+                .finish(
+                    trail,
+                    started,
+                    Some(upstream_us),
+                    "block",
+                    "blocked",
+                    Some(message.clone()),
+                    error_result(message),
+                )
+                .await;
+        }
+        if enforce && verdict.action >= Action::Redact {
+            let to_redact = verdict.to_redact();
+            if !to_redact.is_empty() {
+                let clean = shared::detect::redact_json(&scanned, &to_redact);
+                let mut merged = result_value.clone();
+                if let (Value::Object(m), Value::Object(c)) = (&mut merged, clean) {
+                    for (k, v) in c {
+                        m.insert(k, v);
+                    }
+                }
+                match serde_json::from_value::<CallToolResult>(merged) {
+                    Ok(r) => result = r,
+                    Err(e) => {
+                        tracing::error!(error = %e, "rebuilding a redacted result");
+                        return self.fail_closed(trail, started, "redaction_error").await;
+                    }
+                }
+                result.result_type = Some(ResultType::COMPLETE);
+                redacted_any = true;
+            }
+        }
+        if enforce && !redacted_any && decision == "redact" {
+            decision = "allow";
+        }
+        let outcome = if result.is_error == Some(true) {
+            "tool_error"
+        } else {
+            "ok"
+        };
+        self.finish(
+            trail,
+            started,
+            Some(upstream_us),
+            decision,
+            outcome,
+            None,
+            result,
+        )
+        .await
+    }
+
+    /// Records the detections of one direction on the trail.
+    fn note(&self, trail: &mut Trail, doc: &Value, verdict: &Verdict, d: Direction, enforce: bool) {
+        let all: Vec<Finding> = verdict.applied.iter().map(|a| a.finding.clone()).collect();
+        for a in &verdict.applied {
+            let f = &a.finding;
+            let key = RuleKey::of(f)
+                .map(|k| k.to_string())
+                .unwrap_or_else(|| f.label.clone());
+            self.metrics
+                .detections
+                .get_or_create(&DetectionLabels {
+                    entity: f.label.clone(),
+                    direction: d.as_str().to_owned(),
+                    action: a.action.as_str().to_owned(),
+                })
+                .inc();
+            let text = field_text(doc, f).unwrap_or_default();
+            let same_field: Vec<Finding> = all
+                .iter()
+                .filter(|o| o.pointer == f.pointer && o.in_key == f.in_key)
+                .cloned()
+                .collect();
+            trail.violations.push(ViolationRecord {
+                rule_key: key,
+                label: f.label.clone(),
+                direction: d.as_str(),
+                pointer: f.pointer.clone(),
+                score: f.score,
+                action: a.action.as_str(),
+                enforced: enforce,
+                snippet: shared::detect::snippet(&text, f, &same_field),
+            });
+        }
+        let dir = d.as_str();
+        match (verdict.action, enforce) {
+            (Action::Allow, _) if !verdict.applied.is_empty() => {
+                trail.reasons.push(format!("detected_{dir}"))
+            }
+            (Action::Allow, _) => {}
+            (Action::Redact, true) => trail.reasons.push(format!("redacted_{dir}")),
+            (Action::Block, true) => trail.reasons.push(format!("blocked_{dir}")),
+            (Action::Redact, false) => trail.reasons.push(format!("would_redact_{dir}")),
+            (Action::Block, false) => trail.reasons.push(format!("would_block_{dir}")),
+        }
+        if let Some(k) = verdict.blocking().and_then(RuleKey::of) {
+            trail.reasons.push(format!("rule:{k}"));
+        }
+    }
+
+    async fn upstream_failed(
+        &self,
+        mut trail: Trail,
+        started: Instant,
+        target: &Target,
+        e: UpstreamError,
+    ) -> Result<Option<CallToolResult>, CallFailure> {
+        tracing::info!(connector = %target.connector_id, error = %e, "upstream call failed");
+        trail.reasons.push(e.outcome().to_owned());
+        let message = format!("The tool call failed: {e}.");
+        let upstream = trail.upstream_us;
+        self.finish(
+            trail,
+            started,
+            upstream,
+            "error",
+            e.outcome(),
+            Some(message.clone()),
+            error_result(message),
+        )
+        .await
+    }
+
+    /// Gatehouse could not decide: do not run the call, record why.
+    async fn fail_closed(
+        &self,
+        mut trail: Trail,
+        started: Instant,
+        reason: &str,
+    ) -> Result<Option<CallToolResult>, CallFailure> {
+        trail.reasons.push(reason.to_owned());
+        let upstream = trail.upstream_us;
+        self.finish(
+            trail,
+            started,
+            upstream,
+            "error",
+            "not_run",
+            Some(CANNOT_DECIDE.to_owned()),
+            error_result(CANNOT_DECIDE.to_owned()),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        mut trail: Trail,
+        started: Instant,
+        upstream_us: Option<i64>,
+        decision: &'static str,
+        outcome: &'static str,
+        error_message: Option<String>,
+        result: CallToolResult,
+    ) -> Result<Option<CallToolResult>, CallFailure> {
+        let total = started.elapsed();
+        let latency_us = i64::try_from(total.as_micros()).unwrap_or(i64::MAX);
+        if trail.mode == "monitor"
+            && decision != "error"
+            && !trail.reasons.iter().any(|r| r == "monitor_mode")
+        {
+            trail.reasons.push("monitor_mode".into());
+        }
+        let record = CallRecord {
+            id: Uuid::new_v4(),
+            org_id: trail.org_id,
+            pack_id: trail.pack_id,
+            registered_user_id: trail.user_id,
+            agent_key_id: trail.key_id,
+            session: trail.session,
+            connector_id: Some(trail.connector_id),
+            tool: trail.tool,
+            upstream_tool: Some(trail.upstream_tool),
+            mode: trail.mode,
+            decision,
+            reasons: trail.reasons,
+            outcome,
+            arguments_redacted: trail.arguments_redacted,
+            error_message: error_message.or(trail.error_message),
+            latency_us,
+            upstream_us,
+            mcp_session_id: trail.meta.mcp_session_id,
+            client_name: trail.meta.client_name,
+            client_version: trail.meta.client_version,
+            protocol_version: trail.meta.protocol_version,
+            created_at: trail.created_at,
+            violations: trail.violations,
+        };
+        let mode = record.mode;
+        if let Err(e) = self.recorder.record(record).await {
+            // Nothing lost: an unrecorded call does not get its answer.
+            tracing::error!(error = %e, "decision record not written; withholding the result");
+            return Err(CallFailure::CannotDecide);
+        }
+        self.metrics
+            .decisions
+            .get_or_create(&DecisionLabels {
+                decision: decision.to_owned(),
+                mode: mode.to_owned(),
+            })
+            .inc();
+        self.metrics.call_seconds.observe(total.as_secs_f64());
+        let overhead = total.as_secs_f64() - upstream_us.map(|u| u as f64 / 1e6).unwrap_or(0.0);
+        self.metrics.overhead_seconds.observe(overhead.max(0.0));
+        Ok(Some(result))
+    }
+}
+
+/// A failure the agent sees as a JSON-RPC error rather than a tool result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallFailure {
+    #[error("{CANNOT_DECIDE}")]
+    CannotDecide,
+}
+
+/// Everything recorded about a call, gathered as it progresses.
+struct Trail {
+    org_id: Uuid,
+    pack_id: Uuid,
+    user_id: Uuid,
+    key_id: Uuid,
+    session: SessionRecord,
+    connector_id: Uuid,
+    tool: String,
+    upstream_tool: String,
+    mode: &'static str,
+    reasons: Vec<String>,
+    arguments_redacted: Option<Value>,
+    error_message: Option<String>,
+    upstream_us: Option<i64>,
+    meta: CallMeta,
+    created_at: DateTime<Utc>,
+    violations: Vec<ViolationRecord>,
+}
+
+impl Trail {
+    fn new(
+        agent: &AgentCtx,
+        meta: &CallMeta,
+        now: DateTime<Utc>,
+        tool: &str,
+        connector_id: Uuid,
+        upstream_tool: &str,
+    ) -> Self {
+        let c = &agent.claims;
+        Trail {
+            org_id: c.org,
+            pack_id: c.pack,
+            user_id: c.sub,
+            key_id: c.key,
+            session: session_of(c, meta),
+            connector_id,
+            tool: tool.to_owned(),
+            upstream_tool: upstream_tool.to_owned(),
+            mode: match agent.mode {
+                OrgMode::Enforce => "enforce",
+                OrgMode::Monitor => "monitor",
+            },
+            reasons: Vec::new(),
+            arguments_redacted: None,
+            error_message: None,
+            upstream_us: None,
+            meta: meta.clone(),
+            created_at: now,
+            violations: Vec::new(),
+        }
+    }
+}
+
+/// The runtime session a call belongs to: the MCP session when the
+/// transport has one, else the token's client session. Ids are derived per
+/// agent key, so two agents can never share a session.
+fn session_of(c: &AgentClaims, meta: &CallMeta) -> SessionRecord {
+    use sha2::{Digest, Sha256};
+    let basis = match &meta.mcp_session_id {
+        Some(s) => format!("mcp:{}:{s}", c.key),
+        None => format!("token:{}:{}", c.key, c.sid),
+    };
+    let h = Sha256::digest(basis.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    SessionRecord {
+        id: uuid::Builder::from_random_bytes(b).into_uuid(),
+        mcp_session_id: meta.mcp_session_id.clone(),
+    }
+}
+
+/// The text a finding was found in (string value, number text or key).
+fn field_text(doc: &Value, f: &Finding) -> Option<String> {
+    let ptr = f.pointer.as_deref()?;
+    if f.in_key {
+        let last = ptr.rsplit('/').next()?;
+        return Some(last.replace("~1", "/").replace("~0", "~"));
+    }
+    match doc.pointer(ptr)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn blocked_message(f: &Finding, d: Direction) -> String {
+    let rule = RuleKey::of(f)
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| f.label.clone());
+    let place = match d {
+        Direction::Arguments => "the arguments",
+        Direction::Results => "the tool's result",
+    };
+    let field = match f.pointer.as_deref() {
+        Some("") | None => String::new(),
+        Some(p) => format!(" at {p}"),
+    };
+    let what = match d {
+        Direction::Arguments => "The call was blocked and not sent to the tool",
+        Direction::Results => "The result was withheld",
+    };
+    format!(
+        "{what}: Gatehouse rule {rule} matched {} in {place}{field}.",
+        f.label
+    )
+}
+
+fn error_result(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}

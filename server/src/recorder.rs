@@ -1,0 +1,217 @@
+//! Durable decision records with group commit.
+//!
+//! Every tools/call hands its record to one writer task and waits for the
+//! commit before the agent gets its answer ("nothing lost"). The writer
+//! takes whatever has queued up while the previous transaction committed
+//! and writes it all in one transaction with array inserts, so under load
+//! many calls share one fsync and throughput holds.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// One call's record, already redacted.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub pack_id: Uuid,
+    pub registered_user_id: Uuid,
+    pub agent_key_id: Uuid,
+    pub session: SessionRecord,
+    pub connector_id: Option<Uuid>,
+    pub tool: String,
+    pub upstream_tool: Option<String>,
+    pub mode: &'static str,
+    pub decision: &'static str,
+    pub reasons: Vec<String>,
+    pub outcome: &'static str,
+    pub arguments_redacted: Option<serde_json::Value>,
+    pub error_message: Option<String>,
+    pub latency_us: i64,
+    pub upstream_us: Option<i64>,
+    pub mcp_session_id: Option<String>,
+    pub client_name: Option<String>,
+    pub client_version: Option<String>,
+    pub protocol_version: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub violations: Vec<ViolationRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub mcp_session_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ViolationRecord {
+    pub rule_key: String,
+    pub label: String,
+    pub direction: &'static str,
+    pub pointer: Option<String>,
+    pub score: f32,
+    pub action: &'static str,
+    pub enforced: bool,
+    pub snippet: String,
+}
+
+type Job = (CallRecord, oneshot::Sender<Result<(), String>>);
+
+#[derive(Clone)]
+pub struct Recorder {
+    tx: mpsc::Sender<Job>,
+}
+
+/// Most records written in one transaction.
+const MAX_BATCH: usize = 256;
+
+impl Recorder {
+    /// Starts the writer task.
+    pub fn spawn(db: PgPool) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(writer(db, rx));
+        Self { tx }
+    }
+
+    /// Writes `record` durably; returns once it is committed.
+    pub async fn record(&self, record: CallRecord) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send((record, done))
+            .await
+            .map_err(|_| "the recorder has stopped".to_owned())?;
+        wait.await
+            .map_err(|_| "the recorder has stopped".to_owned())?
+    }
+}
+
+async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let records: Vec<&CallRecord> = batch.iter().map(|(r, _)| r).collect();
+        let result = write(&db, &records).await.map_err(|e| {
+            tracing::error!(error = %e, n = records.len(), "writing decision records failed");
+            "the decision record could not be written".to_owned()
+        });
+        for (_, done) in batch {
+            let _ = done.send(result.clone());
+        }
+    }
+}
+
+/// Writes a batch in ONE statement (so one round trip, atomic without an
+/// explicit transaction): session upserts, calls and violations as
+/// data-modifying CTEs fed by arrays.
+async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> {
+    // One upsert row per session: a batch may hold several calls of one
+    // session, and ON CONFLICT may touch a row only once per statement.
+    let mut sessions: Vec<(&CallRecord, i64, DateTime<Utc>)> = Vec::new();
+    for r in records {
+        match sessions.iter_mut().find(|(s, _, _)| s.session.id == r.session.id) {
+            Some((_, n, last)) => {
+                *n += 1;
+                *last = (*last).max(r.created_at);
+            }
+            None => sessions.push((r, 1, r.created_at)),
+        }
+    }
+    let v: Vec<(&CallRecord, &ViolationRecord)> = records
+        .iter()
+        .flat_map(|r| r.violations.iter().map(move |v| (*r, v)))
+        .collect();
+    let col = |f: fn(&CallRecord) -> Option<String>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
+    sqlx::query(
+        "WITH s AS (
+           INSERT INTO runtime_sessions (id, org_id, pack_id, registered_user_id, agent_key_id, mcp_session_id,
+             client_name, client_version, started_at, last_seen_at, call_count)
+           SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[],
+             $8::text[], $9::timestamptz[], $10::timestamptz[], $11::int8[])
+           ON CONFLICT (id) DO UPDATE SET
+             last_seen_at = GREATEST(runtime_sessions.last_seen_at, EXCLUDED.last_seen_at),
+             call_count = runtime_sessions.call_count + EXCLUDED.call_count,
+             client_name = COALESCE(runtime_sessions.client_name, EXCLUDED.client_name),
+             client_version = COALESCE(runtime_sessions.client_version, EXCLUDED.client_version)
+         ), c AS (
+           INSERT INTO tool_calls (id, org_id, pack_id, registered_user_id, agent_key_id, session_id, connector_id,
+             tool, upstream_tool, mode, decision, reasons, outcome, arguments_redacted, error_message, latency_us,
+             upstream_us, mcp_session_id, client_name, client_version, protocol_version, created_at)
+           SELECT u.id, u.org_id, u.pack_id, u.registered_user_id, u.agent_key_id, u.session_id, u.connector_id,
+             u.tool, u.upstream_tool, u.mode, u.decision,
+             COALESCE((SELECT array_agg(x) FROM jsonb_array_elements_text(u.reasons) x), '{}'),
+             u.outcome, u.arguments_redacted, u.error_message, u.latency_us, u.upstream_us, u.mcp_session_id,
+             u.client_name, u.client_version, u.protocol_version, u.created_at
+           FROM UNNEST($12::uuid[], $13::uuid[], $14::uuid[], $15::uuid[], $16::uuid[], $17::uuid[], $18::uuid[],
+             $19::text[], $20::text[], $21::text[], $22::text[], $23::jsonb[], $24::text[], $25::jsonb[], $26::text[],
+             $27::int8[], $28::int8[], $29::text[], $30::text[], $31::text[], $32::text[], $33::timestamptz[])
+           AS u(id, org_id, pack_id, registered_user_id, agent_key_id, session_id, connector_id, tool, upstream_tool,
+             mode, decision, reasons, outcome, arguments_redacted, error_message, latency_us, upstream_us,
+             mcp_session_id, client_name, client_version, protocol_version, created_at)
+         ), v AS (
+           INSERT INTO violations (call_id, org_id, pack_id, registered_user_id, rule_key, label, direction,
+             pointer, score, action, enforced, snippet, created_at)
+           SELECT * FROM UNNEST($34::uuid[], $35::uuid[], $36::uuid[], $37::uuid[], $38::text[], $39::text[],
+             $40::text[], $41::text[], $42::real[], $43::text[], $44::bool[], $45::text[], $46::timestamptz[])
+         )
+         SELECT 1",
+    )
+    // sessions
+    .bind(sessions.iter().map(|(r, _, _)| r.session.id).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.org_id).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.pack_id).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.registered_user_id).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.agent_key_id).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.session.mcp_session_id.clone()).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.client_name.clone()).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.client_version.clone()).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.created_at).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(_, _, last)| *last).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(_, n, _)| *n).collect::<Vec<_>>())
+    // calls
+    .bind(records.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.org_id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.pack_id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.registered_user_id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.agent_key_id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.session.id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.connector_id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.tool.clone()).collect::<Vec<_>>())
+    .bind(col(|r| r.upstream_tool.clone()))
+    .bind(records.iter().map(|r| r.mode).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.decision).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| serde_json::json!(r.reasons)).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.outcome).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.arguments_redacted.clone()).collect::<Vec<_>>())
+    .bind(col(|r| r.error_message.clone()))
+    .bind(records.iter().map(|r| r.latency_us).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.upstream_us).collect::<Vec<_>>())
+    .bind(col(|r| r.mcp_session_id.clone()))
+    .bind(col(|r| r.client_name.clone()))
+    .bind(col(|r| r.client_version.clone()))
+    .bind(col(|r| r.protocol_version.clone()))
+    .bind(records.iter().map(|r| r.created_at).collect::<Vec<_>>())
+    // violations
+    .bind(v.iter().map(|(r, _)| r.id).collect::<Vec<_>>())
+    .bind(v.iter().map(|(r, _)| r.org_id).collect::<Vec<_>>())
+    .bind(v.iter().map(|(r, _)| r.pack_id).collect::<Vec<_>>())
+    .bind(v.iter().map(|(r, _)| r.registered_user_id).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.rule_key.clone()).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.label.clone()).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.direction).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.pointer.clone()).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.score).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.action).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.enforced).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.snippet.clone()).collect::<Vec<_>>())
+    .bind(v.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! Organizations, accounts and memberships.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use shared::account::{
+    AddMember, Email, Member, OrgMembership, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx,
+};
+use shared::error::{ApiError, ErrorKind};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::throttle::{self, Scope};
+use super::{ServiceError, ServiceResult, is_unique_violation, passwords};
+
+/// True until the first organization has been created.
+pub async fn needs_setup(db: &PgPool) -> ServiceResult<bool> {
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM orgs)")
+        .fetch_one(db)
+        .await?;
+    Ok(!any)
+}
+
+/// Creates a user, an organization and the owner membership in one
+/// transaction. Returns `(user_id, org_id)`.
+pub async fn sign_up(db: &PgPool, input: &SignUp) -> ServiceResult<(Uuid, Uuid)> {
+    let hash = passwords::hash(&input.password).await?;
+    let mut tx = db.begin().await?;
+    let user_id: Uuid =
+        sqlx::query_scalar("INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id")
+            .bind(input.email.as_str())
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    ServiceError::Client(ApiError {
+                        kind: ErrorKind::Conflict,
+                        message: "An account with this email already exists.".into(),
+                        fields: [(
+                            "email".to_owned(),
+                            "An account with this email already exists. Sign in, then create the \
+                     organization from the menu."
+                                .to_owned(),
+                        )]
+                        .into(),
+                        retry_after_secs: None,
+                    })
+                } else {
+                    e.into()
+                }
+            })?;
+    let org_id = insert_org(&mut tx, &input.org_name, user_id).await?;
+    tx.commit().await?;
+    tracing::info!(%user_id, %org_id, "organization created by sign-up");
+    Ok((user_id, org_id))
+}
+
+async fn insert_org(
+    tx: &mut Transaction<'_, Postgres>,
+    name: &OrgName,
+    owner: Uuid,
+) -> ServiceResult<Uuid> {
+    let org_id: Uuid = sqlx::query_scalar("INSERT INTO orgs (name) VALUES ($1) RETURNING id")
+        .bind(name.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')")
+        .bind(org_id)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+    Ok(org_id)
+}
+
+/// Another organization owned by an existing user.
+pub async fn create_org(db: &PgPool, user_id: Uuid, name: &OrgName) -> ServiceResult<Uuid> {
+    let mut tx = db.begin().await?;
+    let org_id = insert_org(&mut tx, name, user_id).await?;
+    tx.commit().await?;
+    tracing::info!(%user_id, %org_id, "organization created");
+    Ok(org_id)
+}
+
+/// Checks an email and password, throttling failures per account and per
+/// client address. The error never says which of the two was wrong.
+pub async fn authenticate(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    email: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> ServiceResult<Uuid> {
+    let email_norm = email.trim().to_lowercase();
+    if email_norm.parse::<Email>().is_err() {
+        return Err(ApiError::invalid("email", shared::account::InvalidEmail.to_string()).into());
+    }
+    let address = client.map(|ip| ip.to_string());
+    throttle::check(db, now, Scope::Account, &email_norm).await?;
+    if let Some(a) = &address {
+        throttle::check(db, now, Scope::Address, a).await?;
+    }
+    let row: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(&email_norm)
+            .fetch_optional(db)
+            .await?;
+    let (id, hash) = match row {
+        Some((id, h)) => (Some(id), Some(h)),
+        None => (None, None),
+    };
+    let ok = passwords::verify(password, hash).await;
+    match (ok, id) {
+        (true, Some(id)) => {
+            throttle::clear(db, Scope::Account, &email_norm).await?;
+            Ok(id)
+        }
+        _ => {
+            throttle::record_failure(db, now, Scope::Account, &email_norm).await?;
+            if let Some(a) = &address {
+                throttle::record_failure(db, now, Scope::Address, a).await?;
+            }
+            tracing::info!("failed sign-in");
+            Err(ApiError::new(ErrorKind::Unauthenticated, "Wrong email or password.").into())
+        }
+    }
+}
+
+/// The user's email, or None if the account no longer exists.
+pub async fn user_email(db: &PgPool, user_id: Uuid) -> ServiceResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Every organization the user belongs to, by name.
+pub async fn user_orgs(db: &PgPool, user_id: Uuid) -> ServiceResult<Vec<OrgMembership>> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
+         WHERE m.user_id = $1 ORDER BY lower(o.name), o.id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|(org_id, org_name, role)| {
+            Ok(OrgMembership {
+                org_id,
+                org_name,
+                role: parse_role(&role)?,
+            })
+        })
+        .collect()
+}
+
+fn parse_role(s: &str) -> ServiceResult<Role> {
+    s.parse()
+        .map_err(|_| ServiceError::Internal(anyhow::anyhow!("unknown role {s:?} in database")))
+}
+
+pub async fn list_members(db: &PgPool, t: &TenantCtx) -> ServiceResult<Vec<Member>> {
+    t.require(Role::Viewer)?;
+    let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT u.id, u.email, m.role, m.created_at FROM memberships m
+         JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email",
+    )
+    .bind(t.org_id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|(user_id, email, role, joined_at)| {
+            Ok(Member {
+                user_id,
+                email,
+                role: parse_role(&role)?,
+                joined_at,
+            })
+        })
+        .collect()
+}
+
+/// Serialises membership changes within one org, so two concurrent
+/// demotions cannot leave it without an owner.
+async fn lock_org(tx: &mut Transaction<'_, Postgres>, org_id: Uuid) -> ServiceResult<()> {
+    sqlx::query("SELECT id FROM orgs WHERE id = $1 FOR UPDATE")
+        .bind(org_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    Ok(())
+}
+
+async fn member_role(
+    tx: &mut Transaction<'_, Postgres>,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> ServiceResult<Option<Role>> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    role.as_deref().map(parse_role).transpose()
+}
+
+async fn owner_count(tx: &mut Transaction<'_, Postgres>, org_id: Uuid) -> ServiceResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'owner'")
+            .bind(org_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+const LAST_OWNER: &str =
+    "An organization needs at least one owner. Make someone else an owner first.";
+
+/// Adds a member: an existing account joins with `role`; otherwise an
+/// account is created with the given initial password.
+pub async fn add_member(db: &PgPool, t: &TenantCtx, input: &AddMember) -> ServiceResult<Member> {
+    t.require(Role::Admin)?;
+    if input.role == Role::Owner {
+        t.require(Role::Owner)?;
+    }
+    // Hash before taking the lock: it is slow and needs no database.
+    let new_hash = match &input.password {
+        Some(p) => Some(passwords::hash(p).await?),
+        None => None,
+    };
+    let mut tx = db.begin().await?;
+    lock_org(&mut tx, t.org_id).await?;
+    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(input.email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let user_id = match existing {
+        Some(id) => {
+            if member_role(&mut tx, t.org_id, id).await?.is_some() {
+                return Err(ApiError::invalid(
+                    "email",
+                    format!("{} is already a member of this organization.", input.email),
+                )
+                .into());
+            }
+            id
+        }
+        None => {
+            let Some(hash) = new_hash else {
+                return Err(ApiError::invalid(
+                    "password",
+                    "This person has no Gatehouse account yet: set an initial password for them.",
+                )
+                .into());
+            };
+            sqlx::query_scalar(
+                "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(input.email.as_str())
+            .bind(hash)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    let joined_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) RETURNING created_at",
+    )
+    .bind(t.org_id)
+    .bind(user_id)
+    .bind(input.role.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(org_id = %t.org_id, %user_id, role = %input.role, "member added");
+    Ok(Member {
+        user_id,
+        email: input.email.to_string(),
+        role: input.role,
+        joined_at,
+    })
+}
+
+/// Changes a member's role. Only owners grant or take away `owner`; the
+/// last owner keeps their role.
+pub async fn set_member_role(
+    db: &PgPool,
+    t: &TenantCtx,
+    user_id: Uuid,
+    role: Role,
+) -> ServiceResult<()> {
+    t.require(Role::Admin)?;
+    let mut tx = db.begin().await?;
+    lock_org(&mut tx, t.org_id).await?;
+    let current = member_role(&mut tx, t.org_id, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    if current == Role::Owner || role == Role::Owner {
+        t.require(Role::Owner)?;
+    }
+    if current == Role::Owner && role != Role::Owner && owner_count(&mut tx, t.org_id).await? <= 1 {
+        return Err(ApiError::conflict(LAST_OWNER).into());
+    }
+    sqlx::query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2")
+        .bind(t.org_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(org_id = %t.org_id, %user_id, from = %current, to = %role, "member role changed");
+    Ok(())
+}
+
+/// Removes a member from the organization (their account stays).
+pub async fn remove_member(db: &PgPool, t: &TenantCtx, user_id: Uuid) -> ServiceResult<()> {
+    t.require(Role::Admin)?;
+    let mut tx = db.begin().await?;
+    lock_org(&mut tx, t.org_id).await?;
+    let current = member_role(&mut tx, t.org_id, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    if current == Role::Owner {
+        t.require(Role::Owner)?;
+        if owner_count(&mut tx, t.org_id).await? <= 1 {
+            return Err(ApiError::conflict(LAST_OWNER).into());
+        }
+    }
+    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(t.org_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(org_id = %t.org_id, %user_id, "member removed");
+    Ok(())
+}
+
+/// The caller's role in `org_id`, if they are a member.
+pub async fn role_in(db: &PgPool, user_id: Uuid, org_id: Uuid) -> ServiceResult<Option<Role>> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?;
+    role.as_deref().map(parse_role).transpose()
+}
+
+pub async fn org_settings(db: &PgPool, t: &TenantCtx) -> ServiceResult<OrgSettings> {
+    t.require(Role::Admin)?;
+    load_settings(db, t.org_id).await
+}
+
+async fn load_settings(db: &PgPool, org_id: Uuid) -> ServiceResult<OrgSettings> {
+    let (name, mode, created_at): (String, String, DateTime<Utc>) =
+        sqlx::query_as("SELECT name, mode, created_at FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("organization"))?;
+    Ok(OrgSettings {
+        org_id,
+        name,
+        mode: mode.parse::<OrgMode>().map_err(|e| anyhow::anyhow!(e))?,
+        created_at,
+    })
+}
+
+pub async fn rename_org(db: &PgPool, t: &TenantCtx, name: &OrgName) -> ServiceResult<OrgSettings> {
+    t.require(Role::Admin)?;
+    sqlx::query("UPDATE orgs SET name = $2 WHERE id = $1")
+        .bind(t.org_id)
+        .bind(name.as_str())
+        .execute(db)
+        .await?;
+    load_settings(db, t.org_id).await
+}
+
+/// Switches the org between monitor and enforce (owners and admins).
+pub async fn set_mode(db: &PgPool, t: &TenantCtx, mode: OrgMode) -> ServiceResult<OrgSettings> {
+    t.require(Role::Admin)?;
+    sqlx::query("UPDATE orgs SET mode = $2 WHERE id = $1")
+        .bind(t.org_id)
+        .bind(mode.as_str())
+        .execute(db)
+        .await?;
+    tracing::info!(org_id = %t.org_id, mode = mode.as_str(), "org mode changed");
+    load_settings(db, t.org_id).await
+}
+
+/// The org's name and mode for any member (the overview shows the mode).
+pub async fn org_summary(db: &PgPool, t: &TenantCtx) -> ServiceResult<OrgSettings> {
+    t.require(Role::Viewer)?;
+    load_settings(db, t.org_id).await
+}

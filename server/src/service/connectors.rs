@@ -1,0 +1,489 @@
+//! Upstream MCP connectors and their discovered tools.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use shared::account::{Role, TenantCtx};
+use shared::error::ApiError;
+use shared::gateway::{Connector, ConnectorTool, DiscoveryReport, NewConnector, exposed_name};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult, is_unique_violation};
+use crate::crypto::{Keyring, Sealed};
+use crate::upstream::{Target, UpstreamPool};
+
+/// What the connector code needs besides the database.
+pub struct Deps<'a> {
+    pub db: &'a PgPool,
+    pub keyring: &'a Keyring,
+    pub upstreams: &'a UpstreamPool,
+    /// Whether connectors may point at private, loopback or link-local
+    /// addresses (self-hosted deployments; off for SaaS to prevent SSRF).
+    pub allow_private: bool,
+}
+
+fn aad(org_id: Uuid, connector_id: Uuid) -> Vec<u8> {
+    let mut v = b"gatehouse:connector-auth:".to_vec();
+    v.extend_from_slice(org_id.as_bytes());
+    v.extend_from_slice(connector_id.as_bytes());
+    v
+}
+
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Refuses URLs that resolve to private addresses unless the operator
+/// allows them.
+async fn check_destination(url: &str, allow_private: bool) -> ServiceResult<()> {
+    if allow_private {
+        return Ok(());
+    }
+    let parsed =
+        url::Url::parse(url).map_err(|_| ApiError::invalid("url", "Enter a valid URL."))?;
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| {
+                ApiError::invalid("url", format!("The host {host} could not be resolved."))
+            })?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addrs.iter().any(|ip| is_private(*ip)) {
+        return Err(ApiError::invalid(
+            "url",
+            "This address is private (loopback, LAN or link-local). The operator can allow private \
+             upstreams with GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true.",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+type Row = (
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    bool,
+    i64,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Vec<String>,
+    DateTime<Utc>,
+);
+
+const SELECT: &str =
+    "SELECT c.id, c.name, c.url, c.auth_header_name, c.auth_ciphertext IS NOT NULL,
+        (SELECT count(*) FROM connector_tools t WHERE t.connector_id = c.id),
+        c.discovered_at, c.discovery_error,
+        COALESCE((SELECT array_agg(DISTINCT p.name ORDER BY p.name) FROM tool_pack_tools pt
+                  JOIN tool_packs p ON p.id = pt.pack_id WHERE pt.connector_id = c.id), '{}'),
+        c.created_at
+     FROM connectors c";
+
+fn to_dto(r: Row) -> Connector {
+    Connector {
+        id: r.0,
+        name: r.1,
+        url: r.2,
+        auth_header_name: r.3,
+        auth_set: r.4,
+        tool_count: r.5,
+        discovered_at: r.6,
+        discovery_error: r.7,
+        used_by_packs: r.8,
+        created_at: r.9,
+    }
+}
+
+pub async fn list(db: &PgPool, t: &TenantCtx) -> ServiceResult<Vec<Connector>> {
+    t.require(Role::Viewer)?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE c.org_id = $1 ORDER BY c.name"))
+        .bind(t.org_id)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(to_dto).collect())
+}
+
+pub async fn get(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<Connector> {
+    t.require(Role::Viewer)?;
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE c.org_id = $1 AND c.id = $2"))
+        .bind(t.org_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.map(to_dto)
+        .ok_or_else(|| ApiError::not_found("connector").into())
+}
+
+fn name_taken(e: sqlx::Error) -> ServiceError {
+    if is_unique_violation(&e) {
+        ApiError::invalid("name", "A connector with this name already exists.").into()
+    } else {
+        e.into()
+    }
+}
+
+/// Creates a connector and runs a first discovery (its outcome is stored;
+/// a failing upstream does not prevent saving).
+pub async fn create(
+    d: &Deps<'_>,
+    t: &TenantCtx,
+    input: &NewConnector,
+) -> ServiceResult<(Connector, DiscoveryReport)> {
+    t.require(Role::Admin)?;
+    check_destination(&input.url, d.allow_private).await?;
+    let id = Uuid::new_v4();
+    let sealed = match (&input.auth_header_name, &input.auth_header_value) {
+        (Some(_), Some(v)) => Some(
+            d.keyring
+                .seal(v.as_bytes(), &aad(t.org_id, id))
+                .map_err(anyhow::Error::from)?,
+        ),
+        (Some(_), None) => {
+            return Err(ApiError::invalid("auth_header_value", "Enter the header's value.").into());
+        }
+        _ => None,
+    };
+    sqlx::query(
+        "INSERT INTO connectors (id, org_id, name, url, auth_header_name, auth_ciphertext, auth_nonce, auth_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(t.org_id)
+    .bind(input.name.as_str())
+    .bind(&input.url)
+    .bind(sealed.as_ref().and(input.auth_header_name.as_ref()))
+    .bind(sealed.as_ref().map(|s| s.ciphertext.clone()))
+    .bind(sealed.as_ref().map(|s| s.nonce.clone()))
+    .bind(sealed.as_ref().map(|s| s.key_id.clone()))
+    .execute(d.db)
+    .await
+    .map_err(name_taken)?;
+    tracing::info!(org_id = %t.org_id, connector_id = %id, "connector created");
+    let report = refresh(d, t, id).await?;
+    Ok((get(d.db, t, id).await?, report))
+}
+
+/// Changes a connector. An empty auth value keeps the stored secret.
+pub async fn update(
+    d: &Deps<'_>,
+    t: &TenantCtx,
+    id: Uuid,
+    input: &NewConnector,
+) -> ServiceResult<Connector> {
+    t.require(Role::Admin)?;
+    let current = get(d.db, t, id).await?;
+    check_destination(&input.url, d.allow_private).await?;
+    let mut tx = d.db.begin().await?;
+    sqlx::query("UPDATE connectors SET name = $3, url = $4 WHERE org_id = $1 AND id = $2")
+        .bind(t.org_id)
+        .bind(id)
+        .bind(input.name.as_str())
+        .bind(&input.url)
+        .execute(&mut *tx)
+        .await
+        .map_err(name_taken)?;
+    if input.clear_auth {
+        sqlx::query(
+            "UPDATE connectors SET auth_header_name = NULL, auth_ciphertext = NULL, auth_nonce = NULL,
+             auth_key_id = NULL WHERE org_id = $1 AND id = $2",
+        )
+        .bind(t.org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    } else if let Some(name) = &input.auth_header_name {
+        match &input.auth_header_value {
+            Some(v) => {
+                let s = d
+                    .keyring
+                    .seal(v.as_bytes(), &aad(t.org_id, id))
+                    .map_err(anyhow::Error::from)?;
+                sqlx::query(
+                    "UPDATE connectors SET auth_header_name = $3, auth_ciphertext = $4, auth_nonce = $5,
+                     auth_key_id = $6 WHERE org_id = $1 AND id = $2",
+                )
+                .bind(t.org_id)
+                .bind(id)
+                .bind(name)
+                .bind(&s.ciphertext)
+                .bind(&s.nonce)
+                .bind(&s.key_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None if current.auth_set => {
+                sqlx::query(
+                    "UPDATE connectors SET auth_header_name = $3 WHERE org_id = $1 AND id = $2",
+                )
+                .bind(t.org_id)
+                .bind(id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                return Err(
+                    ApiError::invalid("auth_header_value", "Enter the header's value.").into(),
+                );
+            }
+        }
+    }
+    super::rules::bump_version(&mut tx, t.org_id).await?;
+    tx.commit().await?;
+    d.upstreams.forget(id).await;
+    get(d.db, t, id).await
+}
+
+/// Removes a connector; packs lose its tools.
+pub async fn delete(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<()> {
+    t.require(Role::Admin)?;
+    let n = sqlx::query("DELETE FROM connectors WHERE org_id = $1 AND id = $2")
+        .bind(t.org_id)
+        .bind(id)
+        .execute(d.db)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(ApiError::not_found("connector").into());
+    }
+    super::rules::bump(d.db, t.org_id).await?;
+    d.upstreams.forget(id).await;
+    tracing::info!(org_id = %t.org_id, connector_id = %id, "connector removed");
+    Ok(())
+}
+
+/// How to reach a connector, with its secret decrypted. Org-scoped.
+pub async fn target(
+    db: &PgPool,
+    keyring: &Keyring,
+    org_id: Uuid,
+    id: Uuid,
+) -> ServiceResult<Target> {
+    type T = (
+        String,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<String>,
+    );
+    let row: Option<T> = sqlx::query_as(
+        "SELECT url, auth_header_name, auth_ciphertext, auth_nonce, auth_key_id FROM connectors
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let (url, name, ct, nonce, key_id) = row.ok_or_else(|| ApiError::not_found("connector"))?;
+    let header = match (name, ct, nonce, key_id) {
+        (Some(name), Some(ciphertext), Some(nonce), Some(key_id)) => {
+            let plain = keyring
+                .open(
+                    &Sealed {
+                        ciphertext,
+                        nonce,
+                        key_id,
+                    },
+                    &aad(org_id, id),
+                )
+                .map_err(|e| anyhow::anyhow!("connector {id} auth header: {e}"))?;
+            Some((
+                name,
+                String::from_utf8(plain)
+                    .map_err(|_| anyhow::anyhow!("auth header is not UTF-8"))?,
+            ))
+        }
+        _ => None,
+    };
+    Ok(Target {
+        connector_id: id,
+        url,
+        header,
+    })
+}
+
+/// Connects, lists the upstream's tools and stores them (replacing the
+/// previous list). Failures are stored on the connector and reported.
+pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<DiscoveryReport> {
+    t.require(Role::Admin)?;
+    let connector = get(d.db, t, id).await?;
+    let target = target(d.db, d.keyring, t.org_id, id).await?;
+    if let Err(e) = check_destination(&target.url, d.allow_private).await {
+        let msg = e
+            .into_api()
+            .field("url")
+            .unwrap_or("private address")
+            .to_owned();
+        return Ok(DiscoveryReport {
+            ok: false,
+            message: msg,
+            tools: vec![],
+            server_name: None,
+            protocol_version: None,
+        });
+    }
+    match d.upstreams.discover(&target).await {
+        Ok(found) => {
+            let mut tx = d.db.begin().await?;
+            sqlx::query("DELETE FROM connector_tools WHERE connector_id = $1 AND org_id = $2")
+                .bind(id)
+                .bind(t.org_id)
+                .execute(&mut *tx)
+                .await?;
+            for tool in &found.tools {
+                sqlx::query(
+                    "INSERT INTO connector_tools (connector_id, org_id, name, title, description, input_schema,
+                     output_schema, annotations) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (connector_id, name) DO NOTHING",
+                )
+                .bind(id)
+                .bind(t.org_id)
+                .bind(tool.name.as_ref())
+                .bind(tool.title.as_deref())
+                .bind(tool.description.as_deref())
+                .bind(serde_json::Value::Object((*tool.input_schema).clone()))
+                .bind(tool.output_schema.as_ref().map(|s| serde_json::Value::Object((**s).clone())))
+                .bind(tool.annotations.as_ref().and_then(|a| serde_json::to_value(a).ok()))
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "UPDATE connectors SET discovered_at = now(), discovery_error = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            super::rules::bump_version(&mut tx, t.org_id).await?;
+            tx.commit().await?;
+            let tools = tools(d.db, t, Some(id)).await?;
+            Ok(DiscoveryReport {
+                ok: true,
+                message: format!(
+                    "Connected{} and found {} tool{} in {} ms.",
+                    found
+                        .server_name
+                        .as_ref()
+                        .map(|n| format!(" to {n}"))
+                        .unwrap_or_default(),
+                    tools.len(),
+                    if tools.len() == 1 { "" } else { "s" },
+                    found.elapsed.as_millis()
+                ),
+                tools,
+                server_name: found.server_name,
+                protocol_version: Some(found.protocol_version),
+            })
+        }
+        Err(e) => {
+            let message = format!("Could not list tools at {}: {e}.", connector.url);
+            sqlx::query("UPDATE connectors SET discovery_error = $2 WHERE id = $1")
+                .bind(id)
+                .bind(&message)
+                .execute(d.db)
+                .await?;
+            Ok(DiscoveryReport {
+                ok: false,
+                message,
+                tools: vec![],
+                server_name: None,
+                protocol_version: None,
+            })
+        }
+    }
+}
+
+/// Discovered tools of one connector, or of all.
+pub async fn tools(
+    db: &PgPool,
+    t: &TenantCtx,
+    connector: Option<Uuid>,
+) -> ServiceResult<Vec<ConnectorTool>> {
+    t.require(Role::Viewer)?;
+    let rows: Vec<(
+        Uuid,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        serde_json::Value,
+    )> = sqlx::query_as(
+        "SELECT c.id, c.name, t.name, t.title, t.description, t.input_schema
+         FROM connector_tools t JOIN connectors c ON c.id = t.connector_id
+         WHERE t.org_id = $1 AND ($2::uuid IS NULL OR c.id = $2) ORDER BY c.name, t.name",
+    )
+    .bind(t.org_id)
+    .bind(connector)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(cid, cname, name, title, description, input_schema)| ConnectorTool {
+                exposed_name: exposed_name(&cname, &name),
+                connector_id: cid,
+                connector_name: cname,
+                name,
+                title,
+                description,
+                input_schema,
+            },
+        )
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.5",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}

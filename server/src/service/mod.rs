@@ -1,0 +1,84 @@
+//! The service layer: every business rule lives here, once. The dashboard's
+//! server functions and the admin API both call these functions; tenant-bound
+//! functions take the verified [`shared::account::TenantCtx`] first and check
+//! the caller's role themselves, so no surface can forget to.
+
+pub mod accounts;
+pub mod agent_keys;
+pub mod api_tokens;
+pub mod connectors;
+pub mod packs;
+pub mod passwords;
+pub mod records;
+pub mod registered_users;
+pub mod rotation;
+pub mod rules;
+pub mod throttle;
+
+use shared::error::{ApiError, ErrorKind};
+
+/// What a service call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A failure the caller caused and may see (bad input, not found,
+    /// forbidden, conflict, rate limited).
+    #[error("{0}")]
+    Client(ApiError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<ApiError> for ServiceError {
+    fn from(e: ApiError) -> Self {
+        ServiceError::Client(e)
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    /// The wire form. Internal details are logged here and never returned.
+    pub fn into_api(self) -> ApiError {
+        match self {
+            ServiceError::Client(e) => e,
+            ServiceError::Db(e) => {
+                if matches!(
+                    e,
+                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+                ) {
+                    tracing::error!(error = %e, "database unavailable");
+                    ApiError::unavailable(
+                        "The database is unavailable right now. Please try again shortly.",
+                    )
+                } else {
+                    tracing::error!(error = %e, "database error");
+                    ApiError::internal()
+                }
+            }
+            ServiceError::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "internal error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        e.into_api()
+    }
+}
+
+/// True when `e` is a unique-constraint violation (SQLSTATE 23505).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// Shorthand for a rate-limit error with a retry hint.
+pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> ServiceError {
+    let mut e = ApiError::new(ErrorKind::RateLimited, message);
+    e.retry_after_secs = Some(retry_after_secs);
+    ServiceError::Client(e)
+}

@@ -1,0 +1,72 @@
+//! Master-key rotation: re-seal every stored secret under the primary key.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::crypto::{Keyring, Sealed};
+
+/// Re-encrypts connector auth headers and signing keys sealed with an older
+/// key. Returns how many secrets were re-sealed. Idempotent.
+pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
+    let mut tx = db.begin().await?;
+    let mut n = 0;
+    let rows: Vec<(Uuid, Uuid, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
+        "SELECT id, org_id, auth_ciphertext, auth_nonce, auth_key_id FROM connectors
+         WHERE auth_ciphertext IS NOT NULL AND auth_key_id <> $1 FOR UPDATE",
+    )
+    .bind(ring.primary_id())
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, org_id, ciphertext, nonce, key_id) in rows {
+        let mut aad = b"gatehouse:connector-auth:".to_vec();
+        aad.extend_from_slice(org_id.as_bytes());
+        aad.extend_from_slice(id.as_bytes());
+        let plain = ring.open(
+            &Sealed {
+                ciphertext,
+                nonce,
+                key_id,
+            },
+            &aad,
+        )?;
+        let s = ring.seal(&plain, &aad)?;
+        sqlx::query("UPDATE connectors SET auth_ciphertext = $2, auth_nonce = $3, auth_key_id = $4 WHERE id = $1")
+            .bind(id)
+            .bind(&s.ciphertext)
+            .bind(&s.nonce)
+            .bind(&s.key_id)
+            .execute(&mut *tx)
+            .await?;
+        n += 1;
+    }
+    let keys: Vec<(String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
+        "SELECT kid, ciphertext, nonce, key_id FROM signing_keys WHERE key_id <> $1 FOR UPDATE",
+    )
+    .bind(ring.primary_id())
+    .fetch_all(&mut *tx)
+    .await?;
+    for (kid, ciphertext, nonce, key_id) in keys {
+        let aad = format!("gatehouse:signing-key:{kid}").into_bytes();
+        let plain = ring.open(
+            &Sealed {
+                ciphertext,
+                nonce,
+                key_id,
+            },
+            &aad,
+        )?;
+        let s = ring.seal(&plain, &aad)?;
+        sqlx::query(
+            "UPDATE signing_keys SET ciphertext = $2, nonce = $3, key_id = $4 WHERE kid = $1",
+        )
+        .bind(&kid)
+        .bind(&s.ciphertext)
+        .bind(&s.nonce)
+        .bind(&s.key_id)
+        .execute(&mut *tx)
+        .await?;
+        n += 1;
+    }
+    tx.commit().await?;
+    Ok(n)
+}

@@ -1,0 +1,108 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use chrono::{DateTime, Utc};
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+
+use crate::agent_tokens::AgentTokens;
+use crate::config::Config;
+use crate::crypto::Keyring;
+use crate::mcp::Gateway;
+use crate::metrics::Metrics;
+use crate::recorder::Recorder;
+use crate::upstream::UpstreamPool;
+
+/// Where "now" comes from. Handlers read it once at the edge and pass the
+/// instant down, so services never read the clock themselves.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(Utc::now))
+    }
+
+    /// A clock under a test's control.
+    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub leptos: LeptosOptions,
+    pub clock: Clock,
+    pub keyring: Arc<Keyring>,
+    pub upstreams: Arc<UpstreamPool>,
+    pub metrics: Metrics,
+    pub gateway: Arc<Gateway>,
+}
+
+impl AppState {
+    /// Wires the shared services and starts the recorder's writer task.
+    /// Touches no database: signing keys load on first use (or call
+    /// `gateway.tokens.load` to fail fast at start-up).
+    pub async fn build(
+        db: PgPool,
+        config: Config,
+        keyring: Keyring,
+        leptos: LeptosOptions,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        // reqwest (upstream MCP clients) needs a process-wide TLS provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let keyring = Arc::new(keyring);
+        let upstreams = Arc::new(UpstreamPool::new(config.upstream_timeout));
+        let metrics = Metrics::new();
+        let tokens = AgentTokens::new(
+            db.clone(),
+            keyring.clone(),
+            config.public_url.as_str().trim_end_matches('/').to_owned(),
+            crate::mcp::resource_url(&config.public_url),
+        );
+        let gateway = Arc::new(Gateway::new(
+            db.clone(),
+            keyring.clone(),
+            upstreams.clone(),
+            tokens,
+            Recorder::spawn(db.clone()),
+            metrics.clone(),
+            clock.clone(),
+        ));
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            leptos,
+            clock,
+            keyring,
+            upstreams,
+            metrics,
+            gateway,
+        })
+    }
+
+    /// The connector services' dependencies.
+    pub fn connector_deps(&self) -> crate::service::connectors::Deps<'_> {
+        crate::service::connectors::Deps {
+            db: &self.db,
+            keyring: &self.keyring,
+            upstreams: &self.upstreams,
+            allow_private: self.config.allow_private_upstreams,
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos.clone()
+    }
+}

@@ -1,0 +1,355 @@
+//! Accounts, organizations and memberships through the service layer.
+
+use chrono::{Duration, TimeZone, Utc};
+use server::service::ServiceError;
+use server::service::accounts::{self, authenticate};
+use shared::account::{AddMemberInput, OrgName, Role, SignUpInput};
+use shared::error::ErrorKind;
+use sqlx::PgPool;
+
+use crate::support::{PASSWORD, add, ctx, org_with_owner};
+
+fn kind(e: ServiceError) -> ErrorKind {
+    e.into_api().kind
+}
+
+async fn count(db: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_up_creates_org_and_owner_and_refuses_a_duplicate_account(db: PgPool) {
+    assert!(accounts::needs_setup(&db).await.unwrap());
+    let (_, user, org) = org_with_owner(&db, "Acme", "Ada@Example.com").await;
+    assert!(!accounts::needs_setup(&db).await.unwrap());
+    let orgs = accounts::user_orgs(&db, user).await.unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0].org_id, org);
+    assert_eq!(orgs[0].org_name, "Acme");
+    assert_eq!(orgs[0].role, Role::Owner);
+    // Stored normalised, hashed with Argon2id, never in clear.
+    let (email, hash): (String, String) = sqlx::query_as("SELECT email, password_hash FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(email, "ada@example.com");
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
+
+    let dup = SignUpInput {
+        org_name: "Other".into(),
+        email: "ADA@example.com".into(),
+        password: "another long passphrase".into(),
+    }
+    .parse()
+    .unwrap();
+    let err = accounts::sign_up(&db, &dup).await.unwrap_err().into_api();
+    assert_eq!(err.kind, ErrorKind::Conflict);
+    assert!(err.field("email").unwrap().contains("already exists"));
+    // Nothing half-created: still one org, one user.
+    assert_eq!(count(&db, "SELECT count(*) FROM orgs").await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM users").await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_in_is_generic_on_failure_and_throttles_per_account(db: PgPool) {
+    let (_, user, _) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let ip = Some("10.0.0.1".parse().unwrap());
+
+    assert_eq!(
+        authenticate(&db, t0, "ada@example.com", PASSWORD, ip)
+            .await
+            .unwrap(),
+        user
+    );
+    // Unknown account and wrong password read the same.
+    let unknown = authenticate(&db, t0, "nobody@example.com", PASSWORD, ip)
+        .await
+        .unwrap_err()
+        .into_api();
+    let wrong = authenticate(&db, t0, "ada@example.com", "wrong password!!", ip)
+        .await
+        .unwrap_err()
+        .into_api();
+    assert_eq!(unknown.message, wrong.message);
+    assert_eq!(wrong.kind, ErrorKind::Unauthenticated);
+
+    for _ in 0..4 {
+        let _ = authenticate(&db, t0, "ada@example.com", "wrong password!!", ip).await;
+    }
+    // Five failures: even the right password is refused for a while.
+    let locked = authenticate(&db, t0, "ADA@example.com", PASSWORD, ip)
+        .await
+        .unwrap_err()
+        .into_api();
+    assert_eq!(locked.kind, ErrorKind::RateLimited);
+    assert!(
+        locked.message.contains("Try again in 15 minutes"),
+        "{}",
+        locked.message
+    );
+    assert_eq!(locked.retry_after_secs, Some(900));
+
+    let later = t0 + Duration::minutes(16);
+    assert_eq!(
+        authenticate(&db, later, "ada@example.com", PASSWORD, ip)
+            .await
+            .unwrap(),
+        user
+    );
+    // Success resets the account counter.
+    let _ = authenticate(&db, later, "ada@example.com", "wrong password!!", ip).await;
+    assert_eq!(
+        authenticate(&db, later, "ada@example.com", PASSWORD, ip)
+            .await
+            .unwrap(),
+        user
+    );
+    // The table holds hashes, not emails or addresses.
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key_hash FROM signin_throttle")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert!(
+        keys.iter()
+            .all(|k| k.len() == 64 && !k.contains('@') && !k.contains("10.0"))
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_in_throttles_per_client_address_across_accounts(db: PgPool) {
+    let (_, user, _) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let attacker = Some("203.0.113.9".parse().unwrap());
+    for i in 0..30 {
+        let _ = authenticate(
+            &db,
+            t0,
+            &format!("guess{i}@example.com"),
+            "wrong password!!",
+            attacker,
+        )
+        .await;
+    }
+    let e = authenticate(&db, t0, "ada@example.com", PASSWORD, attacker)
+        .await
+        .unwrap_err();
+    assert_eq!(kind(e), ErrorKind::RateLimited);
+    // Another address is unaffected.
+    let other = Some("198.51.100.7".parse().unwrap());
+    assert_eq!(
+        authenticate(&db, t0, "ada@example.com", PASSWORD, other)
+            .await
+            .unwrap(),
+        user
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn members_are_added_once_and_new_people_need_a_password(db: PgPool) {
+    let (owner, _, _) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let no_pw = AddMemberInput {
+        email: "bo@example.com".into(),
+        role: "viewer".into(),
+        password: "".into(),
+    }
+    .parse()
+    .unwrap();
+    let e = accounts::add_member(&db, &owner, &no_pw)
+        .await
+        .unwrap_err()
+        .into_api();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert!(e.field("password").is_some());
+    assert_eq!(count(&db, "SELECT count(*) FROM users").await, 1);
+
+    add(&db, &owner, "bo@example.com", Role::Viewer).await;
+    let again = AddMemberInput {
+        email: "bo@example.com".into(),
+        role: "admin".into(),
+        password: "".into(),
+    }
+    .parse()
+    .unwrap();
+    let e = accounts::add_member(&db, &owner, &again)
+        .await
+        .unwrap_err()
+        .into_api();
+    assert!(e.field("email").unwrap().contains("already a member"));
+
+    // An existing account (member elsewhere) joins without a password.
+    let (globex, _, _) = org_with_owner(&db, "Globex", "hank@globex.test").await;
+    let m = accounts::add_member(&db, &globex, &again).await.unwrap();
+    assert_eq!(m.role, Role::Admin);
+    let members = accounts::list_members(&db, &globex).await.unwrap();
+    let emails: Vec<_> = members.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(emails, ["bo@example.com", "hank@globex.test"]);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn roles_limit_who_may_change_what(db: PgPool) {
+    let (owner, owner_id, org) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let admin_id = add(&db, &owner, "admin@example.com", Role::Admin).await;
+    let viewer_id = add(&db, &owner, "viewer@example.com", Role::Viewer).await;
+    let admin = ctx(org, admin_id, Role::Admin);
+    let viewer = ctx(org, viewer_id, Role::Viewer);
+    let approver_id = add(&db, &owner, "approver@example.com", Role::Approver).await;
+    let approver = ctx(org, approver_id, Role::Approver);
+
+    // Viewers and approvers read but never write.
+    assert_eq!(accounts::list_members(&db, &viewer).await.unwrap().len(), 4);
+    for who in [&viewer, &approver] {
+        let input = AddMemberInput {
+            email: "x@example.com".into(),
+            role: "viewer".into(),
+            password: PASSWORD.into(),
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(
+            kind(accounts::add_member(&db, who, &input).await.unwrap_err()),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            kind(
+                accounts::remove_member(&db, who, owner_id)
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            kind(
+                accounts::rename_org(&db, who, &OrgName::parse("Pwned").unwrap())
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            kind(accounts::org_settings(&db, who).await.unwrap_err()),
+            ErrorKind::Forbidden
+        );
+    }
+    // Admins manage non-owners, but cannot touch owners or mint them.
+    accounts::set_member_role(&db, &admin, viewer_id, Role::Approver)
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(
+            accounts::set_member_role(&db, &admin, viewer_id, Role::Owner)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(
+            accounts::set_member_role(&db, &admin, owner_id, Role::Viewer)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(
+            accounts::remove_member(&db, &admin, owner_id)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        accounts::role_in(&db, owner_id, org).await.unwrap(),
+        Some(Role::Owner)
+    );
+    assert_eq!(
+        accounts::role_in(&db, viewer_id, org).await.unwrap(),
+        Some(Role::Approver)
+    );
+    assert_eq!(
+        accounts::rename_org(&db, &admin, &OrgName::parse("Acme Inc").unwrap())
+            .await
+            .unwrap()
+            .name,
+        "Acme Inc"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_org_always_keeps_an_owner(db: PgPool) {
+    let (owner, owner_id, org) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let e = accounts::set_member_role(&db, &owner, owner_id, Role::Admin)
+        .await
+        .unwrap_err()
+        .into_api();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert!(e.message.contains("at least one owner"));
+    assert_eq!(
+        kind(
+            accounts::remove_member(&db, &owner, owner_id)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::Conflict
+    );
+
+    // With a second owner, the first may step down.
+    let second = add(&db, &owner, "second@example.com", Role::Owner).await;
+    accounts::set_member_role(&db, &owner, owner_id, Role::Admin)
+        .await
+        .unwrap();
+    let second_ctx = ctx(org, second, Role::Owner);
+    assert_eq!(
+        kind(
+            accounts::remove_member(&db, &second_ctx, second)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::Conflict
+    );
+    accounts::remove_member(&db, &second_ctx, owner_id)
+        .await
+        .unwrap();
+    assert_eq!(accounts::role_in(&db, owner_id, org).await.unwrap(), None);
+    // The account itself remains (it may belong to other orgs).
+    assert!(accounts::user_email(&db, owner_id).await.unwrap().is_some());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn another_orgs_members_read_as_not_found(db: PgPool) {
+    let (acme, _, _) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let acme_member = add(&db, &acme, "bo@example.com", Role::Viewer).await;
+    let (globex, hank, _) = org_with_owner(&db, "Globex", "hank@globex.test").await;
+
+    assert_eq!(
+        kind(
+            accounts::set_member_role(&db, &globex, acme_member, Role::Admin)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(
+            accounts::remove_member(&db, &globex, acme_member)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::NotFound
+    );
+    let acme_members = accounts::list_members(&db, &acme).await.unwrap();
+    assert!(acme_members.iter().all(|m| m.user_id != hank));
+    // A context claiming an org the caller is not in sees nothing either.
+    let forged = ctx(uuid::Uuid::nil(), hank, Role::Owner);
+    assert!(
+        accounts::list_members(&db, &forged)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        kind(accounts::org_settings(&db, &forged).await.unwrap_err()),
+        ErrorKind::NotFound
+    );
+}

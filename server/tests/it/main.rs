@@ -1,0 +1,16 @@
+//! The server's integration tests: one binary, real Postgres. Database
+//! tests use `#[sqlx::test]`, which gives each test a fresh database
+//! (from `DATABASE_URL`) with our migrations applied.
+
+// This whole crate is test code: helpers outside `#[test]` fns may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod api;
+mod embedded_pg;
+mod harness;
+mod http;
+mod mcp;
+mod scan_cli;
+mod support;
+mod tokens;

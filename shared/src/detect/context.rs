@@ -1,0 +1,352 @@
+//! Context words: whole words, case-insensitive, looked for within
+//! [`CONTEXT_WINDOW`] words before **or** after a candidate (and in the JSON
+//! key that holds the value). A match raises the score by [`CONTEXT_BOOST`],
+//! to at least [`CONTEXT_FLOOR`], at most 1.
+
+use super::entity::Entity;
+use super::rules::Phrase;
+
+/// Words looked at on each side of a candidate.
+pub const CONTEXT_WINDOW: usize = 5;
+/// Score added when a context word is near.
+pub const CONTEXT_BOOST: f32 = 0.35;
+/// Lowest score of a candidate with context near.
+pub const CONTEXT_FLOOR: f32 = 0.4;
+
+/// Apply the context boost to a base score.
+///
+/// ```
+/// use shared::detect::context_score;
+/// assert_eq!(context_score(0.2), 0.55);
+/// assert_eq!(context_score(0.9), 1.0);
+/// assert_eq!(context_score(0.0), 0.4);
+/// ```
+pub fn context_score(base: f32) -> f32 {
+    ((base + CONTEXT_BOOST).max(CONTEXT_FLOOR) * 100.0)
+        .round()
+        .min(100.0)
+        / 100.0
+}
+
+/// Built-in context words per entity (users add their own per rule).
+pub(crate) fn defaults(e: Entity) -> &'static [&'static str] {
+    match e {
+        Entity::Person => &[
+            "name",
+            "names",
+            "customer",
+            "patient",
+            "employee",
+            "contact",
+            "dear",
+            "hi",
+            "hello",
+            "thanks",
+            "regards",
+            "mr",
+            "mrs",
+            "ms",
+            "dr",
+            "signed",
+            "assignee",
+            "author",
+            "reporter",
+            "owner",
+            "user",
+            "client",
+            "member",
+            "applicant",
+            "from",
+            "cc",
+            "by",
+            "manager",
+            "fullname",
+            "firstname",
+            "lastname",
+            "surname",
+        ],
+        Entity::Location => &[
+            "city",
+            "country",
+            "address",
+            "located",
+            "location",
+            "lives",
+            "live",
+            "living",
+            "moved",
+            "from",
+            "in",
+            "at",
+            "near",
+            "state",
+            "province",
+            "region",
+            "town",
+            "headquarters",
+            "office",
+            "born",
+            "ship",
+            "shipping",
+            "travel",
+            "visit",
+        ],
+        Entity::Nrp => &[
+            "nationality",
+            "citizen",
+            "citizenship",
+            "religion",
+            "religious",
+            "faith",
+            "ethnicity",
+            "ethnic",
+            "political",
+            "party",
+            "affiliation",
+            "national",
+            "origin",
+        ],
+        Entity::EmailAddress => &["email", "mail", "e-mail", "contact", "reply"],
+        Entity::PhoneNumber => &[
+            "phone",
+            "telephone",
+            "tel",
+            "mobile",
+            "cell",
+            "call",
+            "fax",
+            "contact",
+            "sms",
+            "whatsapp",
+            "dial",
+            "reach",
+        ],
+        Entity::IpAddress => &[
+            "ip", "ipv4", "ipv6", "address", "host", "client", "remote", "src", "dst",
+        ],
+        Entity::Url => &[
+            "url", "link", "website", "site", "visit", "href", "endpoint",
+        ],
+        Entity::DateTime => &[
+            "dob",
+            "born",
+            "birth",
+            "birthday",
+            "birthdate",
+            "bday",
+            "died",
+            "deceased",
+            "appointment",
+            "admitted",
+            "discharged",
+            "visit",
+            "hired",
+            "anniversary",
+            "expires",
+            "expiry",
+            "expiration",
+            "scheduled",
+        ],
+        Entity::CreditCard => &[
+            "card",
+            "credit",
+            "debit",
+            "visa",
+            "mastercard",
+            "amex",
+            "cc",
+            "pan",
+            "payment",
+        ],
+        Entity::IbanCode => &["iban", "bank", "account", "transfer", "sepa", "wire"],
+        Entity::Crypto => &[
+            "wallet", "btc", "bitcoin", "eth", "ethereum", "crypto", "address",
+        ],
+        Entity::MedicalLicense => &[
+            "dea",
+            "medical",
+            "license",
+            "licence",
+            "prescriber",
+            "registration",
+        ],
+        Entity::UsSsn => &["ssn", "social", "security", "ss", "ssa"],
+        Entity::UsItin => &["itin", "taxpayer", "tax", "individual"],
+        Entity::UsPassport => &["passport", "travel document"],
+        Entity::UsDriverLicense => &[
+            "driver", "drivers", "driving", "license", "licence", "dl", "dln", "permit",
+        ],
+        Entity::UsBankNumber => &[
+            "account", "acct", "bank", "checking", "savings", "routing", "aba", "deposit", "ach",
+            "wire",
+        ],
+        Entity::UkNhs => &["nhs", "health", "patient", "national health"],
+        Entity::UkNino => &["nino", "national insurance", "ni", "insurance"],
+        Entity::EsNif => &["nif", "dni", "nie", "documento", "identidad", "fiscal"],
+        Entity::ItFiscalCode => &["codice", "fiscale", "fiscal", "cf", "tax code"],
+        Entity::AuTfn => &["tfn", "tax file", "tax"],
+        Entity::InPan => &["pan", "permanent account", "income tax"],
+        Entity::InAadhaar => &["aadhaar", "aadhar", "uid", "uidai"],
+        Entity::SgNricFin => &["nric", "fin", "ic", "identity card"],
+        Entity::AwsAccessKey
+        | Entity::GoogleApiKey
+        | Entity::GithubToken
+        | Entity::SlackToken
+        | Entity::StripeKey
+        | Entity::PrivateKey
+        | Entity::Jwt
+        | Entity::DatabaseUrl
+        | Entity::GenericSecret => &[
+            "key",
+            "token",
+            "secret",
+            "password",
+            "credential",
+            "credentials",
+            "auth",
+            "apikey",
+            "bearer",
+        ],
+    }
+}
+
+/// Call `f` with each word of `s`: runs of letters and digits, also split
+/// where a lower-case letter meets an upper-case one (`dateOfBirth`).
+pub(crate) fn for_each_word<'s>(s: &'s str, mut f: impl FnMut(&'s str)) {
+    let mut start: Option<usize> = None;
+    let mut prev_lower = false;
+    for (i, ch) in s.char_indices() {
+        if ch.is_alphanumeric() {
+            if ch.is_uppercase() && prev_lower {
+                if let Some(st) = start {
+                    f(&s[st..i]);
+                }
+                start = Some(i);
+            } else if start.is_none() {
+                start = Some(i);
+            }
+            prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+        } else {
+            prev_lower = false;
+            if let Some(st) = start.take() {
+                f(&s[st..i]);
+            }
+        }
+    }
+    if let Some(st) = start {
+        f(&s[st..]);
+    }
+}
+
+/// Lower-cased words of a text span, splitting identifiers too
+/// (`customer_ssn`, `dateOfBirth` → customer ssn / date of birth).
+pub(crate) fn words_of(s: &str, out: &mut Vec<String>) {
+    for_each_word(s, |w| out.push(w.to_lowercase()));
+}
+
+/// Up to `n` words ending at `end` (scanning backwards), in text order.
+pub(crate) fn words_before(s: &str, end: usize, n: usize) -> Vec<&str> {
+    let head = s.get(..end).unwrap_or("");
+    // Bound the look-back in bytes too, so a huge run of separators costs nothing.
+    let mut from = head.len().saturating_sub(n * 24 + 8);
+    while from > 0 && !head.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut w = Vec::with_capacity(n + 4);
+    for_each_word(head.get(from..).unwrap_or(""), |x| w.push(x));
+    let skip = w.len().saturating_sub(n);
+    w.drain(..skip);
+    w
+}
+
+/// Up to `n` words starting at `start`.
+pub(crate) fn words_after(s: &str, start: usize, n: usize) -> Vec<&str> {
+    let tail = s.get(start..).unwrap_or("");
+    let mut to = tail.len().min(n * 24 + 8);
+    while to < tail.len() && !tail.is_char_boundary(to) {
+        to += 1;
+    }
+    let mut w = Vec::with_capacity(n + 4);
+    for_each_word(tail.get(..to).unwrap_or(""), |x| {
+        if w.len() < n {
+            w.push(x);
+        }
+    });
+    w
+}
+
+/// A text word equals a (lower-case) phrase word, ignoring case.
+fn word_eq(text: &str, phrase: &str) -> bool {
+    if text.is_ascii() {
+        text.eq_ignore_ascii_case(phrase)
+    } else {
+        text.to_lowercase() == phrase
+    }
+}
+
+/// The phrases of `phrases` that occur as whole words in `words`.
+pub(crate) fn matched<S: AsRef<str>>(phrases: &[Phrase], words: &[S], out: &mut Vec<String>) {
+    for p in phrases {
+        if p.is_empty() || p.len() > words.len() {
+            continue;
+        }
+        let hit = words
+            .windows(p.len())
+            .any(|win| win.iter().zip(p).all(|(a, b)| word_eq(a.as_ref(), b)));
+        if hit {
+            let s = p.join(" ");
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::rules::split_phrase;
+
+    #[test]
+    fn identifiers_split_into_words() {
+        let mut w = Vec::new();
+        words_of("customer_ssn dateOfBirth HTTPServer x-api-key", &mut w);
+        assert_eq!(
+            w,
+            [
+                "customer",
+                "ssn",
+                "date",
+                "of",
+                "birth",
+                "httpserver",
+                "x",
+                "api",
+                "key"
+            ]
+        );
+    }
+
+    #[test]
+    fn whole_words_only_and_windows() {
+        let phrases = vec![split_phrase("us"), split_phrase("social security")];
+        let mut out = Vec::new();
+        matched(&phrases, &["user", "username"], &mut out);
+        assert!(out.is_empty(), "substring must not match: {out:?}");
+        matched(&phrases, &["my", "Social", "SECURITY"], &mut out);
+        assert_eq!(out, ["social security"]);
+        let s = "one two three four five six seven VALUE eight nine";
+        let at = s.find("VALUE").unwrap();
+        assert_eq!(
+            words_before(s, at, 5),
+            ["three", "four", "five", "six", "seven"]
+        );
+        assert_eq!(words_after(s, at + 5, 5), ["eight", "nine"]);
+    }
+
+    #[test]
+    fn boost_is_documented_amount() {
+        assert_eq!(context_score(0.3), 0.65);
+        assert_eq!(context_score(0.05), 0.4);
+    }
+}
