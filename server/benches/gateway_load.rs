@@ -32,11 +32,13 @@ use rmcp::model::{
     ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ClientLifecycleMode, ClientServiceExt, ErrorData, RoleClient, RoleServer, ServerHandler};
+use rmcp::{
+    ClientLifecycleMode, ClientServiceExt, ErrorData, RoleClient, RoleServer, ServerHandler,
+};
 use serde_json::{Value, json};
 use server::crypto::Keyring;
 use server::master_key::MasterKey;
@@ -53,11 +55,23 @@ impl ServerHandler for Echo {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("bench-echo", "1"))
     }
-    async fn list_tools(&self, _: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         let schema: JsonObject = serde_json::from_value(json!({"type": "object"})).unwrap();
-        Ok(ListToolsResult::with_all_items(vec![Tool::new("echo", "Echo the arguments", schema)]))
+        Ok(ListToolsResult::with_all_items(vec![Tool::new(
+            "echo",
+            "Echo the arguments",
+            schema,
+        )]))
     }
-    async fn call_tool(&self, req: CallToolRequestParams, _: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        req: CallToolRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let text = serde_json::to_string(&req.arguments.unwrap_or_default()).unwrap();
         Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into())
     }
@@ -74,7 +88,8 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 /// A 4 KB argument object resembling a support-ticket tool call.
 fn payload() -> JsonObject {
     let mut body = String::new();
-    let filler = "The customer reports that the export job fails after the nightly sync; logs attached. ";
+    let filler =
+        "The customer reports that the export job fails after the nightly sync; logs attached. ";
     while body.len() < 3600 {
         body.push_str(filler);
     }
@@ -93,13 +108,18 @@ async fn client(url: &str, token: Option<&str>) -> RunningService<RoleClient, Cl
     if let Some(t) = token {
         cfg = cfg.auth_header(t.to_owned());
     }
-    ClientConfig::new(ClientCapabilities::default(), Implementation::new("bench", "1"))
-        .serve_with_lifecycle(
-            StreamableHttpClientTransport::from_config(cfg),
-            ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] },
-        )
-        .await
-        .unwrap()
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("bench", "1"),
+    )
+    .serve_with_lifecycle(
+        StreamableHttpClientTransport::from_config(cfg),
+        ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+    )
+    .await
+    .unwrap()
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -111,12 +131,19 @@ async fn latency(url: &str, token: Option<&str>, tool: &str, calls: u64) -> Vec<
     let c = client(url, token).await;
     let args = payload();
     for _ in 0..50 {
-        c.peer().call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.clone())).await.unwrap();
+        c.peer()
+            .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.clone()))
+            .await
+            .unwrap();
     }
     let mut out = Vec::with_capacity(calls as usize);
     for _ in 0..calls {
         let t = Instant::now();
-        let r = c.peer().call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.clone())).await.unwrap();
+        let r = c
+            .peer()
+            .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.clone()))
+            .await
+            .unwrap();
         out.push(t.elapsed());
         assert_ne!(r.is_error, Some(true));
     }
@@ -136,7 +163,12 @@ async fn throughput(url: &str, token: Option<&str>, tool: &str, clients: u64, se
             let args = payload();
             let mut n = 0u64;
             while Instant::now() < deadline {
-                c.peer().call_tool(CallToolRequestParams::new(tool.clone()).with_arguments(args.clone())).await.unwrap();
+                c.peer()
+                    .call_tool(
+                        CallToolRequestParams::new(tool.clone()).with_arguments(args.clone()),
+                    )
+                    .await
+                    .unwrap();
                 n += 1;
             }
             n
@@ -169,21 +201,30 @@ async fn main() {
     );
     let up = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let up_url = format!("http://{}/mcp", up.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(up, axum::Router::new().nest_service("/mcp", echo)).await });
+    tokio::spawn(
+        async move { axum::serve(up, axum::Router::new().nest_service("/mcp", echo)).await },
+    );
 
     // Database.
     let dir = std::env::temp_dir().join(format!("gh-bench-{}", std::process::id()));
     let (opts, embedded) = match std::env::var("DATABASE_URL") {
         Ok(u) => (PgConnectOptions::from_str(&u).unwrap(), None),
         Err(_) => {
-            let pg = server::embedded_pg::EmbeddedPostgres::start(&dir, None).await.unwrap();
+            let pg = server::embedded_pg::EmbeddedPostgres::start(&dir, None)
+                .await
+                .unwrap();
             (pg.connect_options(), Some(pg))
         }
     };
     let admin = server::db::connect(opts.clone(), 2).await.unwrap();
     let dbname = format!("gh_bench_{}", std::process::id());
-    sqlx::query(&format!("CREATE DATABASE {dbname}")).execute(&admin).await.unwrap();
-    let db = server::db::connect(opts.clone().database(&dbname), 32).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {dbname}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let db = server::db::connect(opts.clone().database(&dbname), 32)
+        .await
+        .unwrap();
     server::db::migrate(&db).await.unwrap();
 
     // Gatehouse, in process.
@@ -204,30 +245,96 @@ async fn main() {
         db.clone(),
         config,
         Keyring::new(&key, &[]),
-        LeptosOptions::builder().output_name("web").site_root("/nonexistent").build(),
+        LeptosOptions::builder()
+            .output_name("web")
+            .site_root("/nonexistent")
+            .build(),
         Clock::system(),
     )
     .await
     .unwrap();
     let app = server::http::router(state.clone(), tower_sessions::MemoryStore::default());
     tokio::spawn(async move {
-        axum::serve(gh_listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+        axum::serve(
+            gh_listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
     });
 
     // Configure: org (enforce), connector, pack, user, key, token.
-    let input = SignUpInput { org_name: "Bench".into(), email: "bench@example.com".into(), password: "bench passphrase 123".into() }.parse().unwrap();
-    let (user, org) = server::service::accounts::sign_up(&db, &input).await.unwrap();
-    let t = TenantCtx { org_id: org, role: Role::Owner, actor: Actor::Member { user_id: user } };
-    server::service::accounts::set_mode(&db, &t, OrgMode::Enforce).await.unwrap();
-    let c = ConnectorInput { name: "up".into(), url: up_url.clone(), ..Default::default() }.parse().unwrap();
-    server::service::connectors::create(&state.connector_deps(), &t, &c).await.unwrap();
-    let pack = server::service::packs::create(&db, &t, &ToolPackInput { name: "bench".into(), description: String::new() }.parse().unwrap()).await.unwrap();
-    server::service::packs::set_tools(&db, &t, pack.id, &["up__echo".to_owned()]).await.unwrap();
-    let ru = server::service::registered_users::create(&db, &t, &RegisteredUserInput { external_id: "b".into(), display_name: "B".into() }.parse().unwrap()).await.unwrap();
-    let k = server::service::agent_keys::create(&db, &t, &AgentKeyInput { pack_id: pack.id.to_string(), registered_user_id: ru.id.to_string(), name: String::new() }).await.unwrap();
+    let input = SignUpInput {
+        org_name: "Bench".into(),
+        email: "bench@example.com".into(),
+        password: "bench passphrase 123".into(),
+    }
+    .parse()
+    .unwrap();
+    let (user, org) = server::service::accounts::sign_up(&db, &input)
+        .await
+        .unwrap();
+    let t = TenantCtx {
+        org_id: org,
+        role: Role::Owner,
+        actor: Actor::Member { user_id: user },
+    };
+    server::service::accounts::set_mode(&db, &t, OrgMode::Enforce)
+        .await
+        .unwrap();
+    let c = ConnectorInput {
+        name: "up".into(),
+        url: up_url.clone(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    server::service::connectors::create(&state.connector_deps(), &t, &c)
+        .await
+        .unwrap();
+    let pack = server::service::packs::create(
+        &db,
+        &t,
+        &ToolPackInput {
+            name: "bench".into(),
+            description: String::new(),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    server::service::packs::set_tools(&db, &t, pack.id, &["up__echo".to_owned()])
+        .await
+        .unwrap();
+    let ru = server::service::registered_users::create(
+        &db,
+        &t,
+        &RegisteredUserInput {
+            external_id: "b".into(),
+            display_name: "B".into(),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let k = server::service::agent_keys::create(
+        &db,
+        &t,
+        &AgentKeyInput {
+            pack_id: pack.id.to_string(),
+            registered_user_id: ru.id.to_string(),
+            name: String::new(),
+        },
+    )
+    .await
+    .unwrap();
     let tok: Value = reqwest::Client::new()
         .post(format!("http://{gh_addr}/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_secret", k.secret.as_str())])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_secret", k.secret.as_str()),
+        ])
         .send()
         .await
         .unwrap()
@@ -239,17 +346,33 @@ async fn main() {
 
     // Sanity: the call through Gatehouse really redacts.
     let probe = client(&gh_url, Some(&token)).await;
-    let r = probe.peer().call_tool(CallToolRequestParams::new("up__echo").with_arguments(payload())).await.unwrap();
+    let r = probe
+        .peer()
+        .call_tool(CallToolRequestParams::new("up__echo").with_arguments(payload()))
+        .await
+        .unwrap();
     let text = serde_json::to_string(&r.content).unwrap();
-    assert!(text.contains("[REDACTED:CREDIT_CARD]") && !text.contains("4111 1111"), "{text}");
+    assert!(
+        text.contains("[REDACTED:CREDIT_CARD]") && !text.contains("4111 1111"),
+        "{text}"
+    );
 
     println!("gateway_load: 4 KB arguments, enforce mode, default rules, records written");
     let direct = latency(&up_url, None, "echo", calls).await;
     let through = latency(&gh_url, Some(&token), "up__echo", calls).await;
     println!("\nlatency, 1 client, {calls} sequential calls:");
-    println!("  {:<10} {:>9} {:>9} {:>9}", "", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "  {:<10} {:>9} {:>9} {:>9}",
+        "", "p50 ms", "p99 ms", "max ms"
+    );
     for (name, v) in [("direct", &direct), ("gatehouse", &through)] {
-        println!("  {:<10} {:>9.3} {:>9.3} {:>9.3}", name, ms(pct(v, 0.5)), ms(pct(v, 0.99)), ms(*v.last().unwrap()));
+        println!(
+            "  {:<10} {:>9.3} {:>9.3} {:>9.3}",
+            name,
+            ms(pct(v, 0.5)),
+            ms(pct(v, 0.99)),
+            ms(*v.last().unwrap())
+        );
     }
     println!(
         "  {:<10} {:>9.3} {:>9.3}",
@@ -261,12 +384,21 @@ async fn main() {
     let g = throughput(&gh_url, Some(&token), "up__echo", clients, seconds).await;
     println!("\nthroughput, {clients} clients, {seconds} s each:");
     println!("  direct     {d:>9.0} calls/s");
-    println!("  gatehouse  {g:>9.0} calls/s  ({:.0}% of direct)", 100.0 * g / d);
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls").fetch_one(&db).await.unwrap();
+    println!(
+        "  gatehouse  {g:>9.0} calls/s  ({:.0}% of direct)",
+        100.0 * g / d
+    );
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     println!("\nrecords written: {recorded} calls");
 
     db.close().await;
-    sqlx::query(&format!("DROP DATABASE {dbname} WITH (FORCE)")).execute(&admin).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE {dbname} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
     admin.close().await;
     if let Some(pg) = embedded {
         pg.stop().await.unwrap();

@@ -115,7 +115,10 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     // session, and ON CONFLICT may touch a row only once per statement.
     let mut sessions: Vec<(&CallRecord, i64, DateTime<Utc>)> = Vec::new();
     for r in records {
-        match sessions.iter_mut().find(|(s, _, _)| s.session.id == r.session.id) {
+        match sessions
+            .iter_mut()
+            .find(|(s, _, _)| s.session.id == r.session.id)
+        {
             Some((_, n, last)) => {
                 *n += 1;
                 *last = (*last).max(r.created_at);
@@ -127,7 +130,8 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
         .iter()
         .flat_map(|r| r.violations.iter().map(move |v| (*r, v)))
         .collect();
-    let col = |f: fn(&CallRecord) -> Option<String>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
+    let col =
+        |f: fn(&CallRecord) -> Option<String>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
     sqlx::query(
         "WITH s AS (
            INSERT INTO runtime_sessions (id, org_id, pack_id, registered_user_id, agent_key_id, mcp_session_id,

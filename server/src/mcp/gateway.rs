@@ -223,19 +223,27 @@ impl Gateway {
             let target = match targets.get(&connector_id) {
                 Some(t) => t.clone(),
                 None => {
-                    let t = connectors::target(&self.db, &self.keyring, agent.claims.org, connector_id)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("connector {connector_id}: {e}"))?;
+                    let t =
+                        connectors::target(&self.db, &self.keyring, agent.claims.org, connector_id)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("connector {connector_id}: {e}"))?;
                     targets.insert(connector_id, t.clone());
                     t
                 }
             };
             by_name.insert(
                 exposed_name(&connector, &tool),
-                Route { connector_id, upstream_tool: tool, target },
+                Route {
+                    connector_id,
+                    upstream_tool: tool,
+                    target,
+                },
             );
         }
-        let routes = Arc::new(Routes { version: agent.rules_version, by_name });
+        let routes = Arc::new(Routes {
+            version: agent.rules_version,
+            by_name,
+        });
         let found = routes.by_name.get(exposed).cloned();
         if let Ok(mut cache) = self.routes.write() {
             cache.insert(key, routes);
