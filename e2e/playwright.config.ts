@@ -30,6 +30,7 @@ export default defineConfig({
         '--disable-sync',
       ],
     },
+    viewport: { width: 1280, height: 860 },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
@@ -46,6 +47,8 @@ export default defineConfig({
       GATEHOUSE_SITE_ROOT: process.env.GATEHOUSE_SITE_ROOT ?? '',
       GATEHOUSE_DATA_DIR: process.env.GATEHOUSE_E2E_DATA_DIR ?? '',
       GATEHOUSE_MASTER_KEY: 'a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=',
+      // The fixture upstream MCP server listens on loopback.
+      GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS: 'true',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
     },
   },

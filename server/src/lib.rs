@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! The Gatehouse server: the only crate that performs IO.
 //!
 //! * [`config`] — typed settings, parsed once.
@@ -8,6 +9,7 @@
 //! * [`web_backend`] — the dashboard's backend port, implemented.
 
 pub mod agent_tokens;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod connect;

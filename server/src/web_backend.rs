@@ -7,14 +7,24 @@ use async_trait::async_trait;
 use axum::extract::ConnectInfo;
 use http::request::Parts;
 use shared::account::{
-    Actor, AddMember, Member, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer,
+    Actor, AddMember, Member, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer,
 };
+use shared::detect::{Entity, Region};
 use shared::error::ApiError;
+use shared::gateway::{
+    AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
+    Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
+    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser, RuleTestInput,
+    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation, ViolationFilter,
+};
+use shared::policy::{CustomRegexRule, CustomRuleInput, EntityRule, RuleOverride};
 use tower_sessions::Session;
 use uuid::Uuid;
 use web::port::Backend;
 
-use crate::service::accounts;
+use crate::service::{
+    accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules,
+};
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
 
@@ -191,5 +201,228 @@ impl Backend for WebBackend {
 
     async fn rename_org(&self, t: &TenantCtx, name: OrgName) -> Result<OrgSettings, ApiError> {
         Ok(accounts::rename_org(&self.0.db, t, &name).await?)
+    }
+
+    async fn set_mode(&self, t: &TenantCtx, mode: OrgMode) -> Result<OrgSettings, ApiError> {
+        Ok(accounts::set_mode(&self.0.db, t, mode).await?)
+    }
+
+    fn public_url(&self) -> String {
+        self.0
+            .config
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    async fn list_connectors(&self, t: &TenantCtx) -> Result<Vec<Connector>, ApiError> {
+        Ok(connectors::list(&self.0.db, t).await?)
+    }
+
+    async fn create_connector(
+        &self,
+        t: &TenantCtx,
+        input: NewConnector,
+    ) -> Result<(Connector, DiscoveryReport), ApiError> {
+        Ok(connectors::create(&self.0.connector_deps(), t, &input).await?)
+    }
+
+    async fn delete_connector(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(connectors::delete(&self.0.connector_deps(), t, id).await?)
+    }
+
+    async fn refresh_connector(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+    ) -> Result<DiscoveryReport, ApiError> {
+        Ok(connectors::refresh(&self.0.connector_deps(), t, id).await?)
+    }
+
+    async fn tools(
+        &self,
+        t: &TenantCtx,
+        connector: Option<Uuid>,
+    ) -> Result<Vec<ConnectorTool>, ApiError> {
+        if let Some(id) = connector {
+            connectors::get(&self.0.db, t, id).await?;
+        }
+        Ok(connectors::tools(&self.0.db, t, connector).await?)
+    }
+
+    async fn list_packs(&self, t: &TenantCtx) -> Result<Vec<ToolPack>, ApiError> {
+        Ok(packs::list(&self.0.db, t).await?)
+    }
+
+    async fn get_pack(&self, t: &TenantCtx, id: Uuid) -> Result<ToolPack, ApiError> {
+        Ok(packs::get(&self.0.db, t, id).await?)
+    }
+
+    async fn save_pack(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: NewToolPack,
+    ) -> Result<ToolPack, ApiError> {
+        Ok(match id {
+            Some(id) => packs::update(&self.0.db, t, id, &input).await?,
+            None => packs::create(&self.0.db, t, &input).await?,
+        })
+    }
+
+    async fn delete_pack(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(packs::delete(&self.0.db, t, id).await?)
+    }
+
+    async fn pack_tools(&self, t: &TenantCtx, id: Uuid) -> Result<Vec<PackTool>, ApiError> {
+        Ok(packs::tools(&self.0.db, t, id).await?)
+    }
+
+    async fn set_pack_tools(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+        exposed: Vec<String>,
+    ) -> Result<Vec<PackTool>, ApiError> {
+        Ok(packs::set_tools(&self.0.db, t, id, &exposed).await?)
+    }
+
+    async fn pack_rules(&self, t: &TenantCtx, id: Uuid) -> Result<Vec<PackRuleRow>, ApiError> {
+        Ok(packs::rule_rows(&self.0.db, t, id).await?)
+    }
+
+    async fn set_override(&self, t: &TenantCtx, id: Uuid, o: RuleOverride) -> Result<(), ApiError> {
+        Ok(packs::set_override(&self.0.db, t, id, &o).await?)
+    }
+
+    async fn list_users(
+        &self,
+        t: &TenantCtx,
+        search: Option<String>,
+    ) -> Result<Vec<RegisteredUser>, ApiError> {
+        Ok(registered_users::list(&self.0.db, t, search.as_deref(), None, 200).await?)
+    }
+
+    async fn save_user(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: NewRegisteredUser,
+    ) -> Result<RegisteredUser, ApiError> {
+        Ok(match id {
+            Some(id) => registered_users::update(&self.0.db, t, id, &input).await?,
+            None => registered_users::create(&self.0.db, t, &input).await?,
+        })
+    }
+
+    async fn delete_user(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(registered_users::delete(&self.0.db, t, id).await?)
+    }
+
+    async fn list_keys(
+        &self,
+        t: &TenantCtx,
+        pack: Option<Uuid>,
+    ) -> Result<Vec<AgentKey>, ApiError> {
+        Ok(agent_keys::list(&self.0.db, t, pack, None).await?)
+    }
+
+    async fn create_key(
+        &self,
+        t: &TenantCtx,
+        input: AgentKeyInput,
+    ) -> Result<CreatedSecret<AgentKey>, ApiError> {
+        Ok(agent_keys::create(&self.0.db, t, &input).await?)
+    }
+
+    async fn revoke_key(&self, t: &TenantCtx, id: Uuid) -> Result<AgentKey, ApiError> {
+        Ok(agent_keys::revoke(&self.0.db, t, self.0.clock.now(), id).await?)
+    }
+
+    async fn list_api_tokens(&self, t: &TenantCtx) -> Result<Vec<ApiToken>, ApiError> {
+        Ok(api_tokens::list(&self.0.db, t).await?)
+    }
+
+    async fn create_api_token(
+        &self,
+        t: &TenantCtx,
+        input: ApiTokenInput,
+    ) -> Result<CreatedSecret<ApiToken>, ApiError> {
+        Ok(api_tokens::create(&self.0.db, t, &input).await?)
+    }
+
+    async fn revoke_api_token(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(api_tokens::revoke(&self.0.db, t, self.0.clock.now(), id).await?)
+    }
+
+    async fn rules(&self, t: &TenantCtx) -> Result<RulesView, ApiError> {
+        Ok(rules::view(&self.0.db, t).await?)
+    }
+
+    async fn set_entity_rule(&self, t: &TenantCtx, rule: EntityRule) -> Result<(), ApiError> {
+        Ok(rules::set_entity_rule(&self.0.db, t, &rule).await?)
+    }
+
+    async fn reset_entity_rule(&self, t: &TenantCtx, entity: Entity) -> Result<(), ApiError> {
+        Ok(rules::reset_entity_rule(&self.0.db, t, entity).await?)
+    }
+
+    async fn set_regions(&self, t: &TenantCtx, regions: Vec<Region>) -> Result<(), ApiError> {
+        Ok(rules::set_regions(&self.0.db, t, &regions).await?)
+    }
+
+    async fn save_custom_rule(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: CustomRuleInput,
+    ) -> Result<CustomRegexRule, ApiError> {
+        Ok(rules::save_custom_rule(&self.0.db, t, id, &input).await?)
+    }
+
+    async fn delete_custom_rule(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(rules::delete_custom_rule(&self.0.db, t, id).await?)
+    }
+
+    async fn test_rules(
+        &self,
+        t: &TenantCtx,
+        input: RuleTestInput,
+    ) -> Result<RuleTestResult, ApiError> {
+        Ok(rules::test(&self.0.db, t, &input).await?)
+    }
+
+    async fn violations(
+        &self,
+        t: &TenantCtx,
+        f: ViolationFilter,
+    ) -> Result<Page<Violation>, ApiError> {
+        Ok(records::violations(&self.0.db, t, &f).await?)
+    }
+
+    async fn calls(&self, t: &TenantCtx, f: CallFilter) -> Result<Page<ToolCall>, ApiError> {
+        Ok(records::calls(&self.0.db, t, &f).await?)
+    }
+
+    async fn call(&self, t: &TenantCtx, id: Uuid) -> Result<ToolCallDetail, ApiError> {
+        Ok(records::call(&self.0.db, t, id).await?)
+    }
+
+    async fn alerts(&self, t: &TenantCtx, q: AlertsQuery) -> Result<AlertsSummary, ApiError> {
+        Ok(records::alerts(&self.0.db, t, self.0.clock.now(), &q).await?)
+    }
+
+    async fn alert_violations(
+        &self,
+        t: &TenantCtx,
+        q: AlertsQuery,
+        cursor: Option<String>,
+    ) -> Result<Page<Violation>, ApiError> {
+        Ok(records::alert_violations(&self.0.db, t, self.0.clock.now(), &q, cursor).await?)
+    }
+
+    async fn overview(&self, t: &TenantCtx) -> Result<OverviewStats, ApiError> {
+        Ok(records::overview(&self.0.db, t, self.0.clock.now()).await?)
     }
 }

@@ -121,3 +121,388 @@ pub async fn rename_org(name: String) -> Result<OrgSettings, AppError> {
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.rename_org(&t, name).await?)
 }
+
+// --- the Security Gateway ------------------------------------------------
+//
+// Forms post flat fields (url-encoded) and are parsed into domain types
+// here, at the edge; calls made from code with structured filters use JSON.
+
+use shared::gateway::{
+    AgentKey, AlertsQuery, AlertsSummary, ApiToken, CallFilter, Connector, ConnectorTool,
+    CreatedSecret, DiscoveryReport, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser,
+    RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation,
+    ViolationFilter,
+};
+use shared::policy::CustomRegexRule;
+
+#[cfg(feature = "ssr")]
+fn not_found(what: &str) -> AppError {
+    AppError(shared::error::ApiError::not_found(what))
+}
+
+/// The public base URL agents connect to.
+#[server(prefix = "/api/ui", endpoint = "public_url")]
+pub async fn public_url() -> Result<String, AppError> {
+    let (backend, _t) = crate::port::tenant().await?;
+    Ok(backend.public_url())
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_mode")]
+pub async fn set_mode(mode: String) -> Result<OrgSettings, AppError> {
+    let mode = mode
+        .parse()
+        .map_err(|e: String| shared::error::ApiError::invalid("mode", e))?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_mode(&t, mode).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "overview")]
+pub async fn overview() -> Result<OverviewStats, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.overview(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_connectors")]
+pub async fn list_connectors() -> Result<Vec<Connector>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.list_connectors(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "create_connector")]
+pub async fn create_connector(
+    name: String,
+    url: String,
+    auth_header_name: String,
+    auth_header_value: String,
+) -> Result<(Connector, DiscoveryReport), AppError> {
+    let input = shared::gateway::ConnectorInput {
+        name,
+        url,
+        auth_header_name,
+        auth_header_value,
+        clear_auth: false,
+    }
+    .parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.create_connector(&t, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "delete_connector")]
+pub async fn delete_connector(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.delete_connector(&t, id).await?)
+}
+
+/// Connects to the upstream again and refreshes its tool list.
+#[server(prefix = "/api/ui", endpoint = "refresh_connector")]
+pub async fn refresh_connector(id: Uuid) -> Result<DiscoveryReport, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.refresh_connector(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_tools")]
+pub async fn list_tools(connector: Option<Uuid>) -> Result<Vec<ConnectorTool>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.tools(&t, connector).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_packs")]
+pub async fn list_packs() -> Result<Vec<ToolPack>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.list_packs(&t).await?)
+}
+
+/// A pack by its id as written in the address bar (a malformed id reads as
+/// not found, like another org's).
+#[server(prefix = "/api/ui", endpoint = "get_pack")]
+pub async fn get_pack(id: String) -> Result<ToolPack, AppError> {
+    let id: Uuid = id.parse().map_err(|_| not_found("Tool Pack"))?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.get_pack(&t, id).await?)
+}
+
+/// Creates a pack (no id) or renames one.
+#[server(prefix = "/api/ui", endpoint = "save_pack")]
+pub async fn save_pack(
+    id: Option<Uuid>,
+    name: String,
+    description: String,
+) -> Result<ToolPack, AppError> {
+    let input = shared::gateway::ToolPackInput { name, description }.parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.save_pack(&t, id, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "delete_pack")]
+pub async fn delete_pack(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    backend.delete_pack(&t, id).await?;
+    leptos_axum::redirect("/packs");
+    Ok(())
+}
+
+#[server(prefix = "/api/ui", endpoint = "pack_tools")]
+pub async fn pack_tools(id: Uuid) -> Result<Vec<PackTool>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.pack_tools(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_pack_tools", input = leptos::server_fn::codec::Json)]
+pub async fn set_pack_tools(id: Uuid, tools: Vec<String>) -> Result<Vec<PackTool>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_pack_tools(&t, id, tools).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "pack_rules")]
+pub async fn pack_rules(id: Uuid) -> Result<Vec<PackRuleRow>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.pack_rules(&t, id).await?)
+}
+
+/// Overrides one rule for a pack; empty fields inherit the org's value.
+#[server(prefix = "/api/ui", endpoint = "set_override")]
+pub async fn set_override(
+    pack_id: Uuid,
+    rule: String,
+    enabled: String,
+    threshold: String,
+    arguments: String,
+    results: String,
+) -> Result<(), AppError> {
+    let key: shared::policy::RuleKey = rule.parse().map_err(|_| not_found("rule"))?;
+    let o = shared::gateway::OverrideInput {
+        enabled,
+        threshold,
+        arguments,
+        results,
+    }
+    .parse(key)?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_override(&t, pack_id, o).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "clear_override")]
+pub async fn clear_override(pack_id: Uuid, rule: String) -> Result<(), AppError> {
+    let key: shared::policy::RuleKey = rule.parse().map_err(|_| not_found("rule"))?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend
+        .set_override(&t, pack_id, shared::policy::RuleOverride::none(key))
+        .await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_users")]
+pub async fn list_users(search: Option<String>) -> Result<Vec<RegisteredUser>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    let search = search.filter(|s| !s.trim().is_empty());
+    Ok(backend.list_users(&t, search).await?)
+}
+
+/// Creates a Registered User (no id) or edits one.
+#[server(prefix = "/api/ui", endpoint = "save_user")]
+pub async fn save_user(
+    id: Option<Uuid>,
+    external_id: String,
+    display_name: String,
+) -> Result<RegisteredUser, AppError> {
+    let input = shared::gateway::RegisteredUserInput {
+        external_id,
+        display_name,
+    }
+    .parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.save_user(&t, id, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "delete_user")]
+pub async fn delete_user(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.delete_user(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_keys")]
+pub async fn list_keys(pack_id: Option<Uuid>) -> Result<Vec<AgentKey>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.list_keys(&t, pack_id).await?)
+}
+
+/// Creates an agent key; the secret is in the answer and never again.
+#[server(prefix = "/api/ui", endpoint = "create_key")]
+pub async fn create_key(
+    pack_id: String,
+    registered_user_id: String,
+    name: String,
+) -> Result<CreatedSecret<AgentKey>, AppError> {
+    let input = shared::gateway::AgentKeyInput {
+        pack_id,
+        registered_user_id,
+        name,
+    };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.create_key(&t, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "revoke_key")]
+pub async fn revoke_key(id: Uuid) -> Result<AgentKey, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.revoke_key(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_api_tokens")]
+pub async fn list_api_tokens() -> Result<Vec<ApiToken>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.list_api_tokens(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "create_api_token")]
+pub async fn create_api_token(
+    name: String,
+    role: String,
+) -> Result<CreatedSecret<ApiToken>, AppError> {
+    let input = shared::gateway::ApiTokenInput { name, role };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.create_api_token(&t, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.revoke_api_token(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "get_rules")]
+pub async fn get_rules() -> Result<RulesView, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.rules(&t).await?)
+}
+
+#[cfg(feature = "ssr")]
+fn entity_of(raw: &str) -> Result<shared::detect::Entity, AppError> {
+    raw.parse().map_err(|_| not_found("entity"))
+}
+
+/// Saves one standard entity rule (`enabled` is a checkbox: absent = off).
+#[server(prefix = "/api/ui", endpoint = "set_entity_rule")]
+pub async fn set_entity_rule(
+    entity: String,
+    enabled: Option<String>,
+    threshold: String,
+    arguments: String,
+    results: String,
+    context: String,
+) -> Result<(), AppError> {
+    let rule = shared::gateway::EntityRuleInput {
+        enabled: enabled.is_some(),
+        threshold,
+        arguments,
+        results,
+        context,
+    }
+    .parse(entity_of(&entity)?)?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_entity_rule(&t, rule).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "reset_entity_rule")]
+pub async fn reset_entity_rule(entity: String) -> Result<(), AppError> {
+    let e = entity_of(&entity)?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.reset_entity_rule(&t, e).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_regions", input = leptos::server_fn::codec::Json)]
+pub async fn set_regions(regions: Vec<String>) -> Result<(), AppError> {
+    let mut out = Vec::new();
+    for r in &regions {
+        out.push(r.parse::<shared::detect::Region>().map_err(|_| {
+            shared::error::ApiError::invalid("regions", format!("Unknown region {r:?}."))
+        })?);
+    }
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_regions(&t, out).await?)
+}
+
+/// Creates (no id) or edits a custom regex rule.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api/ui", endpoint = "save_custom_rule")]
+pub async fn save_custom_rule(
+    id: Option<Uuid>,
+    name: String,
+    label: String,
+    pattern: String,
+    score: String,
+    context: String,
+    arguments: String,
+    results: String,
+    threshold: String,
+    enabled: Option<String>,
+) -> Result<CustomRegexRule, AppError> {
+    let input = shared::policy::CustomRuleInput {
+        name,
+        label,
+        pattern,
+        score,
+        context,
+        arguments,
+        results,
+        threshold,
+        enabled: enabled.is_some(),
+    };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.save_custom_rule(&t, id, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "delete_custom_rule")]
+pub async fn delete_custom_rule(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.delete_custom_rule(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "test_rules", input = leptos::server_fn::codec::Json)]
+pub async fn test_rules(input: RuleTestInput) -> Result<RuleTestResult, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.test_rules(&t, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_violations", input = leptos::server_fn::codec::Json)]
+pub async fn list_violations(filter: ViolationFilter) -> Result<Page<Violation>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.violations(&t, filter).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_calls", input = leptos::server_fn::codec::Json)]
+pub async fn list_calls(filter: CallFilter) -> Result<Page<ToolCall>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.calls(&t, filter).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "get_call")]
+pub async fn get_call(id: String) -> Result<ToolCallDetail, AppError> {
+    let id: Uuid = id.parse().map_err(|_| not_found("tool call"))?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.call(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "alerts", input = leptos::server_fn::codec::Json)]
+pub async fn alerts(query: AlertsQuery) -> Result<AlertsSummary, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.alerts(&t, query).await?)
+}
+
+/// Validates a custom rule form without saving it (live validation as the
+/// admin types); compiles the pattern exactly as saving would.
+#[server(prefix = "/api/ui", endpoint = "check_custom_rule", input = leptos::server_fn::codec::Json)]
+pub async fn check_custom_rule(input: shared::policy::CustomRuleInput) -> Result<(), AppError> {
+    let (_backend, t) = crate::port::tenant().await?;
+    t.require(shared::account::Role::Viewer)?;
+    input.parse(Uuid::nil())?;
+    Ok(())
+}
+
+#[server(prefix = "/api/ui", endpoint = "alert_violations", input = leptos::server_fn::codec::Json)]
+pub async fn alert_violations(
+    query: AlertsQuery,
+    cursor: Option<String>,
+) -> Result<Page<Violation>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.alert_violations(&t, query, cursor).await?)
+}

@@ -55,6 +55,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=pages::auth::Setup ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::overview::Overview/>
+                    <Route path=path!("/connectors") view=pages::connectors::Connectors/>
+                    <Route path=path!("/packs") view=pages::packs::Packs/>
+                    <Route path=path!("/packs/:id") view=pages::packs::PackDetail/>
+                    <Route path=path!("/users") view=pages::users::Users/>
+                    <Route path=path!("/rules") view=pages::rules::Rules/>
+                    <Route path=path!("/tester") view=pages::tester::Tester/>
+                    <Route path=path!("/alerts") view=pages::alerts::Alerts/>
+                    <Route path=path!("/alerts/calls/:id") view=pages::alerts::CallDetail/>
                     <Route path=path!("/members") view=pages::members::Members/>
                     <Route path=path!("/settings") view=pages::settings::Settings/>
                     <Route path=path!("/orgs/new") view=pages::orgs::NewOrg/>
@@ -151,6 +159,14 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
             </div>
             <ul class="nav-links">
                 <li><A href="/" exact=true>"Overview"</A></li>
+                <li><A href="/alerts">"Alerts"</A></li>
+                <li class="nav-heading" aria-hidden="true">"Gateway"</li>
+                <li><A href="/connectors">"Connectors"</A></li>
+                <li><A href="/packs">"Tool Packs"</A></li>
+                <li><A href="/users">"Registered Users"</A></li>
+                <li><A href="/rules">"Rules"</A></li>
+                <li><A href="/tester">"Rule Tester"</A></li>
+                <li class="nav-heading" aria-hidden="true">"Organization"</li>
                 <li><A href="/members">"Members"</A></li>
                 <li><A href="/settings">"Settings"</A></li>
             </ul>

@@ -8,8 +8,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use http::request::Parts;
 use leptos::prelude::*;
-use shared::account::{AddMember, Member, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer};
+use shared::account::{
+    AddMember, Member, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer,
+};
+use shared::detect::{Entity, Region};
 use shared::error::ApiError;
+use shared::gateway::{
+    AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
+    Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
+    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser, RuleTestInput,
+    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation, ViolationFilter,
+};
+use shared::policy::{CustomRegexRule, CustomRuleInput, EntityRule, RuleOverride};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -45,6 +55,114 @@ pub trait Backend: Send + Sync + 'static {
 
     async fn org_settings(&self, t: &TenantCtx) -> Result<OrgSettings, ApiError>;
     async fn rename_org(&self, t: &TenantCtx, name: OrgName) -> Result<OrgSettings, ApiError>;
+    async fn set_mode(&self, t: &TenantCtx, mode: OrgMode) -> Result<OrgSettings, ApiError>;
+    /// The public base URL agents connect to (for setup snippets).
+    fn public_url(&self) -> String;
+
+    // Connectors.
+    async fn list_connectors(&self, t: &TenantCtx) -> Result<Vec<Connector>, ApiError>;
+    async fn create_connector(
+        &self,
+        t: &TenantCtx,
+        input: NewConnector,
+    ) -> Result<(Connector, DiscoveryReport), ApiError>;
+    async fn delete_connector(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+    async fn refresh_connector(&self, t: &TenantCtx, id: Uuid)
+    -> Result<DiscoveryReport, ApiError>;
+    /// Discovered tools of one connector, or of all of them.
+    async fn tools(
+        &self,
+        t: &TenantCtx,
+        connector: Option<Uuid>,
+    ) -> Result<Vec<ConnectorTool>, ApiError>;
+
+    // Tool Packs.
+    async fn list_packs(&self, t: &TenantCtx) -> Result<Vec<ToolPack>, ApiError>;
+    async fn get_pack(&self, t: &TenantCtx, id: Uuid) -> Result<ToolPack, ApiError>;
+    /// Creates (no id) or renames / re-describes a pack.
+    async fn save_pack(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: NewToolPack,
+    ) -> Result<ToolPack, ApiError>;
+    async fn delete_pack(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+    async fn pack_tools(&self, t: &TenantCtx, id: Uuid) -> Result<Vec<PackTool>, ApiError>;
+    async fn set_pack_tools(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+        exposed: Vec<String>,
+    ) -> Result<Vec<PackTool>, ApiError>;
+    async fn pack_rules(&self, t: &TenantCtx, id: Uuid) -> Result<Vec<PackRuleRow>, ApiError>;
+    async fn set_override(&self, t: &TenantCtx, id: Uuid, o: RuleOverride) -> Result<(), ApiError>;
+
+    // Registered Users and agent keys.
+    async fn list_users(
+        &self,
+        t: &TenantCtx,
+        search: Option<String>,
+    ) -> Result<Vec<RegisteredUser>, ApiError>;
+    async fn save_user(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: NewRegisteredUser,
+    ) -> Result<RegisteredUser, ApiError>;
+    async fn delete_user(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+    async fn list_keys(&self, t: &TenantCtx, pack: Option<Uuid>)
+    -> Result<Vec<AgentKey>, ApiError>;
+    async fn create_key(
+        &self,
+        t: &TenantCtx,
+        input: AgentKeyInput,
+    ) -> Result<CreatedSecret<AgentKey>, ApiError>;
+    async fn revoke_key(&self, t: &TenantCtx, id: Uuid) -> Result<AgentKey, ApiError>;
+
+    // Admin API tokens.
+    async fn list_api_tokens(&self, t: &TenantCtx) -> Result<Vec<ApiToken>, ApiError>;
+    async fn create_api_token(
+        &self,
+        t: &TenantCtx,
+        input: ApiTokenInput,
+    ) -> Result<CreatedSecret<ApiToken>, ApiError>;
+    async fn revoke_api_token(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+
+    // Rules.
+    async fn rules(&self, t: &TenantCtx) -> Result<RulesView, ApiError>;
+    async fn set_entity_rule(&self, t: &TenantCtx, rule: EntityRule) -> Result<(), ApiError>;
+    async fn reset_entity_rule(&self, t: &TenantCtx, entity: Entity) -> Result<(), ApiError>;
+    async fn set_regions(&self, t: &TenantCtx, regions: Vec<Region>) -> Result<(), ApiError>;
+    async fn save_custom_rule(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: CustomRuleInput,
+    ) -> Result<CustomRegexRule, ApiError>;
+    async fn delete_custom_rule(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+    async fn test_rules(
+        &self,
+        t: &TenantCtx,
+        input: RuleTestInput,
+    ) -> Result<RuleTestResult, ApiError>;
+
+    // The decision trail.
+    async fn violations(
+        &self,
+        t: &TenantCtx,
+        f: ViolationFilter,
+    ) -> Result<Page<Violation>, ApiError>;
+    async fn calls(&self, t: &TenantCtx, f: CallFilter) -> Result<Page<ToolCall>, ApiError>;
+    async fn call(&self, t: &TenantCtx, id: Uuid) -> Result<ToolCallDetail, ApiError>;
+    async fn alerts(&self, t: &TenantCtx, q: AlertsQuery) -> Result<AlertsSummary, ApiError>;
+    /// The alerts page's table: same window and filters as the chart.
+    async fn alert_violations(
+        &self,
+        t: &TenantCtx,
+        q: AlertsQuery,
+        cursor: Option<String>,
+    ) -> Result<Page<Violation>, ApiError>;
+    async fn overview(&self, t: &TenantCtx) -> Result<OverviewStats, ApiError>;
 }
 
 /// The backend and this request's parts, from Leptos context.

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use shared::account::{OrgMode, Role, TenantCtx};
 use shared::error::ApiError;
 use shared::gateway::{
-    CallFilter, Decision, Page, ToolCall, ToolCallDetail, Violation, ViolationFilter,
+    AlertBucket, AlertRange, AlertsQuery, AlertsSummary, CallFilter, CountRow, Decision,
+    OverviewStats, Page, ToolCall, ToolCallDetail, Violation, ViolationFilter,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -308,6 +309,330 @@ pub async fn call(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<ToolCal
             .collect::<ServiceResult<Vec<_>>>()?,
         mcp_session_id: extra.1,
         protocol_version: extra.2,
+    })
+}
+
+/// The longest custom range the alerts page charts (a year), and the most
+/// buckets it draws; wider ranges get wider buckets.
+const MAX_RANGE_SECS: i64 = 366 * 86_400;
+const MAX_BUCKETS: i64 = 200;
+
+/// The alerts summary: violations per bucket and action, and the top rules,
+/// entities, packs and users, for one range and set of filters.
+///
+/// One scan of the range serves all of it (`GROUPING SETS`), bounded by the
+/// `(org_id, created_at)` index, so the page's cost grows with the range's
+/// rows, never with the table's.
+pub async fn alerts(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    q: &AlertsQuery,
+) -> ServiceResult<AlertsSummary> {
+    let mut summary = aggregate(db, t, now, q).await?;
+    summary.chart_svg =
+        crate::charts::violations_svg(&summary.buckets, summary.bucket_secs, q.split)
+            .map_err(ServiceError::Internal)?;
+    Ok(summary)
+}
+
+/// The `[from, to)` window and bucket width of an alerts query: presets end
+/// now; custom ranges are checked and get a bucket width that keeps the
+/// chart at most [`MAX_BUCKETS`] wide.
+fn resolve_range(
+    now: DateTime<Utc>,
+    q: &AlertsQuery,
+) -> ServiceResult<(DateTime<Utc>, DateTime<Utc>, i64)> {
+    Ok(match q.range.span_and_bucket() {
+        Some((span, bucket)) => (now - chrono::Duration::seconds(span), now, bucket),
+        None => {
+            let (Some(from), Some(to)) = (q.filter.from, q.filter.to) else {
+                return Err(ApiError::invalid("from", "Choose both a start and an end.").into());
+            };
+            let span = (to - from).num_seconds();
+            if span <= 0 {
+                return Err(ApiError::invalid("to", "The end must be after the start.").into());
+            }
+            if span > MAX_RANGE_SECS {
+                return Err(ApiError::invalid("from", "Choose a range of at most a year.").into());
+            }
+            // Round the bucket up to a whole minute so labels stay readable.
+            let raw = (span + MAX_BUCKETS - 1) / MAX_BUCKETS;
+            (from, to, ((raw + 59) / 60).max(1) * 60)
+        }
+    })
+}
+
+/// The violations table of the alerts page: the same window and filters
+/// as the chart, newest first, paged.
+pub async fn alert_violations(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    q: &AlertsQuery,
+    cursor: Option<String>,
+) -> ServiceResult<Page<Violation>> {
+    t.require(Role::Viewer)?;
+    let (from, to, _) = resolve_range(now, q)?;
+    let f = ViolationFilter {
+        from: Some(from),
+        to: Some(to),
+        cursor,
+        limit: Some(25),
+        ..q.filter.clone()
+    };
+    violations(db, t, &f).await
+}
+
+/// [`alerts`] without the chart.
+async fn aggregate(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    q: &AlertsQuery,
+) -> ServiceResult<AlertsSummary> {
+    t.require(Role::Viewer)?;
+    let (from, to, bucket_secs) = resolve_range(now, q)?;
+    // Bucket boundaries are aligned to the epoch, so a bucket means the
+    // same wall-clock slot on every reload.
+    let first = from.timestamp().div_euclid(bucket_secs) * bucket_secs;
+    type Agg = (
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<Uuid>,
+        Option<Uuid>,
+        i32,
+        i64,
+    );
+    let f = &q.filter;
+    let rows: Vec<Agg> = sqlx::query_as(
+        "SELECT date_bin(make_interval(secs => $10), v.created_at, to_timestamp($11)) AS bucket,
+                v.action, v.rule_key, v.label, v.pack_id, v.registered_user_id,
+                GROUPING(date_bin(make_interval(secs => $10), v.created_at, to_timestamp($11)), v.action,
+                         v.rule_key, v.label, v.pack_id, v.registered_user_id)::int AS g,
+                count(*)
+         FROM violations v
+         WHERE v.org_id = $1 AND v.created_at >= $2 AND v.created_at < $3
+           AND ($4::text IS NULL OR v.rule_key = $4)
+           AND ($5::text IS NULL OR v.label = $5)
+           AND ($6::text IS NULL OR v.action = $6)
+           AND ($7::text IS NULL OR v.direction = $7)
+           AND ($8::uuid IS NULL OR v.pack_id = $8)
+           AND ($9::uuid IS NULL OR v.registered_user_id = $9)
+         GROUP BY GROUPING SETS (
+            (date_bin(make_interval(secs => $10), v.created_at, to_timestamp($11)), v.action),
+            (v.rule_key, v.label), (v.label), (v.pack_id), (v.registered_user_id))",
+    )
+    .bind(t.org_id)
+    .bind(from)
+    .bind(to)
+    .bind(&f.rule)
+    .bind(&f.label)
+    .bind(f.action.map(|a| a.as_str()))
+    .bind(f.direction.map(|d| d.as_str()))
+    .bind(f.pack_id)
+    .bind(f.registered_user_id)
+    .bind(bucket_secs as f64)
+    .bind(first as f64)
+    .fetch_all(db)
+    .await?;
+
+    let n_buckets = ((to.timestamp() - first) + bucket_secs - 1) / bucket_secs;
+    let mut buckets: Vec<AlertBucket> = (0..n_buckets.max(1))
+        .filter_map(|i| DateTime::from_timestamp(first + i * bucket_secs, 0))
+        .map(|start| AlertBucket {
+            start,
+            allow: 0,
+            redact: 0,
+            block: 0,
+        })
+        .collect();
+    let (mut by_rule, mut by_entity, mut by_pack, mut by_user) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut total = 0;
+    // GROUPING() is a bit mask over its six arguments, first argument in
+    // the highest bit: 0b000011 = bucket and action grouped on, etc.
+    for (bucket, action, rule, label, pack, user, g, count) in rows {
+        match g {
+            0b001111 => {
+                let (Some(b), Some(a)) = (bucket, action) else {
+                    continue;
+                };
+                let i = (b.timestamp() - first).div_euclid(bucket_secs);
+                if let Some(slot) = usize::try_from(i).ok().and_then(|i| buckets.get_mut(i)) {
+                    match a.as_str() {
+                        "block" => slot.block += count,
+                        "redact" => slot.redact += count,
+                        _ => slot.allow += count,
+                    }
+                }
+                total += count;
+            }
+            0b110011 => by_rule.push((rule.unwrap_or_default(), label.unwrap_or_default(), count)),
+            0b111011 => by_entity.push((label.unwrap_or_default(), count)),
+            0b111101 => by_pack.push((pack, count)),
+            0b111110 => by_user.push((user, count)),
+            _ => {}
+        }
+    }
+    let top = |mut v: Vec<CountRow>| {
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+        v.truncate(10);
+        v
+    };
+    let rule_names = custom_rule_names(db, t.org_id).await?;
+    let by_rule = top(by_rule
+        .into_iter()
+        .map(|(key, label, count)| CountRow {
+            label: rule_names
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_else(|| label.clone()),
+            key,
+            count,
+        })
+        .collect());
+    let by_entity = top(by_entity
+        .into_iter()
+        .map(|(label, count)| CountRow {
+            key: label.clone(),
+            label,
+            count,
+        })
+        .collect());
+    let pack_names = names(db, "tool_packs", "name", t.org_id).await?;
+    let user_names = names(db, "registered_users", "display_name", t.org_id).await?;
+    let named = |v: Vec<(Option<Uuid>, i64)>, names: &[(Uuid, String)], none: &str| {
+        top(v
+            .into_iter()
+            .map(|(id, count)| CountRow {
+                key: id.map(|i| i.to_string()).unwrap_or_default(),
+                label: id
+                    .and_then(|i| names.iter().find(|(k, _)| *k == i).map(|(_, n)| n.clone()))
+                    .unwrap_or_else(|| none.to_owned()),
+                count,
+            })
+            .collect())
+    };
+    let by_pack = named(by_pack, &pack_names, "(deleted pack)");
+    let by_user = named(by_user, &user_names, "(deleted user)");
+    Ok(AlertsSummary {
+        from,
+        to,
+        bucket_secs,
+        buckets,
+        total,
+        chart_svg: String::new(),
+        by_rule,
+        by_entity,
+        by_pack,
+        by_user,
+    })
+}
+
+/// `(rule key, name)` of the org's custom rules, for labelling breakdowns.
+async fn custom_rule_names(db: &PgPool, org_id: Uuid) -> ServiceResult<Vec<(String, String)>> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM custom_rules WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (format!("custom:{id}"), n))
+        .collect())
+}
+
+/// `(id, name)` of one org's rows in a small table (packs, users).
+async fn names(
+    db: &PgPool,
+    table: &str,
+    column: &str,
+    org_id: Uuid,
+) -> ServiceResult<Vec<(Uuid, String)>> {
+    // Table and column come from this module's callers, never from input.
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, {column} FROM {table} WHERE org_id = $1"
+    ))
+    .bind(org_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The overview: today's numbers (since UTC midnight), the top rules and
+/// the last blocked calls.
+pub async fn overview(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+) -> ServiceResult<OverviewStats> {
+    t.require(Role::Viewer)?;
+    let midnight = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+        .unwrap_or(now);
+    let (mode, connector_count, pack_count, key_count): (String, i64, i64, i64) = sqlx::query_as(
+        "SELECT o.mode,
+                (SELECT count(*) FROM connectors WHERE org_id = o.id),
+                (SELECT count(*) FROM tool_packs WHERE org_id = o.id),
+                (SELECT count(*) FROM agent_keys WHERE org_id = o.id AND revoked_at IS NULL)
+         FROM orgs o WHERE o.id = $1",
+    )
+    .bind(t.org_id)
+    .fetch_one(db)
+    .await?;
+    let (calls_today, blocked_today): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE decision = 'block')
+         FROM tool_calls WHERE org_id = $1 AND created_at >= $2",
+    )
+    .bind(t.org_id)
+    .bind(midnight)
+    .fetch_one(db)
+    .await?;
+    let summary = aggregate(
+        db,
+        t,
+        now,
+        &AlertsQuery {
+            range: AlertRange::Custom,
+            split: false,
+            filter: ViolationFilter {
+                from: Some(midnight),
+                to: Some(now.max(midnight + chrono::Duration::seconds(1))),
+                ..ViolationFilter::default()
+            },
+        },
+    )
+    .await?;
+    let last_blocked = calls(
+        db,
+        t,
+        &CallFilter {
+            decision: Some(Decision::Block),
+            limit: Some(5),
+            ..CallFilter::default()
+        },
+    )
+    .await?
+    .items;
+    Ok(OverviewStats {
+        mode: if mode == "enforce" {
+            OrgMode::Enforce
+        } else {
+            OrgMode::Monitor
+        },
+        calls_today,
+        violations_today: summary.total,
+        blocked_today,
+        top_rules: summary.by_rule.into_iter().take(5).collect(),
+        last_blocked,
+        connector_count,
+        pack_count,
+        key_count,
     })
 }
 

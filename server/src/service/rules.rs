@@ -325,6 +325,28 @@ pub async fn test(
     run_test(&rules, &compiled, &input.sample)
 }
 
+/// The text a finding matched: its span of the sample (plain text), or of
+/// the string, number or key its pointer names (JSON).
+fn matched_text(
+    json: Option<&serde_json::Value>,
+    sample: &str,
+    f: &shared::detect::Finding,
+) -> String {
+    let cut = |s: &str| s.get(f.start..f.end).unwrap_or_default().to_owned();
+    let (Some(doc), Some(ptr)) = (json, f.pointer.as_deref()) else {
+        return cut(sample);
+    };
+    if f.in_key {
+        let key = ptr.rsplit('/').next().unwrap_or_default();
+        return cut(&key.replace("~1", "/").replace("~0", "~"));
+    }
+    match doc.pointer(ptr) {
+        Some(serde_json::Value::String(s)) => cut(s),
+        Some(v @ serde_json::Value::Number(_)) => cut(&v.to_string()),
+        _ => String::new(),
+    }
+}
+
 /// The pure part of the Rule Tester (also used by the CLI's tests).
 pub fn run_test(
     rules: &OrgRules,
@@ -371,6 +393,7 @@ pub fn run_test(
                     rules.action_for(&f, Direction::Results)
                 },
                 below_threshold: below,
+                text: matched_text(json.as_ref(), sample, &f),
                 finding: f,
             }
         })

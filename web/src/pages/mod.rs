@@ -1,10 +1,16 @@
 //! One module per page.
 
+pub mod alerts;
 pub mod auth;
+pub mod connectors;
 pub mod members;
 pub mod orgs;
 pub mod overview;
+pub mod packs;
+pub mod rules;
 pub mod settings;
+pub mod tester;
+pub mod users;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,0 +1,293 @@
+import { test, expect, Page } from '@playwright/test';
+import { spawn, spawnSync, ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { OWNER, VIEWER, hydrated, signIn, signOut, navTo } from './helpers';
+
+// The admin's whole journey: a real upstream MCP server (the fixture, built
+// with the official Python SDK), the real Gatehouse, a real agent (Python
+// SDK) making calls, and the dashboard showing what happened.
+
+const PYTHON = process.env.GATEHOUSE_TEST_PYTHON ?? 'python3';
+const MCP_DIR = path.resolve(__dirname, '..', 'mcp');
+const CARD = '4111 1111 1111 1111';
+const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
+
+let upstream: ChildProcess | undefined;
+let upstreamPort = 0;
+let fixtureLog = '';
+let agentKey = '';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForPort(port: number, ms: number) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`fixture upstream did not listen on ${port}`);
+}
+
+/** Runs the scripted agent and returns one result per step. */
+function agent(steps: object[]): any[] {
+  const base = test.info().project.use.baseURL as string;
+  const r = spawnSync(PYTHON, [path.join(MCP_DIR, 'agent.py'), '--base', base], {
+    input: JSON.stringify(steps),
+    env: { ...process.env, GATEHOUSE_AGENT_KEY: agentKey },
+    encoding: 'utf-8',
+    timeout: 90_000,
+  });
+  if (r.status !== 0) throw new Error(`agent failed: ${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+}
+
+function upstreamSaw(): any[] {
+  if (!fs.existsSync(fixtureLog)) return [];
+  return fs.readFileSync(fixtureLog, 'utf-8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+async function shot(page: Page, name: string) {
+  const dir = process.env.GATEHOUSE_SCREENSHOTS;
+  // The viewport, not the full page: the sidebar is sticky.
+  if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
+test.describe.serial('security gateway in the dashboard', () => {
+  test.beforeAll(async () => {
+    upstreamPort = await freePort();
+    fixtureLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gh-e2e-')), 'calls.jsonl');
+    upstream = spawn(PYTHON, [path.join(MCP_DIR, 'upstream.py'), '--port', String(upstreamPort)], {
+      env: { ...process.env, FIXTURE_LOG: fixtureLog },
+      stdio: 'inherit',
+    });
+    await waitForPort(upstreamPort, 30_000);
+  });
+
+  // Browser-side failures (a panic in the wasm app) are printed, so a
+  // failing step says why.
+  test.beforeEach(({ page }) => {
+    page.on('pageerror', (e) => console.log(`[browser] page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') console.log(`[browser] ${m.text()}`); });
+  });
+
+  test.afterAll(() => {
+    upstream?.kill();
+  });
+
+  test('admin adds a connector, builds a pack, a user and a key, and copies the setup', async ({ page }) => {
+    await signIn(page, OWNER.email, OWNER.password);
+    // Empty overview points at the first step.
+    await expect(page.getByRole('link', { name: 'Add a connector' })).toBeVisible();
+
+    await navTo(page, 'Connectors');
+    await hydrated(page);
+    await expect(page.getByText('No connectors yet')).toBeVisible();
+    await page.getByLabel('Name', { exact: true }).fill('fixture');
+    await page.getByLabel('Streamable HTTP URL').fill(`http://127.0.0.1:${upstreamPort}/mcp`);
+    await page.getByLabel('Auth header name (optional)').fill('X-Api-Key');
+    await page.getByLabel('Auth header value (optional)').fill('not-really-needed');
+    await page.getByRole('button', { name: 'Add and discover tools' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Added fixture.' })).toBeVisible();
+    const card = page.locator('article.connector[data-name="fixture"]');
+    // Write-only secret: only "set" shows, never the value.
+    await expect(card).toContainText('X-Api-Key: set (hidden)');
+    await expect(page.locator('body')).not.toContainText('not-really-needed');
+    await card.getByRole('button', { name: 'Show tools' }).click();
+    await expect(card.getByText('fixture__echo')).toBeVisible();
+    await card.getByRole('button', { name: 'Test & refresh tools' }).click();
+    await expect(page.getByTestId('discovery')).toContainText(/tool/);
+    await shot(page, 'connectors');
+
+    // A pack with two tools.
+    await navTo(page, 'Tool Packs');
+    await hydrated(page);
+    await page.getByLabel('Name').fill('Support agents');
+    await page.getByLabel('Description (optional)').fill('Tier-1 support');
+    await page.getByRole('button', { name: 'Create pack' }).click();
+    await expect(page).toHaveURL(/\/packs\/[0-9a-f-]+\?tab=tools/);
+    await hydrated(page);
+    await page.getByLabel('Search tools').fill('echo');
+    await expect(page.locator('.tool-picker li:visible')).toHaveCount(1);
+    await page.getByRole('checkbox', { name: /fixture__echo/ }).check();
+    await page.getByLabel('Search tools').fill('');
+    await page.getByRole('checkbox', { name: /fixture__send_email/ }).check();
+    await page.getByRole('button', { name: 'Save tools' }).click();
+    await expect(page.getByText('Saved: 2 tool(s).')).toBeVisible();
+    const packUrl = page.url().split('?')[0];
+
+    // A Registered User.
+    await navTo(page, 'Registered Users');
+    await hydrated(page);
+    await page.getByLabel('External id').fill('alice@acme.test');
+    await page.getByLabel('Display name').fill('Alice');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await expect(page.locator('tr[data-user="alice@acme.test"]')).toBeVisible();
+
+    // A key for Alice on the pack: shown once, with a copy button.
+    await page.goto(`${packUrl}?tab=keys`);
+    await hydrated(page);
+    await page.getByLabel('Registered User').selectOption({ label: 'Alice (alice@acme.test)' });
+    await page.getByLabel('Key name').fill('laptop agent');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = page.getByTestId('new-secret');
+    await expect(secret).toHaveText(/^ghk_/);
+    agentKey = (await secret.textContent())!.trim();
+    await page.locator('.secret-once').getByRole('button', { name: 'Copy' }).click();
+    await expect(page.locator('.secret-once').getByRole('button', { name: 'Copied' })).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Agent keys' })).toContainText('Alice');
+    await shot(page, 'pack-keys');
+    // After a reload the secret is gone for good; only the prefix remains.
+    await page.reload();
+    await hydrated(page);
+    await expect(page.locator('body')).not.toContainText(agentKey);
+
+    // The setup snippets name this server and `gatehouse connect`.
+    await page.getByRole('link', { name: 'Setup' }).click();
+    await expect(page.locator('.setup')).toContainText('gatehouse');
+    await expect(page.locator('.setup')).toContainText('"connect"');
+    const base = test.info().project.use.baseURL as string;
+    await expect(page.locator('.setup')).toContainText(`${base}/oauth/token`);
+    await page.locator('.snippet').first().getByRole('button', { name: 'Copy' }).click();
+    await expect(page.locator('.snippet').first().getByRole('button', { name: 'Copied' })).toBeVisible();
+    await shot(page, 'pack-setup');
+  });
+
+  test('agent calls are allowed, redacted and blocked, and the alerts page shows them', async ({ page }) => {
+    await signIn(page, OWNER.email, OWNER.password);
+    await page.goto('/settings');
+    await hydrated(page);
+    await page.getByRole('button', { name: 'Switch to enforce' }).click();
+    await expect(page.getByTestId('mode-card')).toContainText('cancel tool calls');
+    await page.getByRole('button', { name: 'Yes, switch' }).click();
+    await expect(page.getByTestId('current-mode')).toHaveText('enforce');
+
+    const out = agent([
+      { op: 'list' },
+      { op: 'call', tool: 'fixture__echo', args: { text: 'hello world' } },
+      { op: 'call', tool: 'fixture__echo', args: { text: `card ${CARD}` } },
+      { op: 'call', tool: 'fixture__echo', args: { text: `key ${AWS_KEY}` } },
+    ]);
+    expect(out[0].tools).toEqual(['fixture__echo', 'fixture__send_email']);
+    expect(out[1]).toMatchObject({ is_error: false, text: 'hello world' });
+    expect(out[2]).toMatchObject({ is_error: false, text: 'card [REDACTED:CREDIT_CARD]' });
+    expect(out[3].is_error).toBe(true);
+    const saw = upstreamSaw().map((c) => c.arguments.text);
+    expect(saw).toContain('card [REDACTED:CREDIT_CARD]');
+    expect(saw.join('\n')).not.toContain(AWS_KEY);
+
+    await navTo(page, 'Alerts');
+    await hydrated(page);
+    await expect(page.getByTestId('chart')).toHaveAttribute('data-total', '2');
+    await expect(page.getByTestId('chart').locator('svg')).toBeVisible();
+    const table = page.getByRole('table', { name: 'Violations' });
+    await expect(table.locator('tr[data-label="CREDIT_CARD"]')).toHaveCount(1);
+    await expect(table.locator('tr[data-label="AWS_ACCESS_KEY"]')).toHaveCount(1);
+    // Evidence is redacted: the raw values never reach the page.
+    await expect(page.locator('body')).not.toContainText(AWS_KEY);
+    await expect(page.locator('body')).not.toContainText(CARD);
+    await expect(page.getByRole('region', { name: 'By Tool Pack' })).toContainText('Support agents');
+    await expect(page.getByRole('region', { name: 'By Registered User' })).toContainText('Alice');
+    // Filter by action via the form.
+    await page.getByLabel('Action', { exact: true }).selectOption('block');
+    await expect(page.getByTestId('chart')).toHaveAttribute('data-total', '1');
+    await expect(table.locator('tbody tr')).toHaveCount(1);
+    await shot(page, 'alerts');
+
+    // Drill down into the blocked call.
+    await table.locator('tbody tr').first().getByRole('link').click();
+    await expect(page).toHaveURL(/\/alerts\/calls\//);
+    const facts = page.getByTestId('call-facts');
+    await expect(page.getByRole('heading', { level: 2, name: /fixture__echo/ })).toBeVisible();
+    await expect(facts).toContainText('upstream tool echo');
+    await expect(facts).toContainText('Support agents');
+    await expect(facts).toContainText('Alice');
+    await expect(facts).toContainText('block');
+    await expect(page.getByRole('table', { name: 'Detections' })).toContainText('/text');
+    await expect(page.getByTestId('call-arguments')).toContainText('[REDACTED:AWS_ACCESS_KEY]');
+    await shot(page, 'call-detail');
+  });
+
+  test('a pack override changes the next call, and the Rule Tester highlights matches', async ({ page }) => {
+    await signIn(page, OWNER.email, OWNER.password);
+    await navTo(page, 'Tool Packs');
+    await page.getByRole('link', { name: 'Support agents' }).click();
+    await hydrated(page);
+    await page.getByRole('navigation', { name: 'Pack sections' }).getByRole('link', { name: 'Rules' }).click();
+    const row = page.locator('tr[data-rule="CREDIT_CARD"]');
+    await expect(row).toBeVisible();
+    await hydrated(page);
+    await row.getByLabel('CREDIT_CARD arguments action').selectOption('block');
+    await row.getByRole('button', { name: 'Override' }).click();
+    await expect(row.locator('.badge-override')).toBeVisible();
+    await expect(row).toContainText('→ block');
+    await shot(page, 'pack-rules');
+
+    const out = agent([{ op: 'call', tool: 'fixture__echo', args: { text: `card ${CARD}` } }]);
+    expect(out[0].is_error).toBe(true);
+
+    // Reset brings back the org's value.
+    await row.getByRole('button', { name: 'Reset' }).click();
+    await expect(row.locator('.badge-override')).toHaveCount(0);
+    const again = agent([{ op: 'call', tool: 'fixture__echo', args: { text: `card ${CARD}` } }]);
+    expect(again[0]).toMatchObject({ is_error: false, text: 'card [REDACTED:CREDIT_CARD]' });
+
+    await navTo(page, 'Rule Tester');
+    await hydrated(page);
+    await page.getByLabel('Sample').fill('Please email jane.doe@example.com the card 4111 1111 1111 1111');
+    const marks = page.getByTestId('highlighted').locator('mark');
+    await expect(marks).toHaveCount(2);
+    await expect(page.getByTestId('highlighted').locator('mark[data-label="CREDIT_CARD"]')).toHaveText(CARD);
+    await expect(page.getByTestId('redacted-arguments')).toContainText('[REDACTED:CREDIT_CARD]');
+    await shot(page, 'rule-tester');
+
+    // A custom rule: a bad pattern is explained inline before saving.
+    await navTo(page, 'Rules');
+    await hydrated(page);
+    await page.getByLabel('Name', { exact: true }).fill('Employee id');
+    await page.getByLabel('Label').fill('EMPLOYEE_ID');
+    await page.getByLabel('Pattern (regular expression)').fill('EMP-(');
+    await expect(page.locator('#pattern-error')).toBeVisible();
+    await expect(page.locator('#name-error')).toHaveCount(0);
+    await page.getByLabel('Pattern (regular expression)').fill('EMP-\\d{6}');
+    await expect(page.getByText('Pattern compiles.')).toBeVisible();
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await expect(page.locator('tr[data-rule="Employee id"]')).toBeVisible();
+    await shot(page, 'rules');
+  });
+
+  test('a viewer reads the gateway pages but cannot edit', async ({ page, request }) => {
+    await signIn(page, VIEWER.email, VIEWER.password);
+    await page.goto('/connectors');
+    await hydrated(page);
+    await expect(page.locator('article.connector[data-name="fixture"]')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Add and discover tools' })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Remove' })).toHaveCount(0);
+    await page.goto('/rules');
+    await hydrated(page);
+    await expect(page.locator('tr[data-entity="CREDIT_CARD"] input[type=checkbox]')).toBeDisabled();
+    // Calling the server function directly is refused too.
+    const cookies = await page.context().cookies();
+    const res = await page.request.post('/api/ui/create_connector', {
+      form: { name: 'evil', url: 'http://127.0.0.1:1/mcp', auth_header_name: '', auth_header_value: '' },
+      headers: { Origin: test.info().project.use.baseURL as string },
+    });
+    expect(res.status()).toBe(403);
+    expect(cookies.length).toBeGreaterThan(0);
+    await signOut(page);
+  });
+});

@@ -1,0 +1,291 @@
+//! Scale benchmark for the dashboard's read paths: the alerts chart and
+//! breakdowns, the violations table (first and a deep page), the overview
+//! and the calls list, with a million violation rows in the database.
+//!
+//!     cargo bench -p server --bench alerts_scale [-- --violations 1000000]
+//!
+//! Rows are generated in Postgres (`generate_series`): one org, 100,000
+//! tool calls over the last 30 days with 10 violations each, spread over
+//! eight rules, three actions, both directions, two packs and 50
+//! Registered Users. Each query runs once to warm the cache and then 5
+//! times; the median is printed. Uses `DATABASE_URL` if set, otherwise an
+//! embedded cluster in a temp dir.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use server::service::records;
+use shared::account::{Actor, Role, SignUpInput, TenantCtx};
+use shared::gateway::{AlertRange, AlertsQuery, CallFilter, ViolationFilter};
+use sqlx::postgres::PgConnectOptions;
+
+fn arg(args: &[String], name: &str, default: i64) -> i64 {
+    args.windows(2)
+        .find(|w| w[0] == name)
+        .map(|w| w[1].parse().unwrap())
+        .unwrap_or(default)
+}
+
+async fn median<F, Fut>(label: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let _ = f().await;
+    let mut times: Vec<Duration> = Vec::new();
+    let mut n = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        n = f().await;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "  {label:<48} {:>8.1} ms   ({n} rows/items)",
+        times[2].as_secs_f64() * 1000.0
+    );
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let violations = arg(&args, "--violations", 1_000_000);
+    let calls = (violations / 10).max(1);
+
+    let dir = std::env::temp_dir().join(format!("gh-alerts-bench-{}", std::process::id()));
+    let (opts, embedded) = match std::env::var("DATABASE_URL") {
+        Ok(u) => (PgConnectOptions::from_str(&u).unwrap(), None),
+        Err(_) => {
+            let pg = server::embedded_pg::EmbeddedPostgres::start(&dir, None)
+                .await
+                .unwrap();
+            (pg.connect_options(), Some(pg))
+        }
+    };
+    let admin = server::db::connect(opts.clone(), 2).await.unwrap();
+    let dbname = format!("gh_alerts_bench_{}", std::process::id());
+    sqlx::query(&format!("CREATE DATABASE {dbname}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let db = server::db::connect(opts.clone().database(&dbname), 8)
+        .await
+        .unwrap();
+    server::db::migrate(&db).await.unwrap();
+
+    let signup = SignUpInput {
+        org_name: "Bench".into(),
+        email: "bench@example.com".into(),
+        password: "bench passphrase 123".into(),
+    }
+    .parse()
+    .unwrap();
+    let (user_id, org_id) = server::service::accounts::sign_up(&db, &signup)
+        .await
+        .unwrap();
+    let t = TenantCtx {
+        org_id,
+        role: Role::Owner,
+        actor: Actor::Member { user_id },
+    };
+    let now = chrono::Utc::now();
+
+    let started = Instant::now();
+    sqlx::query(
+        "INSERT INTO tool_packs (id, org_id, name, description)
+         SELECT gen_random_uuid(), $1, 'pack ' || i, '' FROM generate_series(1, 2) i",
+    )
+    .bind(org_id)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO registered_users (id, org_id, external_id, display_name)
+         SELECT gen_random_uuid(), $1, 'user' || i || '@example.com', 'User ' || i
+         FROM generate_series(1, 50) i",
+    )
+    .bind(org_id)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO tool_calls (id, org_id, pack_id, registered_user_id, tool, mode, decision,
+                                 outcome, latency_us, created_at)
+         SELECT gen_random_uuid(), $1,
+                (SELECT id FROM tool_packs WHERE org_id = $1 ORDER BY name OFFSET (i % 2) LIMIT 1),
+                (SELECT id FROM registered_users WHERE org_id = $1 ORDER BY external_id OFFSET (i % 50) LIMIT 1),
+                'fixture__echo', 'enforce', (ARRAY['allow','redact','block'])[1 + i % 3], 'ok', 1500,
+                $2 - make_interval(secs => (i::double precision / $3) * 30 * 86400)
+         FROM generate_series(1, $3) i",
+    )
+    .bind(org_id)
+    .bind(now)
+    .bind(calls)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO violations (call_id, org_id, pack_id, registered_user_id, rule_key, label,
+                                 direction, pointer, score, action, enforced, snippet, created_at)
+         SELECT c.id, c.org_id, c.pack_id, c.registered_user_id, r.label, r.label,
+                CASE WHEN k % 2 = 0 THEN 'arguments' ELSE 'results' END, '/text', 0.9,
+                (ARRAY['allow','redact','block'])[1 + k % 3], true, '[REDACTED:' || r.label || ']',
+                c.created_at
+         FROM tool_calls c
+         CROSS JOIN generate_series(1, 10) k
+         JOIN (SELECT row_number() OVER () - 1 AS n, l AS label
+               FROM unnest(ARRAY['EMAIL_ADDRESS','CREDIT_CARD','US_SSN','PHONE_NUMBER',
+                                 'AWS_ACCESS_KEY','IBAN_CODE','PERSON','JWT']) l) r
+           ON r.n = k % 8
+         WHERE c.org_id = $1",
+    )
+    .bind(org_id)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(&db).await.unwrap();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM violations")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    println!(
+        "generated {total} violations on {calls} calls in {:.1} s\n",
+        started.elapsed().as_secs_f64()
+    );
+
+    let q = |range, rule: Option<&str>| AlertsQuery {
+        range,
+        split: false,
+        filter: ViolationFilter {
+            rule: rule.map(str::to_owned),
+            ..ViolationFilter::default()
+        },
+    };
+    println!("median of 5 (after one warm-up run):");
+    for (label, range) in [
+        ("alerts summary + chart, last 24 h", AlertRange::Last24h),
+        ("alerts summary + chart, last 7 d", AlertRange::Last7d),
+        (
+            "alerts summary + chart, last 30 d (all rows)",
+            AlertRange::Last30d,
+        ),
+    ] {
+        let db = db.clone();
+        median(label, move || {
+            let (db, t) = (db.clone(), t);
+            async move {
+                let s = records::alerts(&db, &t, now, &q(range, None))
+                    .await
+                    .unwrap();
+                s.total as usize
+            }
+        })
+        .await;
+    }
+    {
+        let (db, t) = (db.clone(), t);
+        median("alerts, last 30 d, one rule", move || {
+            let (db, t) = (db.clone(), t);
+            async move {
+                let s = records::alerts(&db, &t, now, &q(AlertRange::Last30d, Some("US_SSN")))
+                    .await
+                    .unwrap();
+                s.total as usize
+            }
+        })
+        .await;
+    }
+    {
+        let (db, t) = (db.clone(), t);
+        median("violations table, 30 d, first page", move || {
+            let (db, t) = (db.clone(), t);
+            async move {
+                records::alert_violations(&db, &t, now, &q(AlertRange::Last30d, None), None)
+                    .await
+                    .unwrap()
+                    .items
+                    .len()
+            }
+        })
+        .await;
+    }
+    {
+        // Walk 40 pages deep once to get a cursor, then time that page.
+        let mut cursor = None;
+        for _ in 0..40 {
+            cursor = records::alert_violations(&db, &t, now, &q(AlertRange::Last30d, None), cursor)
+                .await
+                .unwrap()
+                .next_cursor;
+        }
+        let (db, t) = (db.clone(), t);
+        median("violations table, 30 d, page 41 (cursor)", move || {
+            let (db, c) = (db.clone(), cursor.clone());
+            async move {
+                records::alert_violations(&db, &t, now, &q(AlertRange::Last30d, None), c)
+                    .await
+                    .unwrap()
+                    .items
+                    .len()
+            }
+        })
+        .await;
+    }
+    {
+        let (db, t) = (db.clone(), t);
+        median("violations table, one rule + one action", move || {
+            let (db, t) = (db.clone(), t);
+            async move {
+                let mut query = q(AlertRange::Last30d, Some("JWT"));
+                query.filter.action = Some(shared::policy::Action::Block);
+                records::alert_violations(&db, &t, now, &query, None)
+                    .await
+                    .unwrap()
+                    .items
+                    .len()
+            }
+        })
+        .await;
+    }
+    {
+        let (db, t) = (db.clone(), t);
+        median(
+            "overview (today's numbers, top rules, last blocked)",
+            move || {
+                let (db, t) = (db.clone(), t);
+                async move {
+                    let o = records::overview(&db, &t, now).await.unwrap();
+                    o.violations_today as usize
+                }
+            },
+        )
+        .await;
+    }
+    {
+        let (db, t) = (db.clone(), t);
+        median("calls list, first page", move || {
+            let (db, t) = (db.clone(), t);
+            async move {
+                records::calls(&db, &t, &CallFilter::default())
+                    .await
+                    .unwrap()
+                    .items
+                    .len()
+            }
+        })
+        .await;
+    }
+
+    db.close().await;
+    sqlx::query(&format!("DROP DATABASE {dbname} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    if let Some(pg) = embedded {
+        pg.stop().await.unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,181 @@
+//! Registered Users: the people (or services) agent keys act for.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::account::{Role, Viewer};
+use shared::gateway::{CallFilter, RegisteredUser};
+
+use crate::api::{DeleteUser, SaveUser, list_calls, list_users};
+use crate::components::{
+    ConfirmButton, DecisionBadge, EmptyState, ErrorNote, FieldError, FormError, SubmitButton,
+    action_error, fmt_opt_time, fmt_time,
+};
+
+#[component]
+pub fn Users() -> impl IntoView {
+    let editable = use_context::<Viewer>().is_some_and(|v| v.can(Role::Admin));
+    let save = ServerAction::<SaveUser>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let search = RwSignal::new(String::new());
+    let users = Resource::new(
+        move || (search.get(), save.version().get(), delete.version().get()),
+        |(q, _, _)| list_users(Some(q)),
+    );
+    let editing = RwSignal::new(None::<RegisteredUser>);
+    let showing = RwSignal::new(None::<RegisteredUser>);
+    view! {
+        <Title text="Registered Users"/>
+        <header class="page-header">
+            <h1>"Registered Users"</h1>
+            <p class="muted">"Who an agent acts for. Every call is recorded against its Registered User."</p>
+        </header>
+        {editable.then(|| view! { <UserForm save editing/> })}
+        <section class="card">
+            <h2>"Users"</h2>
+            <label class="sr-only" for="user-search">"Search users"</label>
+            <input id="user-search" type="search" class="search" placeholder="Search by name or external id…"
+                on:input=move |ev| search.set(event_target_value(&ev))/>
+            <FormError error=action_error(delete)/>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(v) if v.is_empty() && search.get_untracked().is_empty() => view! {
+                            <EmptyState title="No Registered Users yet">
+                                "Create one for each person or service whose agent will call tools; then create an agent key for them on a Tool Pack."
+                            </EmptyState>
+                        }.into_any(),
+                        Ok(v) if v.is_empty() => view! { <p class="muted">"No user matches that search."</p> }.into_any(),
+                        Ok(v) => view! {
+                            <table class="table" aria-label="Registered Users">
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"External id"</th><th scope="col">"Keys"</th>
+                                <th scope="col">"Last call"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                                <tbody>
+                                    {v.into_iter().map(|u| {
+                                        let (u1, u2) = (u.clone(), u.clone());
+                                        let id = u.id;
+                                        view! {
+                                            <tr data-user=u.external_id.clone()>
+                                                <td>{u.display_name.clone()}</td>
+                                                <td><code>{u.external_id.clone()}</code></td>
+                                                <td>{u.key_count}</td>
+                                                <td>{fmt_opt_time(u.last_call_at)}</td>
+                                                <td class="actions">
+                                                    <button type="button" class="btn btn-small" on:click=move |_| showing.set(Some(u1.clone()))>"Recent calls"</button>
+                                                    {editable.then(|| view! {
+                                                        <button type="button" class="btn btn-small" on:click=move |_| editing.set(Some(u2.clone()))>"Edit"</button>
+                                                        <ConfirmButton label="Delete"
+                                                            question=format!("Delete {}? Their {} agent key(s) stop working; past calls stay recorded.", u.display_name, u.key_count)
+                                                            yes="Yes, delete" on_confirm=Callback::new(move |_| { delete.dispatch(DeleteUser { id }); })/>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        {move || showing.get().map(|u| view! { <RecentCalls user=u/> })}
+    }
+}
+
+#[component]
+fn UserForm(
+    save: ServerAction<SaveUser>,
+    editing: RwSignal<Option<RegisteredUser>>,
+) -> impl IntoView {
+    let error = action_error(save);
+    let pending = save.pending().into();
+    // After a successful save, leave edit mode.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            editing.set(None);
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>{move || if editing.get().is_some() { "Edit Registered User" } else { "Add a Registered User" }}</h2>
+            {move || {
+                let e = editing.get();
+                let id = e.as_ref().map(|u| u.id.to_string());
+                let ext = e.as_ref().map(|u| u.external_id.clone()).unwrap_or_default();
+                let name = e.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
+                let is_edit = e.is_some();
+                view! {
+                    <ActionForm action=save attr:class="form-grid">
+                        <FormError error/>
+                        {id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
+                        <div class="field">
+                            <label for="u-ext">"External id"</label>
+                            <input id="u-ext" name="external_id" type="text" required value=ext
+                                placeholder="alice@example.com" aria-describedby="u-ext-hint external_id-error"/>
+                            <p class="hint" id="u-ext-hint">"Your identifier for them: an email, an employee or service id."</p>
+                            <FieldError error field="external_id"/>
+                        </div>
+                        <div class="field">
+                            <label for="u-name">"Display name"</label>
+                            <input id="u-name" name="display_name" type="text" required value=name aria-describedby="display_name-error"/>
+                            <FieldError error field="display_name"/>
+                        </div>
+                        <div class="form-actions">
+                            <SubmitButton pending label=if is_edit { "Save changes" } else { "Add user" } busy_label="Saving…"/>
+                            {is_edit.then(|| view! { <button type="button" class="btn btn-ghost" on:click=move |_| editing.set(None)>"Cancel"</button> })}
+                            {move || match save.value().get() {
+                                Some(Ok(u)) => Some(view! { <span class="saved" role="status">{format!("Saved {}.", u.display_name)}</span> }),
+                                _ => None,
+                            }}
+                        </div>
+                    </ActionForm>
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RecentCalls(user: RegisteredUser) -> impl IntoView {
+    let id = user.id;
+    let calls = Resource::new(
+        move || id,
+        |id| {
+            list_calls(CallFilter {
+                registered_user_id: Some(id),
+                limit: Some(20),
+                ..CallFilter::default()
+            })
+        },
+    );
+    view! {
+        <section class="card" aria-live="polite">
+            <h2>{format!("Recent calls by {}", user.display_name)}</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match calls.await {
+                        Ok(p) if p.items.is_empty() => view! { <p class="muted">"No calls yet."</p> }.into_any(),
+                        Ok(p) => view! {
+                            <table class="table small">
+                                <thead><tr><th scope="col">"When"</th><th scope="col">"Tool"</th><th scope="col">"Pack"</th><th scope="col">"Decision"</th><th scope="col">"Detections"</th></tr></thead>
+                                <tbody>
+                                    {p.items.into_iter().map(|c| view! {
+                                        <tr>
+                                            <td><a href=format!("/alerts/calls/{}", c.id)>{fmt_time(c.created_at)}</a></td>
+                                            <td><code>{c.tool}</code></td>
+                                            <td>{c.pack_name.unwrap_or_default()}</td>
+                                            <td><DecisionBadge decision=c.decision/></td>
+                                            <td>{c.violation_count}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
