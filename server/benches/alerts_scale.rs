@@ -238,7 +238,7 @@ async fn main() {
         median("violations table, one rule + one action", move || {
             let (db, t) = (db.clone(), t);
             async move {
-                let mut query = q(AlertRange::Last30d, Some("JWT"));
+                let mut query = q(AlertRange::Last30d, Some("US_SSN"));
                 query.filter.action = Some(shared::policy::Action::Block);
                 records::alert_violations(&db, &t, now, &query, None)
                     .await

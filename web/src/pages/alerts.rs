@@ -300,7 +300,10 @@ pub fn CallDetail() -> impl IntoView {
                                     {c.error_message.clone().map(|m| view! { <dt>"Error"</dt><dd>{m}</dd> })}
                                     <dt>"Latency"</dt><dd>{format!("{:.1} ms total", c.latency_ms)}{c.upstream_ms.map(|u| format!(", {u:.1} ms upstream"))}</dd>
                                     <dt>"Client"</dt><dd>{format!("{} {}", c.client_name.clone().unwrap_or_default(), c.client_version.clone().unwrap_or_default())}</dd>
-                                    <dt>"Session"</dt><dd>{d.mcp_session_id.clone().map(|s| view! { <code>{s}</code> })}
+                                    <dt>"Session"</dt><dd>{match d.mcp_session_id.clone() {
+                                        Some(s) => view! { <code>{s}</code> }.into_any(),
+                                        None => view! { <span>"none (stateless request)"</span> }.into_any(),
+                                    }}
                                         {d.protocol_version.clone().map(|p| format!(" · protocol {p}"))}</dd>
                                 </dl>
                             </section>
