@@ -206,6 +206,12 @@ test.describe.serial('security gateway in the dashboard', () => {
     await page.getByLabel('Action', { exact: true }).selectOption('block');
     await expect(page.getByTestId('chart')).toHaveAttribute('data-total', '1');
     await expect(table.locator('tbody tr')).toHaveCount(1);
+    // Filters live in the address bar: a reload keeps them.
+    await expect(page).toHaveURL(/action=block/);
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByTestId('chart')).toHaveAttribute('data-total', '1');
+    await expect(page.getByLabel('Action', { exact: true })).toHaveValue('block');
     await shot(page, 'alerts');
 
     // Drill down into the blocked call.
@@ -220,6 +226,9 @@ test.describe.serial('security gateway in the dashboard', () => {
     await expect(page.getByRole('table', { name: 'Detections' })).toContainText('/text');
     await expect(page.getByTestId('call-arguments')).toContainText('[REDACTED:AWS_ACCESS_KEY]');
     await shot(page, 'call-detail');
+    // Back from the drill-down: the same filtered view.
+    await page.goBack();
+    await expect(page.getByTestId('chart')).toHaveAttribute('data-total', '1');
   });
 
   test('a pack override changes the next call, and the Rule Tester highlights matches', async ({ page }) => {

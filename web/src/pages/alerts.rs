@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::params::ParamsMap;
 use shared::gateway::{AlertRange, AlertsQuery, CallFilter, CountRow, ViolationFilter};
 use shared::policy::{Action, Direction};
 use uuid::Uuid;
@@ -33,7 +35,67 @@ struct Filters {
     user: String,
 }
 
+/// The filter keys as they appear in the address bar.
+const KEYS: [&str; 9] = [
+    "range",
+    "from",
+    "to",
+    "rule",
+    "entity",
+    "action",
+    "direction",
+    "pack",
+    "user",
+];
+
 impl Filters {
+    /// Reads the filters from the address bar, so a reload, a shared link
+    /// or "back" from a drill-down shows the same view.
+    fn from_params(q: &ParamsMap) -> Self {
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        let range = get("range");
+        Filters {
+            range: if range.is_empty() {
+                "24h".to_owned()
+            } else {
+                range
+            },
+            from: get("from"),
+            to: get("to"),
+            split: q.get("split").is_some(),
+            rule: get("rule"),
+            label: get("entity"),
+            action: get("action"),
+            direction: get("direction"),
+            pack: get("pack"),
+            user: get("user"),
+        }
+    }
+
+    fn to_params(&self) -> ParamsMap {
+        let values = [
+            &self.range,
+            &self.from,
+            &self.to,
+            &self.rule,
+            &self.label,
+            &self.action,
+            &self.direction,
+            &self.pack,
+            &self.user,
+        ];
+        let mut m = ParamsMap::new();
+        for (k, v) in KEYS.into_iter().zip(values) {
+            if !v.is_empty() {
+                m.insert(k, v.clone());
+            }
+        }
+        if self.split {
+            m.insert("split", "1".to_owned());
+        }
+        m
+    }
+
     fn query(&self) -> AlertsQuery {
         let some = |s: &String| (!s.is_empty()).then(|| s.clone());
         AlertsQuery {
@@ -57,9 +119,26 @@ impl Filters {
 
 #[component]
 pub fn Alerts() -> impl IntoView {
-    let filters = RwSignal::new(Filters {
-        range: "24h".to_owned(),
-        ..Filters::default()
+    let params = use_query_map();
+    let filters = RwSignal::new(params.with_untracked(Filters::from_params));
+    let initial = filters.get_untracked();
+    let (init_from, init_to) = (initial.from.clone(), initial.to.clone());
+    let (init_pack, init_user) = (initial.pack.clone(), initial.user.clone());
+    // Keep the address bar in step with the filters (replacing the entry,
+    // so "back" leaves the page instead of undoing a filter).
+    let navigate = use_navigate();
+    Effect::new(move |first_run: Option<()>| {
+        let q = filters.get().to_params().to_query_string();
+        if first_run.is_some() {
+            navigate(
+                &format!("/alerts{q}"),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                },
+            );
+        }
     });
     let cursor = RwSignal::new(None::<String>);
     // Earlier pages' cursors, for "Previous".
@@ -88,50 +167,52 @@ pub fn Alerts() -> impl IntoView {
                 <div class="filter"><label for="f-range">"Range"</label>
                     <select id="f-range" on:change=move |ev| set(|f, v| f.range = v, event_target_value(&ev))>
                         {AlertRange::ALL.into_iter().map(|r| view! {
-                            <option value=r.as_str() selected=r == AlertRange::Last24h>{r.title()}</option>
+                            <option value=r.as_str() selected=r.as_str() == initial.range>{r.title()}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <Show when=custom>
-                    <div class="filter"><label for="f-from">"From (UTC)"</label><input id="f-from" type="datetime-local" on:change=move |ev| set(|f, v| f.from = v, event_target_value(&ev))/></div>
-                    <div class="filter"><label for="f-to">"To (UTC)"</label><input id="f-to" type="datetime-local" on:change=move |ev| set(|f, v| f.to = v, event_target_value(&ev))/></div>
+                    <div class="filter"><label for="f-from">"From (UTC)"</label><input id="f-from" type="datetime-local" value=init_from.clone() on:change=move |ev| set(|f, v| f.from = v, event_target_value(&ev))/></div>
+                    <div class="filter"><label for="f-to">"To (UTC)"</label><input id="f-to" type="datetime-local" value=init_to.clone() on:change=move |ev| set(|f, v| f.to = v, event_target_value(&ev))/></div>
                 </Show>
                 <div class="filter"><label for="f-action">"Action"</label>
                     <select id="f-action" on:change=move |ev| set(|f, v| f.action = v, event_target_value(&ev))>
                         <option value="">"any"</option>
-                        {Action::ALL.into_iter().map(|a| view! { <option value=a.as_str()>{a.as_str()}</option> }).collect_view()}
+                        {Action::ALL.into_iter().map(|a| view! { <option value=a.as_str() selected=a.as_str() == initial.action>{a.as_str()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="filter"><label for="f-direction">"Direction"</label>
                     <select id="f-direction" on:change=move |ev| set(|f, v| f.direction = v, event_target_value(&ev))>
                         <option value="">"any"</option>
-                        <option value="arguments">"arguments"</option>
-                        <option value="results">"results"</option>
+                        <option value="arguments" selected=initial.direction == "arguments">"arguments"</option>
+                        <option value="results" selected=initial.direction == "results">"results"</option>
                     </select>
                 </div>
                 <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
+                    {move || {
+                        let (init_pack, init_user) = (init_pack.clone(), init_user.clone());
+                        Suspend::new(async move {
                         let (p, u) = (packs.await.unwrap_or_default(), users.await.unwrap_or_default());
                         view! {
                             <div class="filter"><label for="f-pack">"Tool Pack"</label>
                                 <select id="f-pack" on:change=move |ev| set(|f, v| f.pack = v, event_target_value(&ev))
                                     prop:value=move || filters.read().pack.clone()>
                                     <option value="">"any"</option>
-                                    {p.into_iter().map(|p| view! { <option value=p.id.to_string()>{p.name}</option> }).collect_view()}
+                                    {p.into_iter().map(|p| { let id = p.id.to_string(); let sel = id == init_pack; view! { <option value=id selected=sel>{p.name}</option> } }).collect_view()}
                                 </select>
                             </div>
                             <div class="filter"><label for="f-user">"Registered User"</label>
                                 <select id="f-user" on:change=move |ev| set(|f, v| f.user = v, event_target_value(&ev))
                                     prop:value=move || filters.read().user.clone()>
                                     <option value="">"any"</option>
-                                    {u.into_iter().map(|u| view! { <option value=u.id.to_string()>{u.display_name}</option> }).collect_view()}
+                                    {u.into_iter().map(|u| { let id = u.id.to_string(); let sel = id == init_user; view! { <option value=id selected=sel>{u.display_name}</option> } }).collect_view()}
                                 </select>
                             </div>
                         }
-                    })}
+                    })}}
                 </Transition>
                 <label class="check">
-                    <input type="checkbox" on:change=move |ev| filters.update(|f| f.split = event_target_checked(&ev))/>
+                    <input type="checkbox" checked=initial.split on:change=move |ev| filters.update(|f| f.split = event_target_checked(&ev))/>
                     "Split by action"
                 </label>
             </div>
