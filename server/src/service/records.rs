@@ -505,14 +505,20 @@ async fn aggregate(
         .collect());
     let pack_names = names(db, "tool_packs", "name", t.org_id).await?;
     let user_names = names(db, "registered_users", "display_name", t.org_id).await?;
-    let named = |v: Vec<(Option<Uuid>, i64)>, names: &[(Uuid, String)], none: &str| {
+    // No id: the call had none (e.g. an unknown tool); an id without a
+    // name: the pack or user was deleted since.
+    let named = |v: Vec<(Option<Uuid>, i64)>, names: &[(Uuid, String)], gone: &str| {
         top(v
             .into_iter()
             .map(|(id, count)| CountRow {
                 key: id.map(|i| i.to_string()).unwrap_or_default(),
-                label: id
-                    .and_then(|i| names.iter().find(|(k, _)| *k == i).map(|(_, n)| n.clone()))
-                    .unwrap_or_else(|| none.to_owned()),
+                label: match id {
+                    None => "(none)".to_owned(),
+                    Some(i) => names
+                        .iter()
+                        .find(|(k, _)| *k == i)
+                        .map_or_else(|| gone.to_owned(), |(_, n)| n.clone()),
+                },
                 count,
             })
             .collect())

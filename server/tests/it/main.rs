@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod alerts;
 mod api;
 mod embedded_pg;
 mod harness;
