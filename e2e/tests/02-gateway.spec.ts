@@ -137,6 +137,25 @@ test.describe.serial('security gateway in the dashboard', () => {
     await page.getByLabel('Display name').fill('Alice');
     await page.getByRole('button', { name: 'Add user' }).click();
     await expect(page.locator('tr[data-user="alice@acme.test"]')).toBeVisible();
+    // Long lists page: 50 more users (through the same server function the
+    // form uses), then 50 per page.
+    const base = test.info().project.use.baseURL as string;
+    for (let i = 0; i < 50; i++) {
+      const res = await page.request.post('/api/ui/save_user', {
+        form: { external_id: `bulk-${String(i).padStart(2, '0')}@acme.test`, display_name: `Bulk ${i}` },
+        headers: { Origin: base },
+      });
+      expect(res.status()).toBe(200);
+    }
+    await page.reload();
+    await hydrated(page);
+    const userRows = page.getByRole('table', { name: 'Registered Users' }).locator('tbody tr');
+    await expect(userRows).toHaveCount(50);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await expect(userRows).toHaveCount(1);
+    await expect(page.locator('tr[data-user="bulk-49@acme.test"]')).toBeVisible();
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await expect(userRows).toHaveCount(50);
 
     // A key for Alice on the pack: shown once, with a copy button.
     await page.goto(`${packUrl}?tab=keys`);
@@ -160,7 +179,6 @@ test.describe.serial('security gateway in the dashboard', () => {
     await page.getByRole('link', { name: 'Setup' }).click();
     await expect(page.locator('.setup')).toContainText('gatehouse');
     await expect(page.locator('.setup')).toContainText('"connect"');
-    const base = test.info().project.use.baseURL as string;
     await expect(page.locator('.setup')).toContainText(`${base}/oauth/token`);
     await page.locator('.snippet').first().getByRole('button', { name: 'Copy' }).click();
     await expect(page.locator('.snippet').first().getByRole('button', { name: 'Copied' })).toBeVisible();

@@ -300,8 +300,13 @@ impl Backend for WebBackend {
         &self,
         t: &TenantCtx,
         search: Option<String>,
+        after: Option<String>,
+        limit: i64,
     ) -> Result<Vec<RegisteredUser>, ApiError> {
-        Ok(registered_users::list(&self.0.db, t, search.as_deref(), None, 200).await?)
+        Ok(
+            registered_users::list(&self.0.db, t, search.as_deref(), after.as_deref(), limit)
+                .await?,
+        )
     }
 
     async fn save_user(

@@ -290,12 +290,27 @@ pub async fn clear_override(pack_id: Uuid, rule: String) -> Result<(), AppError>
         .await?)
 }
 
+/// Registered Users for pickers (the first 200 by external id).
 #[server(prefix = "/api/ui", endpoint = "list_users")]
 pub async fn list_users(search: Option<String>) -> Result<Vec<RegisteredUser>, AppError> {
     let (backend, t) = crate::port::tenant().await?;
     let search = search.filter(|s| !s.trim().is_empty());
-    Ok(backend.list_users(&t, search).await?)
+    Ok(backend.list_users(&t, search, None, 200).await?)
 }
+
+/// One page of Registered Users (50) after the external id `after`.
+#[server(prefix = "/api/ui", endpoint = "users_page")]
+pub async fn users_page(
+    search: Option<String>,
+    after: Option<String>,
+) -> Result<Vec<RegisteredUser>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    let search = search.filter(|s| !s.trim().is_empty());
+    Ok(backend.list_users(&t, search, after, USERS_PAGE).await?)
+}
+
+/// Registered Users per page on the users page.
+pub const USERS_PAGE: i64 = 50;
 
 /// Creates a Registered User (no id) or edits one.
 #[server(prefix = "/api/ui", endpoint = "save_user")]

@@ -98,10 +98,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn set_override(&self, t: &TenantCtx, id: Uuid, o: RuleOverride) -> Result<(), ApiError>;
 
     // Registered Users and agent keys.
+    /// Registered Users by external id, `limit` at a time after `after`.
     async fn list_users(
         &self,
         t: &TenantCtx,
         search: Option<String>,
+        after: Option<String>,
+        limit: i64,
     ) -> Result<Vec<RegisteredUser>, ApiError>;
     async fn save_user(
         &self,

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use shared::account::{Role, Viewer};
 use shared::gateway::{CallFilter, RegisteredUser};
 
-use crate::api::{DeleteUser, SaveUser, list_calls, list_users};
+use crate::api::{DeleteUser, SaveUser, USERS_PAGE, list_calls, users_page};
 use crate::components::{
     ConfirmButton, DecisionBadge, EmptyState, ErrorNote, FieldError, FormError, SubmitButton,
     action_error, fmt_opt_time, fmt_time,
@@ -17,9 +17,20 @@ pub fn Users() -> impl IntoView {
     let save = ServerAction::<SaveUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let search = RwSignal::new(String::new());
+    // Keyset paging by external id; `pages` holds where each earlier page
+    // started, for "Previous".
+    let after = RwSignal::new(None::<String>);
+    let pages = RwSignal::new(Vec::<Option<String>>::new());
     let users = Resource::new(
-        move || (search.get(), save.version().get(), delete.version().get()),
-        |(q, _, _)| list_users(Some(q)),
+        move || {
+            (
+                search.get(),
+                after.get(),
+                save.version().get(),
+                delete.version().get(),
+            )
+        },
+        |(q, a, _, _)| users_page(Some(q), a),
     );
     let editing = RwSignal::new(None::<RegisteredUser>);
     let showing = RwSignal::new(None::<RegisteredUser>);
@@ -34,18 +45,27 @@ pub fn Users() -> impl IntoView {
             <h2>"Users"</h2>
             <label class="sr-only" for="user-search">"Search users"</label>
             <input id="user-search" type="search" class="search" placeholder="Search by name or external id…"
-                on:input=move |ev| search.set(event_target_value(&ev))/>
+                on:input=move |ev| {
+                    search.set(event_target_value(&ev));
+                    after.set(None);
+                    pages.set(Vec::new());
+                }/>
             <FormError error=action_error(delete)/>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match users.await {
-                        Ok(v) if v.is_empty() && search.get_untracked().is_empty() => view! {
+                        Ok(v) if v.is_empty() && search.get_untracked().is_empty() && after.get_untracked().is_none() => view! {
                             <EmptyState title="No Registered Users yet">
                                 "Create one for each person or service whose agent will call tools; then create an agent key for them on a Tool Pack."
                             </EmptyState>
                         }.into_any(),
-                        Ok(v) if v.is_empty() => view! { <p class="muted">"No user matches that search."</p> }.into_any(),
-                        Ok(v) => view! {
+                        Ok(v) if v.is_empty() => view! {
+                            <p class="muted">{if after.get_untracked().is_some() { "No more users." } else { "No user matches that search." }}</p>
+                        }.into_any(),
+                        Ok(v) => {
+                            let full = v.len() as i64 >= USERS_PAGE;
+                            let last = v.last().map(|u| u.external_id.clone());
+                            view! {
                             <table class="table" aria-label="Registered Users">
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"External id"</th><th scope="col">"Keys"</th>
                                 <th scope="col">"Last call"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
@@ -73,7 +93,14 @@ pub fn Users() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }.into_any(),
+                            <nav class="pager" aria-label="Pages">
+                                <button type="button" class="btn btn-small" disabled=move || pages.read().is_empty()
+                                    on:click=move |_| { let prev = pages.try_update(|p| p.pop()).flatten().flatten(); after.set(prev); }>"← Previous"</button>
+                                <button type="button" class="btn btn-small" disabled=!full
+                                    on:click=move |_| { pages.update(|p| p.push(after.get_untracked())); after.set(last.clone()); }>"Next →"</button>
+                            </nav>
+                        }.into_any()
+                        }
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                     }
                 })}
