@@ -13,13 +13,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::str::FromStr;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use server::service::records;
 use shared::account::{Actor, Role, SignUpInput, TenantCtx};
 use shared::gateway::{AlertRange, AlertsQuery, CallFilter, ViolationFilter};
-use sqlx::postgres::PgConnectOptions;
 
 fn arg(args: &[String], name: &str, default: i64) -> i64 {
     args.windows(2)
@@ -54,26 +54,8 @@ async fn main() {
     let violations = arg(&args, "--violations", 1_000_000);
     let calls = (violations / 10).max(1);
 
-    let dir = std::env::temp_dir().join(format!("gh-alerts-bench-{}", std::process::id()));
-    let (opts, embedded) = match std::env::var("DATABASE_URL") {
-        Ok(u) => (PgConnectOptions::from_str(&u).unwrap(), None),
-        Err(_) => {
-            let pg = server::embedded_pg::EmbeddedPostgres::start(&dir, None)
-                .await
-                .unwrap();
-            (pg.connect_options(), Some(pg))
-        }
-    };
-    let admin = server::db::connect(opts.clone(), 2).await.unwrap();
-    let dbname = format!("gh_alerts_bench_{}", std::process::id());
-    sqlx::query(&format!("CREATE DATABASE {dbname}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let db = server::db::connect(opts.clone().database(&dbname), 8)
-        .await
-        .unwrap();
-    server::db::migrate(&db).await.unwrap();
+    let bench = support::BenchDb::create("gh_alerts_bench", 8).await;
+    let db = bench.db.clone();
 
     let signup = SignUpInput {
         org_name: "Bench".into(),
@@ -278,14 +260,5 @@ async fn main() {
         .await;
     }
 
-    db.close().await;
-    sqlx::query(&format!("DROP DATABASE {dbname} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    if let Some(pg) = embedded {
-        pg.stop().await.unwrap();
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    bench.finish().await;
 }

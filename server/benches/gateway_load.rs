@@ -21,7 +21,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::str::FromStr;
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,6 @@ use server::master_key::MasterKey;
 use server::state::{AppState, Clock};
 use shared::account::{Actor, OrgMode, Role, SignUpInput, TenantCtx};
 use shared::gateway::{AgentKeyInput, ConnectorInput, RegisteredUserInput, ToolPackInput};
-use sqlx::postgres::PgConnectOptions;
 
 #[derive(Clone)]
 struct Echo;
@@ -206,26 +206,8 @@ async fn main() {
     );
 
     // Database.
-    let dir = std::env::temp_dir().join(format!("gh-bench-{}", std::process::id()));
-    let (opts, embedded) = match std::env::var("DATABASE_URL") {
-        Ok(u) => (PgConnectOptions::from_str(&u).unwrap(), None),
-        Err(_) => {
-            let pg = server::embedded_pg::EmbeddedPostgres::start(&dir, None)
-                .await
-                .unwrap();
-            (pg.connect_options(), Some(pg))
-        }
-    };
-    let admin = server::db::connect(opts.clone(), 2).await.unwrap();
-    let dbname = format!("gh_bench_{}", std::process::id());
-    sqlx::query(&format!("CREATE DATABASE {dbname}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let db = server::db::connect(opts.clone().database(&dbname), 32)
-        .await
-        .unwrap();
-    server::db::migrate(&db).await.unwrap();
+    let bench = support::BenchDb::create("gh_bench", 32).await;
+    let db = bench.db.clone();
 
     // Gatehouse, in process.
     let gh_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -394,14 +376,5 @@ async fn main() {
         .unwrap();
     println!("\nrecords written: {recorded} calls");
 
-    db.close().await;
-    sqlx::query(&format!("DROP DATABASE {dbname} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    if let Some(pg) = embedded {
-        pg.stop().await.unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    bench.finish().await;
 }

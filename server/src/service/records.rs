@@ -202,11 +202,7 @@ fn to_call(r: CRow) -> ServiceResult<ToolCall> {
         registered_user_name: r.registered_user_name,
         agent_key_prefix: r.key_prefix,
         session_id: r.session_id,
-        mode: if r.mode == "enforce" {
-            OrgMode::Enforce
-        } else {
-            OrgMode::Monitor
-        },
+        mode: r.mode.parse().unwrap_or(OrgMode::Monitor),
         decision: r
             .decision
             .parse::<Decision>()
@@ -626,11 +622,7 @@ pub async fn overview(
     .await?
     .items;
     Ok(OverviewStats {
-        mode: if mode == "enforce" {
-            OrgMode::Enforce
-        } else {
-            OrgMode::Monitor
-        },
+        mode: mode.parse().unwrap_or(OrgMode::Monitor),
         calls_today,
         violations_today: summary.total,
         blocked_today,

@@ -5,5 +5,6 @@ pub mod ui;
 
 pub use form::{ErrorNote, FieldError, FormError, SubmitButton, action_error};
 pub use ui::{
-    ActionBadge, ConfirmButton, CopyButton, DecisionBadge, EmptyState, fmt_opt_time, fmt_time,
+    ActionBadge, CallsTable, ConfirmButton, CopyButton, DecisionBadge, EmptyState, Pager,
+    SecretOnce, can_admin, fmt_opt_time, fmt_time,
 };

@@ -93,3 +93,82 @@ pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
         </div>
     }
 }
+
+/// Whether the signed-in member may edit (admin or owner). Only decides
+/// what the page offers; every server function checks the role again.
+pub fn can_admin() -> bool {
+    use_context::<shared::account::Viewer>().is_some_and(|v| v.can(shared::account::Role::Admin))
+}
+
+/// A newly created secret, shown this once with a copy button.
+#[component]
+pub fn SecretOnce(
+    /// What it is ("key", "token"), for the warning.
+    what: &'static str,
+    secret: String,
+    testid: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="notice notice-ok secret-once" role="status">
+            <p><strong>{format!("Copy this {what} now: it will not be shown again.")}</strong></p>
+            <div class="secret-row">
+                <code class="secret" data-testid=testid>{secret.clone()}</code>
+                <CopyButton text=secret/>
+            </div>
+            {hint.map(|h| view! { <p class="hint">{h}</p> })}
+        </div>
+    }
+}
+
+/// "Previous / Next" over keyset pages: `cursor` is the current page's
+/// start, `history` the starts of the pages before it, `next` the start of
+/// the following page (none on the last).
+#[component]
+pub fn Pager(
+    cursor: RwSignal<Option<String>>,
+    history: RwSignal<Vec<Option<String>>>,
+    next: Option<String>,
+    previous_label: &'static str,
+    next_label: &'static str,
+) -> impl IntoView {
+    let last_page = next.is_none();
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <button type="button" class="btn btn-small" disabled=move || history.read().is_empty()
+                on:click=move |_| {
+                    let prev = history.try_update(|h| h.pop()).flatten().flatten();
+                    cursor.set(prev);
+                }>{previous_label}</button>
+            <button type="button" class="btn btn-small" disabled=last_page
+                on:click=move |_| {
+                    history.update(|h| h.push(cursor.get_untracked()));
+                    cursor.set(next.clone());
+                }>{next_label}</button>
+        </nav>
+    }
+}
+
+/// Tool calls as a table linking to their drill-down; `current` marks one.
+#[component]
+pub fn CallsTable(
+    calls: Vec<shared::gateway::ToolCall>,
+    #[prop(optional)] current: Option<uuid::Uuid>,
+) -> impl IntoView {
+    view! {
+        <table class="table small">
+            <thead><tr><th scope="col">"When"</th><th scope="col">"Tool"</th><th scope="col">"Pack"</th><th scope="col">"Decision"</th><th scope="col">"Detections"</th></tr></thead>
+            <tbody>
+                {calls.into_iter().map(|c| view! {
+                    <tr class:current=Some(c.id) == current>
+                        <td><a href=format!("/alerts/calls/{}", c.id)>{fmt_time(c.created_at)}</a></td>
+                        <td><code>{c.tool}</code></td>
+                        <td>{c.pack_name.unwrap_or_default()}</td>
+                        <td><DecisionBadge decision=c.decision/></td>
+                        <td>{c.violation_count}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -12,7 +12,9 @@ use shared::policy::{Action, Direction};
 use uuid::Uuid;
 
 use crate::api::{alert_violations, alerts, get_call, list_calls, list_packs, list_users};
-use crate::components::{ActionBadge, DecisionBadge, EmptyState, ErrorNote, fmt_time};
+use crate::components::{
+    ActionBadge, CallsTable, DecisionBadge, EmptyState, ErrorNote, Pager, fmt_time,
+};
 
 fn parse_local(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
@@ -280,12 +282,7 @@ pub fn Alerts() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                                <nav class="pager" aria-label="Pages">
-                                    <button type="button" class="btn btn-small" disabled=move || history.read().is_empty()
-                                        on:click=move |_| { let prev = history.try_update(|h| h.pop()).flatten().flatten(); cursor.set(prev); }>"← Newer"</button>
-                                    <button type="button" class="btn btn-small" disabled=next.is_none()
-                                        on:click=move |_| { let n = next.clone(); history.update(|h| h.push(cursor.get_untracked())); cursor.set(n); }>"Older →"</button>
-                                </nav>
+                                <Pager cursor history next previous_label="← Newer" next_label="Older →"/>
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
@@ -430,19 +427,7 @@ fn SessionCalls(calls: Vec<shared::gateway::ToolCall>, current: Uuid) -> impl In
     view! {
         <section class="card">
             <h2>"Calls in the same session"</h2>
-            <table class="table small">
-                <thead><tr><th scope="col">"When"</th><th scope="col">"Tool"</th><th scope="col">"Decision"</th><th scope="col">"Detections"</th></tr></thead>
-                <tbody>
-                    {calls.into_iter().map(|c| view! {
-                        <tr class:current=c.id == current>
-                            <td><a href=format!("/alerts/calls/{}", c.id)>{fmt_time(c.created_at)}</a></td>
-                            <td><code>{c.tool}</code></td>
-                            <td><DecisionBadge decision=c.decision/></td>
-                            <td>{c.violation_count}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <CallsTable calls current/>
         </section>
     }
 }

@@ -2,18 +2,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::account::{Role, Viewer};
 use shared::gateway::{Connector, DiscoveryReport};
 
 use crate::api::{CreateConnector, DeleteConnector, RefreshConnector, list_connectors, list_tools};
 use crate::components::{
     ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton, action_error,
-    fmt_opt_time,
+    can_admin, fmt_opt_time,
 };
-
-fn can_edit() -> bool {
-    use_context::<Viewer>().is_some_and(|v| v.can(Role::Admin))
-}
 
 #[component]
 pub fn Connectors() -> impl IntoView {
@@ -30,7 +25,7 @@ pub fn Connectors() -> impl IntoView {
         },
         |_| list_connectors(),
     );
-    let editable = can_edit();
+    let editable = can_admin();
     view! {
         <Title text="Connectors"/>
         <header class="page-header">

@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use shared::account::{Role, Viewer};
 use shared::gateway::{PackRuleRow, ToolPack};
 use shared::policy::Action;
 use uuid::Uuid;
@@ -16,18 +15,14 @@ use crate::api::{
 };
 use crate::components::{
     ActionBadge, ConfirmButton, CopyButton, EmptyState, ErrorNote, FieldError, FormError,
-    SubmitButton, action_error, fmt_opt_time,
+    SecretOnce, SubmitButton, action_error, can_admin, fmt_opt_time,
 };
-
-fn can_edit() -> bool {
-    use_context::<Viewer>().is_some_and(|v| v.can(Role::Admin))
-}
 
 #[component]
 pub fn Packs() -> impl IntoView {
     let save = ServerAction::<SavePack>::new();
     let packs = Resource::new(move || save.version().get(), |_| list_packs());
-    let editable = can_edit();
+    let editable = can_admin();
     // A new pack opens on its Tools tab.
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -116,7 +111,7 @@ pub fn PackDetail() -> impl IntoView {
         move || (id_raw(), save.version().get()),
         |(id, _)| get_pack(id),
     );
-    let editable = can_edit();
+    let editable = can_admin();
     // The tabs hang off the id in the address, outside the pack's Suspend:
     // resources created inside a Suspend (after an await) would not
     // hydrate; these are created synchronously, identically on both sides.
@@ -451,14 +446,8 @@ fn KeysTab(id: Uuid, editable: bool) -> impl IntoView {
             })}
             {move || match create.value().get() {
                 Some(Ok(created)) => Some(view! {
-                    <div class="notice notice-ok secret-once" role="status">
-                        <p><strong>"Copy this key now: it will not be shown again."</strong></p>
-                        <div class="secret-row">
-                            <code class="secret" data-testid="new-secret">{created.secret.clone()}</code>
-                            <CopyButton text=created.secret.clone()/>
-                        </div>
-                        <p class="hint">"Paste it into the Setup tab's snippets where they say PASTE_AGENT_KEY_HERE."</p>
-                    </div>
+                    <SecretOnce what="key" secret=created.secret.clone() testid="new-secret"
+                        hint="Paste it into the Setup tab's snippets where they say PASTE_AGENT_KEY_HERE."/>
                 }),
                 _ => None,
             }}

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::account::{Role, Viewer};
 use shared::detect::{EntityGroup, Region};
 use shared::gateway::EntityRuleRow;
 use shared::policy::{Action, CustomRegexRule, CustomRuleInput};
@@ -14,7 +13,7 @@ use crate::api::{
 };
 use crate::components::{
     ActionBadge, ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton,
-    action_error,
+    action_error, can_admin,
 };
 use crate::error::AppError;
 
@@ -41,7 +40,7 @@ fn action_select(name: &'static str, id: String, current: Action, disabled: bool
 
 #[component]
 pub fn Rules() -> impl IntoView {
-    let editable = use_context::<Viewer>().is_some_and(|v| v.can(Role::Admin));
+    let editable = can_admin();
     let set = ServerAction::<SetEntityRule>::new();
     let reset = ServerAction::<ResetEntityRule>::new();
     let save_custom = ServerAction::<SaveCustomRule>::new();

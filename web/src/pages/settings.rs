@@ -9,8 +9,8 @@ use crate::api::{
     CreateApiToken, RenameOrg, RevokeApiToken, SetMode, get_org_settings, list_api_tokens,
 };
 use crate::components::{
-    ConfirmButton, CopyButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton,
-    action_error, fmt_opt_time, fmt_time,
+    ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SecretOnce, SubmitButton,
+    action_error, can_admin, fmt_opt_time, fmt_time,
 };
 
 #[component]
@@ -60,7 +60,7 @@ pub fn Settings() -> impl IntoView {
         </Transition>
         // Only admins may manage tokens (the server checks too); viewers
         // already see the page's one refusal above.
-        {use_context::<shared::account::Viewer>().is_some_and(|v| v.can(Role::Admin)).then(|| view! { <ApiTokens/> })}
+        {can_admin().then(|| view! { <ApiTokens/> })}
     }
 }
 
@@ -125,10 +125,7 @@ fn ApiTokens() -> impl IntoView {
             </ActionForm>
             {move || match create.value().get() {
                 Some(Ok(c)) => Some(view! {
-                    <div class="notice notice-ok secret-once" role="status">
-                        <p><strong>"Copy this token now: it will not be shown again."</strong></p>
-                        <div class="secret-row"><code class="secret" data-testid="new-token">{c.secret.clone()}</code><CopyButton text=c.secret.clone()/></div>
-                    </div>
+                    <SecretOnce what="token" secret=c.secret.clone() testid="new-token"/>
                 }),
                 _ => None,
             }}

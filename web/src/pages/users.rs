@@ -2,18 +2,17 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::account::{Role, Viewer};
 use shared::gateway::{CallFilter, RegisteredUser};
 
 use crate::api::{DeleteUser, SaveUser, USERS_PAGE, list_calls, users_page};
 use crate::components::{
-    ConfirmButton, DecisionBadge, EmptyState, ErrorNote, FieldError, FormError, SubmitButton,
-    action_error, fmt_opt_time, fmt_time,
+    CallsTable, ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, Pager, SubmitButton,
+    action_error, can_admin, fmt_opt_time,
 };
 
 #[component]
 pub fn Users() -> impl IntoView {
-    let editable = use_context::<Viewer>().is_some_and(|v| v.can(Role::Admin));
+    let editable = can_admin();
     let save = ServerAction::<SaveUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let search = RwSignal::new(String::new());
@@ -93,12 +92,8 @@ pub fn Users() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <nav class="pager" aria-label="Pages">
-                                <button type="button" class="btn btn-small" disabled=move || pages.read().is_empty()
-                                    on:click=move |_| { let prev = pages.try_update(|p| p.pop()).flatten().flatten(); after.set(prev); }>"← Previous"</button>
-                                <button type="button" class="btn btn-small" disabled=!full
-                                    on:click=move |_| { pages.update(|p| p.push(after.get_untracked())); after.set(last.clone()); }>"Next →"</button>
-                            </nav>
+                            <Pager cursor=after history=pages next=full.then_some(last).flatten()
+                                previous_label="← Previous" next_label="Next →"/>
                         }.into_any()
                         }
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
@@ -183,22 +178,7 @@ fn RecentCalls(user: RegisteredUser) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match calls.await {
                         Ok(p) if p.items.is_empty() => view! { <p class="muted">"No calls yet."</p> }.into_any(),
-                        Ok(p) => view! {
-                            <table class="table small">
-                                <thead><tr><th scope="col">"When"</th><th scope="col">"Tool"</th><th scope="col">"Pack"</th><th scope="col">"Decision"</th><th scope="col">"Detections"</th></tr></thead>
-                                <tbody>
-                                    {p.items.into_iter().map(|c| view! {
-                                        <tr>
-                                            <td><a href=format!("/alerts/calls/{}", c.id)>{fmt_time(c.created_at)}</a></td>
-                                            <td><code>{c.tool}</code></td>
-                                            <td>{c.pack_name.unwrap_or_default()}</td>
-                                            <td><DecisionBadge decision=c.decision/></td>
-                                            <td>{c.violation_count}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
+                        Ok(p) => view! { <CallsTable calls=p.items/> }.into_any(),
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                     }
                 })}
