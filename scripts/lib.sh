@@ -39,9 +39,13 @@ ensure_wasm_bindgen() {
   local have
   have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
   if [ "$have" != "$WASM_BINDGEN_VERSION" ]; then
-    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, ~10 minutes)"
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, a few minutes)"
+    # A build tool run once per build needs no whole-program optimisation:
+    # without LTO and with more codegen units it compiles in half the time.
+    export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked >/dev/null 2>&1 \
       || cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+    unset CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS
   fi
 }
 
@@ -62,12 +66,15 @@ ensure_postgres() {
   pg_bin_dir >/dev/null || die "Postgres binaries not found after installing; set GATEHOUSE_PG_BIN"
 }
 
-# Builds the browser bundle (hydrate) into $1 with the given cargo profile.
+# Cargo puts a profile's outputs in a folder named after it, except `dev`.
+profile_dir() { if [ "$1" = dev ]; then echo debug; else echo "$1"; fi; }
+
+# Builds the browser bundle (hydrate) into $1 with the cargo profile $2.
 build_site() {
-  local site="$1" profile="$2" flag="" dir="debug"
-  if [ "$profile" = release ]; then flag="--release"; dir="release"; fi
+  local site="$1" profile="$2" dir
+  dir="$(profile_dir "$profile")"
   say "building the browser bundle ($profile)"
-  cargo build -p web --lib --target wasm32-unknown-unknown --no-default-features --features hydrate $flag
+  cargo build -p web --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile "$profile"
   mkdir -p "$site/pkg"
   wasm-bindgen --target web --out-dir "$site/pkg" --out-name web --no-typescript \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$dir/web.wasm"

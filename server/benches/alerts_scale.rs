@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use server::service::records;
 use shared::account::{Actor, Role, SignUpInput, TenantCtx};
-use shared::gateway::{AlertRange, AlertsQuery, CallFilter, ViolationFilter};
+use shared::api::{AlertRange, AlertsQuery, CallFilter, ViolationFilter};
 
 fn arg(args: &[String], name: &str, default: i64) -> i64 {
     args.windows(2)

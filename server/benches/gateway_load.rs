@@ -41,11 +41,12 @@ use rmcp::{
     ClientLifecycleMode, ClientServiceExt, ErrorData, RoleClient, RoleServer, ServerHandler,
 };
 use serde_json::{Value, json};
+use server::clock::Clock;
 use server::crypto::Keyring;
 use server::master_key::MasterKey;
-use server::state::{AppState, Clock};
+use server::state::AppState;
 use shared::account::{Actor, OrgMode, Role, SignUpInput, TenantCtx};
-use shared::gateway::{AgentKeyInput, ConnectorInput, RegisteredUserInput, ToolPackInput};
+use shared::api::{AgentKeyInput, ConnectorInput, RegisteredUserInput, ToolPackInput};
 
 #[derive(Clone)]
 struct Echo;

@@ -78,7 +78,8 @@ pub struct AgentTokens {
     audience: String,
 }
 
-fn aad(kid: &str) -> Vec<u8> {
+/// Associated data binding a sealed signing key to its `kid`.
+pub(crate) fn aad(kid: &str) -> Vec<u8> {
     format!("gatehouse:signing-key:{kid}").into_bytes()
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use plotters::prelude::*;
-use shared::gateway::AlertBucket;
+use shared::api::AlertBucket;
 
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 300;

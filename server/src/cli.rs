@@ -12,11 +12,12 @@ use sqlx::postgres::PgConnectOptions;
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::PostgresStore;
 
+use crate::clock::Clock;
 use crate::config::{Cli, Command, Config, DbArgs, LogFormat, ServeArgs};
 use crate::crypto::Keyring;
 use crate::embedded_pg::EmbeddedPostgres;
 use crate::master_key::MasterKey;
-use crate::state::{AppState, Clock};
+use crate::state::AppState;
 use crate::{db, http, telemetry};
 
 pub fn main() -> ExitCode {
@@ -232,8 +233,8 @@ async fn rotate_signing_key(args: ServeArgs) -> anyhow::Result<()> {
         let tokens = crate::agent_tokens::AgentTokens::new(
             pool,
             ring,
-            config.public_url.as_str().trim_end_matches('/').to_owned(),
-            crate::mcp::resource_url(&config.public_url),
+            config.public_base(),
+            config.mcp_resource_url(),
         );
         let kid = tokens.rotate(chrono::Utc::now()).await?;
         println!(

@@ -189,6 +189,17 @@ impl Config {
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+
+    /// The public URL without a trailing slash: the base of every link
+    /// and the agent tokens' issuer.
+    pub fn public_base(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The MCP endpoint's resource URL: the agent tokens' audience.
+    pub fn mcp_resource_url(&self) -> String {
+        format!("{}/mcp", self.public_base())
+    }
 }
 
 #[cfg(test)]

@@ -117,6 +117,12 @@ impl Keyring {
             )
             .map_err(|_| CryptoError::Tampered)
     }
+
+    /// Opens `sealed` with whichever key sealed it and seals the plaintext
+    /// again under the primary key (master-key rotation).
+    pub fn reseal(&self, sealed: &Sealed, aad: &[u8]) -> Result<Sealed, CryptoError> {
+        self.seal(&self.open(sealed, aad)?, aad)
+    }
 }
 
 #[cfg(test)]

@@ -11,11 +11,14 @@
 pub mod agent_tokens;
 pub mod charts;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod connect;
+pub mod credentials;
 pub mod crypto;
 pub mod db;
 pub mod embedded_pg;
+pub mod gateway;
 pub mod http;
 pub mod master_key;
 pub mod mcp;

@@ -23,7 +23,7 @@ pub struct CallRecord {
     pub connector_id: Option<Uuid>,
     pub tool: String,
     pub upstream_tool: Option<String>,
-    pub mode: &'static str,
+    pub mode: shared::account::OrgMode,
     pub decision: &'static str,
     pub reasons: Vec<String>,
     pub outcome: &'static str,
@@ -188,7 +188,7 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     .bind(records.iter().map(|r| r.connector_id).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.tool.clone()).collect::<Vec<_>>())
     .bind(col(|r| r.upstream_tool.clone()))
-    .bind(records.iter().map(|r| r.mode).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.mode.as_str()).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.decision).collect::<Vec<_>>())
     .bind(records.iter().map(|r| serde_json::json!(r.reasons)).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.outcome).collect::<Vec<_>>())

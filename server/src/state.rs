@@ -3,37 +3,17 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::agent_tokens::AgentTokens;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Keyring;
-use crate::mcp::Gateway;
+use crate::gateway::Gateway;
 use crate::metrics::Metrics;
 use crate::recorder::Recorder;
 use crate::upstream::UpstreamPool;
-
-/// Where "now" comes from. Handlers read it once at the edge and pass the
-/// instant down, so services never read the clock themselves.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
-
-impl Clock {
-    pub fn system() -> Self {
-        Self(Arc::new(Utc::now))
-    }
-
-    /// A clock under a test's control.
-    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
-        Self(Arc::new(f))
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.0)()
-    }
-}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -66,8 +46,8 @@ impl AppState {
         let tokens = AgentTokens::new(
             db.clone(),
             keyring.clone(),
-            config.public_url.as_str().trim_end_matches('/').to_owned(),
-            crate::mcp::resource_url(&config.public_url),
+            config.public_base(),
+            config.mcp_resource_url(),
         );
         let gateway = Arc::new(Gateway::new(
             db.clone(),

@@ -9,21 +9,21 @@ use http::request::Parts;
 use shared::account::{
     Actor, AddMember, Member, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer,
 };
-use shared::detect::{Entity, Region};
-use shared::error::ApiError;
-use shared::gateway::{
+use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
     Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
     NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser, RuleTestInput,
     RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation, ViolationFilter,
 };
+use shared::detect::{Entity, Region};
+use shared::error::ApiError;
 use shared::policy::{CustomRegexRule, CustomRuleInput, EntityRule, RuleOverride};
 use tower_sessions::Session;
 use uuid::Uuid;
 use web::port::Backend;
 
 use crate::service::{
-    accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules,
+    accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules, tester,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -208,12 +208,7 @@ impl Backend for WebBackend {
     }
 
     fn public_url(&self) -> String {
-        self.0
-            .config
-            .public_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned()
+        self.0.config.public_base()
     }
 
     async fn list_connectors(&self, t: &TenantCtx) -> Result<Vec<Connector>, ApiError> {
@@ -245,9 +240,6 @@ impl Backend for WebBackend {
         t: &TenantCtx,
         connector: Option<Uuid>,
     ) -> Result<Vec<ConnectorTool>, ApiError> {
-        if let Some(id) = connector {
-            connectors::get(&self.0.db, t, id).await?;
-        }
         Ok(connectors::tools(&self.0.db, t, connector).await?)
     }
 
@@ -386,6 +378,10 @@ impl Backend for WebBackend {
         Ok(rules::save_custom_rule(&self.0.db, t, id, &input).await?)
     }
 
+    fn check_custom_rule(&self, t: &TenantCtx, input: CustomRuleInput) -> Result<(), ApiError> {
+        Ok(rules::check_custom_rule(t, &input)?)
+    }
+
     async fn delete_custom_rule(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
         Ok(rules::delete_custom_rule(&self.0.db, t, id).await?)
     }
@@ -395,7 +391,7 @@ impl Backend for WebBackend {
         t: &TenantCtx,
         input: RuleTestInput,
     ) -> Result<RuleTestResult, ApiError> {
-        Ok(rules::test(&self.0.db, t, &input).await?)
+        Ok(tester::test(&self.0.db, t, &input).await?)
     }
 
     async fn violations(

@@ -49,6 +49,21 @@ impl Role {
         self.rank() >= required.rank()
     }
 
+    /// Whether a member with this role may add, change or remove a member
+    /// who has (or would get) role `other`: admins manage everyone but
+    /// owners; only owners manage owners.
+    ///
+    /// ```
+    /// use shared::account::Role;
+    /// assert!(Role::Admin.can_manage(Role::Viewer));
+    /// assert!(!Role::Admin.can_manage(Role::Owner));
+    /// assert!(Role::Owner.can_manage(Role::Owner));
+    /// assert!(!Role::Approver.can_manage(Role::Viewer));
+    /// ```
+    pub fn can_manage(self, other: Role) -> bool {
+        self.allows(Role::Admin) && (self == Role::Owner || other != Role::Owner)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",
@@ -321,6 +336,27 @@ impl FromStr for OrgMode {
     }
 }
 
+/// The monitor / enforce switch as a form or API body carries it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ModeInput {
+    /// `monitor` or `enforce`.
+    pub mode: String,
+}
+
+impl ModeInput {
+    /// ```
+    /// use shared::account::{ModeInput, OrgMode};
+    /// assert_eq!(ModeInput { mode: "enforce".into() }.parse().unwrap(), OrgMode::Enforce);
+    /// assert!(ModeInput { mode: "off".into() }.parse().unwrap_err().field("mode").is_some());
+    /// ```
+    pub fn parse(&self) -> Result<OrgMode, crate::error::ApiError> {
+        self.mode
+            .parse()
+            .map_err(|e: String| crate::error::ApiError::invalid("mode", e))
+    }
+}
+
 /// One organization the signed-in user belongs to.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -478,6 +514,15 @@ pub enum Actor {
     ApiToken { token_id: Uuid },
 }
 
+/// Who the credentials of an admin API request belong to (`GET /me`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub org_id: Uuid,
+    pub role: Role,
+    pub actor: Actor,
+}
+
 /// The verified tenant context every service function takes first: which
 /// org, which role, and who. Only the server's authentication code builds
 /// one, after checking the session or token against the database.
@@ -492,6 +537,16 @@ impl TenantCtx {
     /// `Ok` when the caller's role includes `required`.
     pub fn require(&self, required: Role) -> Result<(), crate::error::ApiError> {
         if self.role.allows(required) {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::forbidden())
+        }
+    }
+
+    /// `Ok` when the caller may manage a member with role `other` (see
+    /// [`Role::can_manage`]).
+    pub fn require_manage(&self, other: Role) -> Result<(), crate::error::ApiError> {
+        if self.role.can_manage(other) {
             Ok(())
         } else {
             Err(crate::error::ApiError::forbidden())

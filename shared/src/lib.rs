@@ -5,9 +5,9 @@
 //! builds for `wasm32-unknown-unknown` and every function is deterministic.
 
 pub mod account;
+pub mod api;
 pub mod detect;
 pub mod error;
-pub mod gateway;
 pub mod policy;
 #[cfg(feature = "schema")]
 mod schema;

@@ -224,11 +224,18 @@ impl EntityRule {
         }
     }
 
-    pub fn action(&self, d: Direction) -> Action {
-        match d {
-            Direction::Arguments => self.arguments,
-            Direction::Results => self.results,
+    /// The settings every kind of rule has.
+    pub fn view(&self) -> RuleView {
+        RuleView {
+            enabled: self.enabled,
+            threshold: self.threshold,
+            arguments: self.arguments,
+            results: self.results,
         }
+    }
+
+    pub fn action(&self, d: Direction) -> Action {
+        self.view().action(d)
     }
 }
 
@@ -263,11 +270,18 @@ impl CustomRegexRule {
         }
     }
 
-    pub fn action(&self, d: Direction) -> Action {
-        match d {
-            Direction::Arguments => self.arguments,
-            Direction::Results => self.results,
+    /// The settings every kind of rule has.
+    pub fn view(&self) -> RuleView {
+        RuleView {
+            enabled: self.enabled,
+            threshold: self.threshold,
+            arguments: self.arguments,
+            results: self.results,
         }
+    }
+
+    pub fn action(&self, d: Direction) -> Action {
+        self.view().action(d)
     }
 }
 
@@ -318,12 +332,23 @@ pub struct OrgRules {
 }
 
 /// A rule's effective settings, whatever its kind.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RuleView {
     pub enabled: bool,
     pub threshold: f32,
     pub arguments: Action,
     pub results: Action,
+}
+
+impl RuleView {
+    /// The action for matches in direction `d`.
+    pub fn action(&self, d: Direction) -> Action {
+        match d {
+            Direction::Arguments => self.arguments,
+            Direction::Results => self.results,
+        }
+    }
 }
 
 impl OrgRules {
@@ -371,18 +396,12 @@ impl OrgRules {
                 .entities
                 .iter()
                 .find(|r| r.entity == *e)
-                .map(|r| RuleView {
-                    enabled: r.enabled,
-                    threshold: r.threshold,
-                    arguments: r.arguments,
-                    results: r.results,
-                }),
-            RuleKey::Custom(id) => self.custom.iter().find(|r| r.id == *id).map(|r| RuleView {
-                enabled: r.enabled,
-                threshold: r.threshold,
-                arguments: r.arguments,
-                results: r.results,
-            }),
+                .map(EntityRule::view),
+            RuleKey::Custom(id) => self
+                .custom
+                .iter()
+                .find(|r| r.id == *id)
+                .map(CustomRegexRule::view),
         }
     }
 
@@ -391,23 +410,29 @@ impl OrgRules {
     pub fn with_overrides(&self, overrides: &[RuleOverride]) -> OrgRules {
         let mut out = self.clone();
         for o in overrides {
-            match o.rule {
-                RuleKey::Entity(e) => {
-                    if let Some(r) = out.entities.iter_mut().find(|r| r.entity == e) {
-                        r.enabled = o.enabled.unwrap_or(r.enabled);
-                        r.threshold = o.threshold.unwrap_or(r.threshold);
-                        r.arguments = o.arguments.unwrap_or(r.arguments);
-                        r.results = o.results.unwrap_or(r.results);
-                    }
-                }
-                RuleKey::Custom(id) => {
-                    if let Some(r) = out.custom.iter_mut().find(|r| r.id == id) {
-                        r.enabled = o.enabled.unwrap_or(r.enabled);
-                        r.threshold = o.threshold.unwrap_or(r.threshold);
-                        r.arguments = o.arguments.unwrap_or(r.arguments);
-                        r.results = o.results.unwrap_or(r.results);
-                    }
-                }
+            let fields = match o.rule {
+                RuleKey::Entity(e) => out.entities.iter_mut().find(|r| r.entity == e).map(|r| {
+                    (
+                        &mut r.enabled,
+                        &mut r.threshold,
+                        &mut r.arguments,
+                        &mut r.results,
+                    )
+                }),
+                RuleKey::Custom(id) => out.custom.iter_mut().find(|r| r.id == id).map(|r| {
+                    (
+                        &mut r.enabled,
+                        &mut r.threshold,
+                        &mut r.arguments,
+                        &mut r.results,
+                    )
+                }),
+            };
+            if let Some((enabled, threshold, arguments, results)) = fields {
+                *enabled = o.enabled.unwrap_or(*enabled);
+                *threshold = o.threshold.unwrap_or(*threshold);
+                *arguments = o.arguments.unwrap_or(*arguments);
+                *results = o.results.unwrap_or(*results);
             }
         }
         out
@@ -436,14 +461,9 @@ impl OrgRules {
     /// we no longer know (cannot happen with a consistent set) is redacted:
     /// failing safe beats passing a value nobody configured.
     pub fn action_for(&self, finding: &Finding, d: Direction) -> Action {
-        let view = RuleKey::of(finding).and_then(|k| self.rule(&k));
-        match view {
-            Some(v) => match d {
-                Direction::Arguments => v.arguments,
-                Direction::Results => v.results,
-            },
-            None => Action::Redact,
-        }
+        RuleKey::of(finding)
+            .and_then(|k| self.rule(&k))
+            .map_or(Action::Redact, |v| v.action(d))
     }
 
     /// Decides what to do with `findings` in direction `d`.
@@ -540,6 +560,35 @@ impl Default for CustomRuleInput {
     }
 }
 
+/// Parses the context-word field of a rule form: words separated by commas
+/// or new lines, within the engine's limits.
+///
+/// ```
+/// use shared::policy::parse_context_words;
+/// assert_eq!(parse_context_words("employee, staff\n badge ").unwrap(), vec!["employee", "staff", "badge"]);
+/// assert!(parse_context_words(&"w,".repeat(1000)).is_err());
+/// ```
+pub fn parse_context_words(s: &str) -> Result<Vec<String>, String> {
+    let words: Vec<String> = s
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if words.len() > crate::detect::MAX_CONTEXT_WORDS
+        || words
+            .iter()
+            .any(|w| w.len() > crate::detect::MAX_CONTEXT_WORD_LEN)
+    {
+        return Err(format!(
+            "Use at most {} words of at most {} characters.",
+            crate::detect::MAX_CONTEXT_WORDS,
+            crate::detect::MAX_CONTEXT_WORD_LEN
+        ));
+    }
+    Ok(words)
+}
+
 /// Parses a 0..=1 number given as text.
 pub fn parse_unit(s: &str) -> Result<f32, String> {
     let v: f32 = s
@@ -583,15 +632,9 @@ impl CustomRuleInput {
         };
         let arguments = errs.check("arguments", self.arguments.parse::<Action>());
         let results = errs.check("results", self.results.parse::<Action>());
-        let context: Vec<String> = self
-            .context
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let (Some(score), Some(threshold), Some(arguments), Some(results)) =
-            (score, threshold, arguments, results)
+        let context = errs.check("context", parse_context_words(&self.context));
+        let (Some(score), Some(threshold), Some(arguments), Some(results), Some(context)) =
+            (score, threshold, arguments, results, context)
         else {
             return Err(errs.into_error());
         };

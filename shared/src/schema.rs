@@ -47,7 +47,7 @@ mod tests {
         let s = schemars::schema_for!(Entity);
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["enum"].as_array().unwrap().len(), Entity::ALL.len());
-        let r = serde_json::to_value(schemars::schema_for!(crate::gateway::RulesView)).unwrap();
+        let r = serde_json::to_value(schemars::schema_for!(crate::api::RulesView)).unwrap();
         assert!(r["$defs"]["EntityRule"].is_object(), "{r}");
     }
 }

@@ -6,9 +6,9 @@ use leptos_router::components::{A, Outlet, ParentRoute, Redirect, Route, Router,
 use leptos_router::{SsrMode, path};
 use shared::account::{Role, Viewer};
 
-use crate::api::{SignOut, SwitchOrg, whoami};
 use crate::components::ErrorNote;
 use crate::pages;
+use crate::server_fns::{SignOut, SwitchOrg, whoami};
 
 /// The document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

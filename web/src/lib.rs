@@ -4,18 +4,18 @@
 //!
 //! * [`app`] — the shell, router and layout.
 //! * [`pages`] — one module per page.
-//! * [`api`] — the `#[server]` functions. Their bodies are thin: they fetch
+//! * [`server_fns`] — the `#[server]` functions. Their bodies are thin: they fetch
 //!   the backend port and a verified tenant context and call one method.
 //! * [`port`] (SSR only) — the trait the `server` crate implements, so this
 //!   crate never depends on the server's IO code.
 
-pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
+pub mod server_fns;
 
 pub use app::{App, shell};
 

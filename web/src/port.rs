@@ -11,14 +11,14 @@ use leptos::prelude::*;
 use shared::account::{
     AddMember, Member, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer,
 };
-use shared::detect::{Entity, Region};
-use shared::error::ApiError;
-use shared::gateway::{
+use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
     Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
     NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser, RuleTestInput,
     RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation, ViolationFilter,
 };
+use shared::detect::{Entity, Region};
+use shared::error::ApiError;
 use shared::policy::{CustomRegexRule, CustomRuleInput, EntityRule, RuleOverride};
 use uuid::Uuid;
 
@@ -142,6 +142,8 @@ pub trait Backend: Send + Sync + 'static {
         id: Option<Uuid>,
         input: CustomRuleInput,
     ) -> Result<CustomRegexRule, ApiError>;
+    /// Checks a custom rule form without saving it (live validation).
+    fn check_custom_rule(&self, t: &TenantCtx, input: CustomRuleInput) -> Result<(), ApiError>;
     async fn delete_custom_rule(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
     async fn test_rules(
         &self,

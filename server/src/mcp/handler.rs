@@ -11,7 +11,8 @@ use rmcp::model::{ListPromptsResult, ListResourceTemplatesResult, ListResourcesR
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
-use super::gateway::{AgentCtx, CallMeta, Gateway};
+use crate::gateway::{CallMeta, Gateway};
+use crate::service::data_path::AgentCtx;
 
 #[derive(Clone)]
 pub struct GatewayHandler {

@@ -1,7 +1,6 @@
 //! The hosted MCP endpoint (`/mcp`), its OAuth-style token endpoint and the
 //! discovery documents agents use to find them.
 
-pub mod gateway;
 mod handler;
 pub mod token;
 
@@ -16,19 +15,16 @@ use axum::routing::{get, post};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
+use crate::config::Config;
+use crate::credentials;
+use crate::service::data_path::AuthFailure;
 use crate::state::AppState;
-pub use gateway::{AgentCtx, Gateway};
 use handler::GatewayHandler;
 
-/// The resource URL of the MCP endpoint (token audience).
-pub fn resource_url(public: &url::Url) -> String {
-    format!("{}/mcp", public.as_str().trim_end_matches('/'))
-}
-
-fn metadata_url(public: &url::Url) -> String {
+fn metadata_url(config: &Config) -> String {
     format!(
         "{}/.well-known/oauth-protected-resource/mcp",
-        public.as_str().trim_end_matches('/')
+        config.public_base()
     )
 }
 
@@ -46,17 +42,16 @@ fn allowed_hosts(public: &url::Url) -> Vec<String> {
 /// Browser origins allowed to call `/mcp`: the public origin, and any
 /// loopback origin when Gatehouse itself runs on loopback (local tools and
 /// inspectors run on their own ports). `/mcp` takes bearer tokens, never
-/// cookies, so this guards against DNS rebinding rather than CSRF.
+/// cookies, so this guards against DNS rebinding rather than CSRF. Every
+/// entry names its port (`:*` = any, including none), as rmcp asks.
 fn allowed_origins(public: &url::Url) -> Vec<String> {
-    let origin = public.origin().ascii_serialization();
-    let mut out = vec![origin];
-    if let Some(host) = public.host_str()
-        && matches!(host, "localhost" | "127.0.0.1" | "[::1]")
-    {
+    let host = public.host_str().unwrap_or("localhost");
+    let port = public.port_or_known_default().unwrap_or(80);
+    let mut out = vec![format!("{}://{host}:{port}", public.scheme())];
+    if matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
         for scheme in ["http", "https"] {
             for h in ["localhost", "127.0.0.1", "[::1]"] {
                 out.push(format!("{scheme}://{h}:*"));
-                out.push(format!("{scheme}://{h}"));
             }
         }
     }
@@ -105,10 +100,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// RFC 9728 protected resource metadata.
 async fn protected_resource(State(s): State<AppState>) -> impl IntoResponse {
-    let public = &s.config.public_url;
     axum::Json(serde_json::json!({
-        "resource": resource_url(public),
-        "authorization_servers": [public.as_str().trim_end_matches('/')],
+        "resource": s.config.mcp_resource_url(),
+        "authorization_servers": [s.config.public_base()],
         "bearer_methods_supported": ["header"],
         "resource_name": "Gatehouse MCP endpoint",
     }))
@@ -116,12 +110,7 @@ async fn protected_resource(State(s): State<AppState>) -> impl IntoResponse {
 
 /// RFC 8414 authorization server metadata (client-credentials only).
 async fn authorization_server(State(s): State<AppState>) -> impl IntoResponse {
-    let base = s
-        .config
-        .public_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned();
+    let base = s.config.public_base();
     axum::Json(serde_json::json!({
         "issuer": base,
         "token_endpoint": format!("{base}/oauth/token"),
@@ -132,8 +121,8 @@ async fn authorization_server(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 /// 401 with the pointer to our metadata (RFC 9728 §5.1).
-fn unauthorized(public: &url::Url, error: Option<&str>) -> Response {
-    let mut challenge = format!("Bearer resource_metadata=\"{}\"", metadata_url(public));
+fn unauthorized(config: &Config, error: Option<&str>) -> Response {
+    let mut challenge = format!("Bearer resource_metadata=\"{}\"", metadata_url(config));
     if let Some(e) = error {
         challenge.push_str(&format!(
             ", error=\"invalid_token\", error_description=\"{e}\""
@@ -156,29 +145,46 @@ fn unauthorized(public: &url::Url, error: Option<&str>) -> Response {
 /// Authenticates every request to `/mcp`; the verified agent rides in the
 /// request extensions to the handler.
 async fn require_agent(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .map(str::to_owned);
-    let Some(token) = token else {
-        return unauthorized(&s.config.public_url, None);
+    let Some(token) = credentials::bearer(req.headers()).map(str::to_owned) else {
+        return unauthorized(&s.config, None);
     };
     match s.gateway.authorize(&token).await {
         Ok(agent) => {
             req.extensions_mut().insert(agent);
             next.run(req).await
         }
-        Err(gateway::AuthFailure::Unavailable) => (
+        Err(AuthFailure::Unavailable) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Gatehouse cannot verify tokens right now; try again shortly.",
         )
             .into_response(),
-        Err(e) => unauthorized(&s.config.public_url, Some(&e.to_string())),
+        Err(e) => unauthorized(&s.config, Some(&e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_allowed_origin_names_its_port() {
+        let public = url::Url::parse("https://gate.example.com").unwrap();
+        assert_eq!(
+            allowed_origins(&public),
+            vec!["https://gate.example.com:443"]
+        );
+        let local = url::Url::parse("http://127.0.0.1:8080").unwrap();
+        let origins = allowed_origins(&local);
+        assert_eq!(origins[0], "http://127.0.0.1:8080");
+        assert!(origins.contains(&"http://localhost:*".to_owned()));
+        // rmcp warns on start-up for every entry without a port.
+        for o in origins {
+            assert!(
+                o.rsplit(':')
+                    .next()
+                    .is_some_and(|p| p == "*" || p.parse::<u16>().is_ok()),
+                "{o}"
+            );
+        }
     }
 }

@@ -205,6 +205,22 @@ async fn member_role(
     role.as_deref().map(parse_role).transpose()
 }
 
+/// Locks the org and returns the role of the member the caller wants to
+/// change, after checking the caller may manage someone with that role.
+async fn manageable_member(
+    tx: &mut Transaction<'_, Postgres>,
+    t: &TenantCtx,
+    user_id: Uuid,
+) -> ServiceResult<Role> {
+    t.require(Role::Admin)?;
+    lock_org(tx, t.org_id).await?;
+    let current = member_role(tx, t.org_id, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    t.require_manage(current)?;
+    Ok(current)
+}
+
 async fn owner_count(tx: &mut Transaction<'_, Postgres>, org_id: Uuid) -> ServiceResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'owner'")
@@ -220,10 +236,7 @@ const LAST_OWNER: &str =
 /// Adds a member: an existing account joins with `role`; otherwise an
 /// account is created with the given initial password.
 pub async fn add_member(db: &PgPool, t: &TenantCtx, input: &AddMember) -> ServiceResult<Member> {
-    t.require(Role::Admin)?;
-    if input.role == Role::Owner {
-        t.require(Role::Owner)?;
-    }
+    t.require_manage(input.role)?;
     // Hash before taking the lock: it is slow and needs no database.
     let new_hash = match &input.password {
         Some(p) => Some(passwords::hash(p).await?),
@@ -289,15 +302,9 @@ pub async fn set_member_role(
     user_id: Uuid,
     role: Role,
 ) -> ServiceResult<()> {
-    t.require(Role::Admin)?;
     let mut tx = db.begin().await?;
-    lock_org(&mut tx, t.org_id).await?;
-    let current = member_role(&mut tx, t.org_id, user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member"))?;
-    if current == Role::Owner || role == Role::Owner {
-        t.require(Role::Owner)?;
-    }
+    let current = manageable_member(&mut tx, t, user_id).await?;
+    t.require_manage(role)?;
     if current == Role::Owner && role != Role::Owner && owner_count(&mut tx, t.org_id).await? <= 1 {
         return Err(ApiError::conflict(LAST_OWNER).into());
     }
@@ -314,17 +321,10 @@ pub async fn set_member_role(
 
 /// Removes a member from the organization (their account stays).
 pub async fn remove_member(db: &PgPool, t: &TenantCtx, user_id: Uuid) -> ServiceResult<()> {
-    t.require(Role::Admin)?;
     let mut tx = db.begin().await?;
-    lock_org(&mut tx, t.org_id).await?;
-    let current = member_role(&mut tx, t.org_id, user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member"))?;
-    if current == Role::Owner {
-        t.require(Role::Owner)?;
-        if owner_count(&mut tx, t.org_id).await? <= 1 {
-            return Err(ApiError::conflict(LAST_OWNER).into());
-        }
+    let current = manageable_member(&mut tx, t, user_id).await?;
+    if current == Role::Owner && owner_count(&mut tx, t.org_id).await? <= 1 {
+        return Err(ApiError::conflict(LAST_OWNER).into());
     }
     sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(t.org_id)

@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use shared::account::{Role, TenantCtx};
+use shared::api::{AgentKey, AgentKeyInput, CreatedSecret};
 use shared::error::ApiError;
-use shared::gateway::{AgentKey, AgentKeyInput, CreatedSecret};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::ServiceResult;
+use super::{ServiceResult, found};
 use crate::secret_tokens::{self, Kind};
 
 type Row = (
@@ -151,18 +151,15 @@ pub async fn revoke(
     id: Uuid,
 ) -> ServiceResult<AgentKey> {
     t.require(Role::Admin)?;
-    let n = sqlx::query(
+    let done = sqlx::query(
         "UPDATE agent_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE org_id = $1 AND id = $2",
     )
     .bind(t.org_id)
     .bind(id)
     .bind(now)
     .execute(db)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Err(ApiError::not_found("agent key").into());
-    }
+    .await?;
+    found(done, "agent key")?;
     tracing::info!(org_id = %t.org_id, key_id = %id, "agent key revoked");
     get(db, t.org_id, id).await
 }

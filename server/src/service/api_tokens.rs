@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use shared::account::{Actor, Role, TenantCtx};
+use shared::api::{ApiToken, ApiTokenInput, CreatedSecret};
 use shared::error::{ApiError, FieldErrors};
-use shared::gateway::{ApiToken, ApiTokenInput, CreatedSecret};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult, found};
 use crate::secret_tokens::{self, Kind};
 
 type Row = (
@@ -96,19 +96,15 @@ pub async fn create(
 
 pub async fn revoke(db: &PgPool, t: &TenantCtx, now: DateTime<Utc>, id: Uuid) -> ServiceResult<()> {
     t.require(Role::Admin)?;
-    let n = sqlx::query(
+    let done = sqlx::query(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE org_id = $1 AND id = $2",
     )
     .bind(t.org_id)
     .bind(id)
     .bind(now)
     .execute(db)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Err(ApiError::not_found("API token").into());
-    }
-    Ok(())
+    .await?;
+    found(done, "API token")
 }
 
 /// The tenant context of a presented token, or None.

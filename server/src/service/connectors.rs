@@ -4,12 +4,12 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use shared::account::{Role, TenantCtx};
+use shared::api::{Connector, ConnectorTool, DiscoveryReport, NewConnector, exposed_name};
 use shared::error::ApiError;
-use shared::gateway::{Connector, ConnectorTool, DiscoveryReport, NewConnector, exposed_name};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, is_unique_violation};
+use super::{ServiceResult, config_version, found, taken};
 use crate::crypto::{Keyring, Sealed};
 use crate::upstream::{Target, UpstreamPool};
 
@@ -23,7 +23,9 @@ pub struct Deps<'a> {
     pub allow_private: bool,
 }
 
-fn aad(org_id: Uuid, connector_id: Uuid) -> Vec<u8> {
+/// Associated data binding a connector's sealed auth header to its org and
+/// connector, so a ciphertext copied to another row does not open.
+pub(crate) fn aad(org_id: Uuid, connector_id: Uuid) -> Vec<u8> {
     let mut v = b"gatehouse:connector-auth:".to_vec();
     v.extend_from_slice(org_id.as_bytes());
     v.extend_from_slice(connector_id.as_bytes());
@@ -144,13 +146,7 @@ pub async fn get(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<Connecto
         .ok_or_else(|| ApiError::not_found("connector").into())
 }
 
-fn name_taken(e: sqlx::Error) -> ServiceError {
-    if is_unique_violation(&e) {
-        ApiError::invalid("name", "A connector with this name already exists.").into()
-    } else {
-        e.into()
-    }
-}
+const NAME_TAKEN: &str = "A connector with this name already exists.";
 
 /// Creates a connector and runs a first discovery (its outcome is stored;
 /// a failing upstream does not prevent saving).
@@ -187,7 +183,7 @@ pub async fn create(
     .bind(sealed.as_ref().map(|s| s.key_id.clone()))
     .execute(d.db)
     .await
-    .map_err(name_taken)?;
+    .map_err(taken("name", NAME_TAKEN))?;
     tracing::info!(org_id = %t.org_id, connector_id = %id, "connector created");
     let report = refresh(d, t, id).await?;
     Ok((get(d.db, t, id).await?, report))
@@ -211,7 +207,7 @@ pub async fn update(
         .bind(&input.url)
         .execute(&mut *tx)
         .await
-        .map_err(name_taken)?;
+        .map_err(taken("name", NAME_TAKEN))?;
     if input.clear_auth {
         sqlx::query(
             "UPDATE connectors SET auth_header_name = NULL, auth_ciphertext = NULL, auth_nonce = NULL,
@@ -258,7 +254,7 @@ pub async fn update(
             }
         }
     }
-    super::rules::bump_version(&mut tx, t.org_id).await?;
+    config_version::bump_in(&mut tx, t.org_id).await?;
     tx.commit().await?;
     d.upstreams.forget(id).await;
     get(d.db, t, id).await
@@ -267,23 +263,23 @@ pub async fn update(
 /// Removes a connector; packs lose its tools.
 pub async fn delete(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<()> {
     t.require(Role::Admin)?;
-    let n = sqlx::query("DELETE FROM connectors WHERE org_id = $1 AND id = $2")
+    let mut tx = d.db.begin().await?;
+    let done = sqlx::query("DELETE FROM connectors WHERE org_id = $1 AND id = $2")
         .bind(t.org_id)
         .bind(id)
-        .execute(d.db)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        return Err(ApiError::not_found("connector").into());
-    }
-    super::rules::bump(d.db, t.org_id).await?;
+        .execute(&mut *tx)
+        .await?;
+    found(done, "connector")?;
+    config_version::bump_in(&mut tx, t.org_id).await?;
+    tx.commit().await?;
     d.upstreams.forget(id).await;
     tracing::info!(org_id = %t.org_id, connector_id = %id, "connector removed");
     Ok(())
 }
 
-/// How to reach a connector, with its secret decrypted. Org-scoped.
-pub async fn target(
+/// How to reach a connector, with its secret decrypted. Unchecked org id:
+/// callers verified the tenant or the agent.
+pub(super) async fn target(
     db: &PgPool,
     keyring: &Keyring,
     org_id: Uuid,
@@ -383,7 +379,7 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            super::rules::bump_version(&mut tx, t.org_id).await?;
+            config_version::bump_in(&mut tx, t.org_id).await?;
             tx.commit().await?;
             let tools = tools(d.db, t, Some(id)).await?;
             Ok(DiscoveryReport {
@@ -422,12 +418,16 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
     }
 }
 
-/// Discovered tools of one connector, or of all.
+/// Discovered tools of one connector (which must be this org's), or of
+/// all.
 pub async fn tools(
     db: &PgPool,
     t: &TenantCtx,
     connector: Option<Uuid>,
 ) -> ServiceResult<Vec<ConnectorTool>> {
+    if let Some(id) = connector {
+        get(db, t, id).await?;
+    }
     t.require(Role::Viewer)?;
     let rows: Vec<(
         Uuid,

@@ -6,16 +6,22 @@
 pub mod accounts;
 pub mod agent_keys;
 pub mod api_tokens;
+mod config_version;
 pub mod connectors;
+pub mod data_path;
 pub mod packs;
+mod paging;
 pub mod passwords;
 pub mod records;
 pub mod registered_users;
 pub mod rotation;
 pub mod rules;
+pub mod tester;
 pub mod throttle;
+pub mod token_exchange;
 
 use shared::error::{ApiError, ErrorKind};
+use sqlx::postgres::PgQueryResult;
 
 /// What a service call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +80,33 @@ impl From<ServiceError> for ApiError {
 /// True when `e` is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// Maps a unique-constraint violation to a field error (`field` is taken),
+/// any other database error through unchanged.
+///
+/// `.map_err(taken("name", "A Tool Pack with this name already exists."))`
+pub(crate) fn taken(
+    field: &'static str,
+    message: &'static str,
+) -> impl FnOnce(sqlx::Error) -> ServiceError {
+    move |e| {
+        if is_unique_violation(&e) {
+            ApiError::invalid(field, message).into()
+        } else {
+            e.into()
+        }
+    }
+}
+
+/// An `UPDATE` / `DELETE` scoped by `org_id` that touched no row: the
+/// object is not this tenant's, or never existed — both read as not found.
+pub(crate) fn found(done: PgQueryResult, what: &str) -> ServiceResult<()> {
+    if done.rows_affected() == 0 {
+        Err(ApiError::not_found(what).into())
+    } else {
+        Ok(())
+    }
 }
 
 /// Shorthand for a rate-limit error with a retry hint.

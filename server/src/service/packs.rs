@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use shared::account::{Role, TenantCtx};
+use shared::api::{NewToolPack, PackRuleRow, PackTool, ToolPack, exposed_name};
 use shared::error::ApiError;
-use shared::gateway::{NewToolPack, PackRuleRow, PackTool, ToolPack, exposed_name};
 use shared::policy::{RuleKey, RuleOverride};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, is_unique_violation, rules};
+use super::{ServiceResult, config_version, found, rules, taken};
 
 type Row = (Uuid, String, String, i64, i64, DateTime<Utc>);
 
@@ -28,13 +28,7 @@ fn to_dto(r: Row) -> ToolPack {
     }
 }
 
-fn name_taken(e: sqlx::Error) -> ServiceError {
-    if is_unique_violation(&e) {
-        ApiError::invalid("name", "A Tool Pack with this name already exists.").into()
-    } else {
-        e.into()
-    }
-}
+const NAME_TAKEN: &str = "A Tool Pack with this name already exists.";
 
 pub async fn list(db: &PgPool, t: &TenantCtx) -> ServiceResult<Vec<ToolPack>> {
     t.require(Role::Viewer)?;
@@ -68,7 +62,7 @@ pub async fn create(db: &PgPool, t: &TenantCtx, input: &NewToolPack) -> ServiceR
     .bind(&input.description)
     .fetch_one(db)
     .await
-    .map_err(name_taken)?;
+    .map_err(taken("name", NAME_TAKEN))?;
     get(db, t, id).await
 }
 
@@ -79,7 +73,7 @@ pub async fn update(
     input: &NewToolPack,
 ) -> ServiceResult<ToolPack> {
     t.require(Role::Admin)?;
-    let n = sqlx::query(
+    let done = sqlx::query(
         "UPDATE tool_packs SET name = $3, description = $4 WHERE org_id = $1 AND id = $2",
     )
     .bind(t.org_id)
@@ -88,11 +82,8 @@ pub async fn update(
     .bind(&input.description)
     .execute(db)
     .await
-    .map_err(name_taken)?
-    .rows_affected();
-    if n == 0 {
-        return Err(ApiError::not_found("Tool Pack").into());
-    }
+    .map_err(taken("name", NAME_TAKEN))?;
+    found(done, "Tool Pack")?;
     get(db, t, id).await
 }
 
@@ -100,16 +91,15 @@ pub async fn update(
 /// working on the next call).
 pub async fn delete(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<()> {
     t.require(Role::Admin)?;
-    let n = sqlx::query("DELETE FROM tool_packs WHERE org_id = $1 AND id = $2")
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("DELETE FROM tool_packs WHERE org_id = $1 AND id = $2")
         .bind(t.org_id)
         .bind(id)
-        .execute(db)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        return Err(ApiError::not_found("Tool Pack").into());
-    }
-    rules::bump(db, t.org_id).await?;
+        .execute(&mut *tx)
+        .await?;
+    found(done, "Tool Pack")?;
+    config_version::bump_in(&mut tx, t.org_id).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -195,48 +185,9 @@ pub async fn set_tools(
         .execute(&mut *tx)
         .await?;
     }
-    rules::bump_version(&mut tx, t.org_id).await?;
+    config_version::bump_in(&mut tx, t.org_id).await?;
     tx.commit().await?;
     tools(db, t, pack_id).await
-}
-
-/// The pack's overrides, as stored.
-pub async fn overrides(
-    db: &PgPool,
-    org_id: Uuid,
-    pack_id: Uuid,
-) -> ServiceResult<Vec<RuleOverride>> {
-    type R = (
-        String,
-        Option<bool>,
-        Option<f32>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<R> = sqlx::query_as(
-        "SELECT rule_key, enabled, threshold, arguments, results FROM rule_overrides
-         WHERE org_id = $1 AND pack_id = $2",
-    )
-    .bind(org_id)
-    .bind(pack_id)
-    .fetch_all(db)
-    .await?;
-    let mut out = Vec::new();
-    for (key, enabled, threshold, arguments, results) in rows {
-        // A stored key we can no longer parse (e.g. an entity renamed in a
-        // later version) is skipped rather than failing every call.
-        let Ok(rule) = key.parse::<RuleKey>() else {
-            continue;
-        };
-        out.push(RuleOverride {
-            rule,
-            enabled,
-            threshold,
-            arguments: arguments.and_then(|a| a.parse().ok()),
-            results: results.and_then(|a| a.parse().ok()),
-        });
-    }
-    Ok(out)
 }
 
 /// Every org rule with the pack's view of it.
@@ -246,8 +197,8 @@ pub async fn rule_rows(
     pack_id: Uuid,
 ) -> ServiceResult<Vec<PackRuleRow>> {
     get(db, t, pack_id).await?;
-    let (org, _) = rules::load(db, t.org_id).await?;
-    let ov = overrides(db, t.org_id, pack_id).await?;
+    let (org, _) = rules::load_org(db, t.org_id).await?;
+    let ov = rules::pack_overrides(db, t.org_id, pack_id).await?;
     let eff = org.with_overrides(&ov);
     let mut rows = Vec::new();
     let keys = org
@@ -273,8 +224,8 @@ pub async fn rule_rows(
             key,
             label,
             group,
-            org: o.into(),
-            effective: e.into(),
+            org: o,
+            effective: e,
             overridden: ov.iter().find(|x| x.rule == key).cloned(),
         });
     }
@@ -282,7 +233,7 @@ pub async fn rule_rows(
 }
 
 /// Sets (or, when every field inherits, removes) the pack's override of one
-/// rule. Takes effect on the next call everywhere (rules version bump).
+/// rule. Takes effect on the next call everywhere (configuration version bump).
 pub async fn set_override(
     db: &PgPool,
     t: &TenantCtx,
@@ -291,7 +242,7 @@ pub async fn set_override(
 ) -> ServiceResult<()> {
     t.require(Role::Admin)?;
     get(db, t, pack_id).await?;
-    let (org, _) = rules::load(db, t.org_id).await?;
+    let (org, _) = rules::load_org(db, t.org_id).await?;
     if org.rule(&o.rule).is_none() {
         return Err(ApiError::not_found("rule").into());
     }
@@ -321,7 +272,7 @@ pub async fn set_override(
         .execute(&mut *tx)
         .await?;
     }
-    rules::bump_version(&mut tx, t.org_id).await?;
+    config_version::bump_in(&mut tx, t.org_id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -2,47 +2,18 @@
 //! with keyset cursors (stable under inserts, index-friendly at millions of
 //! rows).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use shared::account::{OrgMode, Role, TenantCtx};
-use shared::error::ApiError;
-use shared::gateway::{
+use shared::api::{
     AlertBucket, AlertRange, AlertsQuery, AlertsSummary, CallFilter, CountRow, Decision,
     OverviewStats, Page, ToolCall, ToolCallDetail, Violation, ViolationFilter,
 };
+use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::paging::{self, After};
 use super::{ServiceError, ServiceResult};
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
-
-fn encode_cursor(at: DateTime<Utc>, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
-}
-
-fn decode_cursor(c: &str) -> ServiceResult<(DateTime<Utc>, String)> {
-    let bad = || {
-        ServiceError::from(ApiError::invalid(
-            "cursor",
-            "This page cursor is not valid; start from the first page.",
-        ))
-    };
-    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
-    let s = String::from_utf8(raw).map_err(|_| bad())?;
-    let (ts, id) = s.split_once(':').ok_or_else(bad)?;
-    let micros: i64 = ts.parse().map_err(|_| bad())?;
-    Ok((
-        DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
-        id.to_owned(),
-    ))
-}
-
-fn limit(l: Option<u32>) -> i64 {
-    i64::from(l.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT))
-}
 
 type VRow = (
     i64,
@@ -98,18 +69,8 @@ pub async fn violations(
     f: &ViolationFilter,
 ) -> ServiceResult<Page<Violation>> {
     t.require(Role::Viewer)?;
-    let cursor = f.cursor.as_deref().map(decode_cursor).transpose()?;
-    let (c_at, c_id) = match &cursor {
-        Some((at, id)) => (
-            Some(*at),
-            Some(
-                id.parse::<i64>()
-                    .map_err(|_| ApiError::invalid("cursor", "Bad cursor."))?,
-            ),
-        ),
-        None => (None, None),
-    };
-    let n = limit(f.limit);
+    let (c_at, c_id) = paging::bind_parts(After::<i64>::decode(f.cursor.as_deref())?);
+    let n = paging::limit(f.limit);
     let rows: Vec<VRow> = sqlx::query_as(&format!(
         "{V_SELECT}
          WHERE v.org_id = $1
@@ -138,19 +99,11 @@ pub async fn violations(
     .bind(n + 1)
     .fetch_all(db)
     .await?;
-    let mut items = rows
+    let items = rows
         .into_iter()
         .map(to_violation)
         .collect::<ServiceResult<Vec<_>>>()?;
-    let next_cursor = if items.len() as i64 > n {
-        items.truncate(n as usize);
-        items
-            .last()
-            .map(|v| encode_cursor(v.created_at, &v.id.to_string()))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(paging::page(items, n, |v| (v.created_at, v.id)))
 }
 
 #[derive(sqlx::FromRow)]
@@ -220,18 +173,8 @@ fn to_call(r: CRow) -> ServiceResult<ToolCall> {
 
 pub async fn calls(db: &PgPool, t: &TenantCtx, f: &CallFilter) -> ServiceResult<Page<ToolCall>> {
     t.require(Role::Viewer)?;
-    let cursor = f.cursor.as_deref().map(decode_cursor).transpose()?;
-    let (c_at, c_id) = match &cursor {
-        Some((at, id)) => (
-            Some(*at),
-            Some(
-                id.parse::<Uuid>()
-                    .map_err(|_| ApiError::invalid("cursor", "Bad cursor."))?,
-            ),
-        ),
-        None => (None, None),
-    };
-    let n = limit(f.limit);
+    let (c_at, c_id) = paging::bind_parts(After::<Uuid>::decode(f.cursor.as_deref())?);
+    let n = paging::limit(f.limit);
     let rows: Vec<CRow> = sqlx::query_as(&format!(
         "{C_SELECT}
          WHERE c.org_id = $1
@@ -258,19 +201,11 @@ pub async fn calls(db: &PgPool, t: &TenantCtx, f: &CallFilter) -> ServiceResult<
     .bind(n + 1)
     .fetch_all(db)
     .await?;
-    let mut items = rows
+    let items = rows
         .into_iter()
         .map(to_call)
         .collect::<ServiceResult<Vec<_>>>()?;
-    let next_cursor = if items.len() as i64 > n {
-        items.truncate(n as usize);
-        items
-            .last()
-            .map(|c| encode_cursor(c.created_at, &c.id.to_string()))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(paging::page(items, n, |c| (c.created_at, c.id)))
 }
 
 pub async fn call(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<ToolCallDetail> {
@@ -632,18 +567,4 @@ pub async fn overview(
         pack_count,
         key_count,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
-        let c = encode_cursor(at, "42");
-        assert_eq!(decode_cursor(&c).unwrap(), (at, "42".to_owned()));
-        assert!(decode_cursor("%%%").is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("nocolon")).is_err());
-    }
 }

@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use shared::account::{Role, TenantCtx};
+use shared::api::{NewRegisteredUser, RegisteredUser};
 use shared::error::ApiError;
-use shared::gateway::{NewRegisteredUser, RegisteredUser};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, is_unique_violation};
+use super::{ServiceResult, found, taken};
 
 type Row = (
     Uuid,
@@ -34,17 +34,7 @@ fn to_dto(r: Row) -> RegisteredUser {
     }
 }
 
-fn taken(e: sqlx::Error) -> ServiceError {
-    if is_unique_violation(&e) {
-        ApiError::invalid(
-            "external_id",
-            "A Registered User with this external id already exists.",
-        )
-        .into()
-    } else {
-        e.into()
-    }
-}
+const EXTERNAL_ID_TAKEN: &str = "A Registered User with this external id already exists.";
 
 /// Lists users, optionally matching `search` in the id or name, in pages of
 /// `limit` after the given external id.
@@ -104,7 +94,7 @@ pub async fn create(
     .bind(&input.display_name)
     .fetch_one(db)
     .await
-    .map_err(taken)?;
+    .map_err(taken("external_id", EXTERNAL_ID_TAKEN))?;
     get(db, t, id).await
 }
 
@@ -115,7 +105,7 @@ pub async fn update(
     input: &NewRegisteredUser,
 ) -> ServiceResult<RegisteredUser> {
     t.require(Role::Admin)?;
-    let n = sqlx::query(
+    let done = sqlx::query(
         "UPDATE registered_users SET external_id = $3, display_name = $4 WHERE org_id = $1 AND id = $2",
     )
     .bind(t.org_id)
@@ -124,25 +114,18 @@ pub async fn update(
     .bind(&input.display_name)
     .execute(db)
     .await
-    .map_err(taken)?
-    .rows_affected();
-    if n == 0 {
-        return Err(ApiError::not_found("Registered User").into());
-    }
+    .map_err(taken("external_id", EXTERNAL_ID_TAKEN))?;
+    found(done, "Registered User")?;
     get(db, t, id).await
 }
 
 /// Deletes the user and their agent keys; their recorded calls stay.
 pub async fn delete(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<()> {
     t.require(Role::Admin)?;
-    let n = sqlx::query("DELETE FROM registered_users WHERE org_id = $1 AND id = $2")
+    let done = sqlx::query("DELETE FROM registered_users WHERE org_id = $1 AND id = $2")
         .bind(t.org_id)
         .bind(id)
         .execute(db)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        return Err(ApiError::not_found("Registered User").into());
-    }
-    Ok(())
+        .await?;
+    found(done, "Registered User")
 }

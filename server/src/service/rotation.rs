@@ -18,18 +18,12 @@ pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
     .fetch_all(&mut *tx)
     .await?;
     for (id, org_id, ciphertext, nonce, key_id) in rows {
-        let mut aad = b"gatehouse:connector-auth:".to_vec();
-        aad.extend_from_slice(org_id.as_bytes());
-        aad.extend_from_slice(id.as_bytes());
-        let plain = ring.open(
-            &Sealed {
-                ciphertext,
-                nonce,
-                key_id,
-            },
-            &aad,
-        )?;
-        let s = ring.seal(&plain, &aad)?;
+        let sealed = Sealed {
+            ciphertext,
+            nonce,
+            key_id,
+        };
+        let s = ring.reseal(&sealed, &super::connectors::aad(org_id, id))?;
         sqlx::query("UPDATE connectors SET auth_ciphertext = $2, auth_nonce = $3, auth_key_id = $4 WHERE id = $1")
             .bind(id)
             .bind(&s.ciphertext)
@@ -46,16 +40,12 @@ pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
     .fetch_all(&mut *tx)
     .await?;
     for (kid, ciphertext, nonce, key_id) in keys {
-        let aad = format!("gatehouse:signing-key:{kid}").into_bytes();
-        let plain = ring.open(
-            &Sealed {
-                ciphertext,
-                nonce,
-                key_id,
-            },
-            &aad,
-        )?;
-        let s = ring.seal(&plain, &aad)?;
+        let sealed = Sealed {
+            ciphertext,
+            nonce,
+            key_id,
+        };
+        let s = ring.reseal(&sealed, &crate::agent_tokens::aad(&kid))?;
         sqlx::query(
             "UPDATE signing_keys SET ciphertext = $2, nonce = $3, key_id = $4 WHERE kid = $1",
         )

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use server::service::{accounts, records};
 use shared::account::{Actor, Role, SignUpInput, TenantCtx};
-use shared::gateway::{AlertRange, AlertsQuery, ViolationFilter};
+use shared::api::{AlertRange, AlertsQuery, ViolationFilter};
 use shared::policy::{Action, Direction};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -165,7 +165,7 @@ async fn buckets_breakdowns_filters_and_pages_count_only_this_org(db: PgPool) {
         .find(|b| b.start == Utc.with_ymd_and_hms(2026, 11, 22, 7, 0, 0).unwrap())
         .unwrap();
     assert_eq!((five_ago.redact, five_ago.block), (1, 1));
-    let by = |rows: &[shared::gateway::CountRow]| {
+    let by = |rows: &[shared::api::CountRow]| {
         rows.iter()
             .map(|r| (r.label.clone(), r.count))
             .collect::<Vec<_>>()

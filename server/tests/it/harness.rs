@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::org_with_owner;
 use serde_json::{Value, json};
-use shared::gateway::ApiTokenInput;
+use shared::api::ApiTokenInput;
 use sqlx::PgPool;
 
 /// An HTTP client (reqwest needs the process-wide TLS provider first).

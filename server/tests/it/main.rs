@@ -11,6 +11,7 @@ mod api;
 mod embedded_pg;
 mod harness;
 mod http;
+mod layering;
 mod mcp;
 mod scan_cli;
 mod support;

@@ -3,10 +3,11 @@
 use axum::Router;
 use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
+use server::clock::Clock;
 use server::config::{Cli, Config};
 use server::crypto::Keyring;
 use server::master_key::MasterKey;
-use server::state::{AppState, Clock};
+use server::state::AppState;
 use shared::account::{Actor, AddMemberInput, Role, SignUpInput, TenantCtx};
 use sqlx::PgPool;
 use tower_sessions_sqlx_store::PostgresStore;

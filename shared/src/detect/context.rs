@@ -4,7 +4,17 @@
 //! to at least [`CONTEXT_FLOOR`], at most 1.
 
 use super::entity::Entity;
-use super::rules::Phrase;
+
+/// One compiled context phrase: lower-cased words that must appear in order.
+pub(crate) type Phrase = Vec<String>;
+
+/// Splits a configured context word or phrase into its compiled form.
+pub(crate) fn split_phrase(s: &str) -> Phrase {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
 
 /// Words looked at on each side of a candidate.
 pub const CONTEXT_WINDOW: usize = 5;
@@ -305,7 +315,6 @@ pub(crate) fn matched<S: AsRef<str>>(phrases: &[Phrase], words: &[S], out: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::split_phrase;
 
     #[test]
     fn identifiers_split_into_words() {

@@ -55,8 +55,8 @@
 //! tables, GeoNames places, country demonyms; see `shared/data/SOURCES.md`)
 //! combined with capitalisation and context, not from a language model.
 
+mod builtin;
 mod context;
-mod engine;
 mod entity;
 mod gazetteer;
 mod rawjson;
@@ -70,11 +70,11 @@ pub use entity::{Entity, EntityGroup, Region, UnknownName};
 pub use gazetteer::gazetteer_bytes;
 pub use redact::{SNIPPET_CONTEXT_CHARS, redact_json, redact_text, snippet};
 pub use rules::{
-    CompiledRules, CustomRule, DEFAULT_THRESHOLD, EntitySetting, MAX_CONTEXT_WORD_LEN,
+    CompiledRules, CustomRule, DEFAULT_THRESHOLD, EntitySetting, Limits, MAX_CONTEXT_WORD_LEN,
     MAX_CONTEXT_WORDS, MAX_CUSTOM_RULES, MAX_LABEL_LEN, MAX_PATTERN_DFA_BYTES, MAX_PATTERN_LEN,
     MAX_PATTERN_PROGRAM_BYTES, RuleError, RuleField, RuleSet,
 };
-pub use scan::{Finding, Limits, RuleRef, ScanError, ScanOptions};
+pub use scan::{Finding, RuleRef, ScanError, ScanOptions};
 
 /// Redact a JSON text in place, preserving every untouched byte (see
 /// [`CompiledRules::redact_json_str`]); a free function for callers that hold

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::context::{Phrase, split_phrase};
 use super::entity::{Entity, Region};
 
 /// Default confidence threshold for every rule.
@@ -248,16 +249,6 @@ pub enum RuleError {
     },
 }
 
-/// One compiled context phrase: lower-cased words that must appear in order.
-pub(crate) type Phrase = Vec<String>;
-
-pub(crate) fn split_phrase(s: &str) -> Phrase {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
 fn check_context(words: &[String]) -> Result<Vec<Phrase>, (RuleField, String)> {
     if words.len() > MAX_CONTEXT_WORDS {
         return Err((
@@ -316,6 +307,27 @@ pub(crate) struct CompiledCustom {
 /// A rule set compiled for scanning. Compile once per rules version, share
 /// behind an `Arc` across threads (`Send + Sync`), scan many inputs.
 ///
+/// Input limits for the checked scans. Work is linear in the input either way;
+/// these bound memory and recursion for untrusted documents.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest input, in bytes (for JSON values: bytes of all strings, keys and numbers).
+    pub max_input_bytes: usize,
+    /// Deepest nesting of arrays / objects.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    /// 16 MiB and depth 128 (serde_json's own parser limit).
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: 16 * 1024 * 1024,
+            max_depth: 128,
+        }
+    }
+}
+
 /// ```
 /// use shared::detect::{CompiledRules, RuleSet};
 /// let rules = CompiledRules::compile(&RuleSet::default()).unwrap();
@@ -329,7 +341,7 @@ pub struct CompiledRules {
     pub(crate) custom: Vec<CompiledCustom>,
     pub(crate) regions: u8,
     pub(crate) phone_regions: Vec<phonenumber::country::Id>,
-    pub(crate) limits: super::Limits,
+    pub(crate) limits: Limits,
 }
 
 impl CompiledRules {
@@ -431,18 +443,18 @@ impl CompiledRules {
             custom,
             regions,
             phone_regions,
-            limits: super::Limits::default(),
+            limits: Limits::default(),
         })
     }
 
     /// Replace the input limits (size, depth) used by the checked scans.
-    pub fn with_limits(mut self, limits: super::Limits) -> Self {
+    pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
     }
 
     /// The limits in force.
-    pub fn limits(&self) -> &super::Limits {
+    pub fn limits(&self) -> &Limits {
         &self.limits
     }
 

@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::context::{self, CONTEXT_WINDOW};
-use super::engine::{Hit, Scanner};
+use super::builtin::{Hit, Scanner};
+use super::context::{self, CONTEXT_WINDOW, Phrase};
 use super::entity::Entity;
-use super::rules::{CompiledRules, Phrase};
+use super::rules::CompiledRules;
 
 /// Which rule produced a finding.
 ///
@@ -87,38 +87,17 @@ impl Finding {
     }
 }
 
-/// Input limits for the checked scans. Work is linear in the input either way;
-/// these bound memory and recursion for untrusted documents.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Limits {
-    /// Largest input, in bytes (for JSON values: bytes of all strings, keys and numbers).
-    pub max_input_bytes: usize,
-    /// Deepest nesting of arrays / objects.
-    pub max_depth: usize,
-}
-
-impl Default for Limits {
-    /// 16 MiB and depth 128 (serde_json's own parser limit).
-    fn default() -> Self {
-        Limits {
-            max_input_bytes: 16 * 1024 * 1024,
-            max_depth: 128,
-        }
-    }
-}
-
 /// Why a scan was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScanError {
-    /// Input larger than [`Limits::max_input_bytes`].
+    /// Input larger than [`Limits::max_input_bytes`](super::Limits::max_input_bytes).
     #[error("input too large: more than {max} bytes to scan")]
     TooLarge {
         /// The limit.
         max: usize,
     },
-    /// Nesting deeper than [`Limits::max_depth`].
+    /// Nesting deeper than [`Limits::max_depth`](super::Limits::max_depth).
     #[error("input nested too deeply: more than {max} levels at {pointer:?}")]
     TooDeep {
         /// The limit.
@@ -217,7 +196,7 @@ impl CompiledRules {
     /// Scan plain text after checking it against the size limit.
     ///
     /// # Errors
-    /// [`ScanError::TooLarge`] when the text exceeds [`Limits::max_input_bytes`].
+    /// [`ScanError::TooLarge`] when the text exceeds [`Limits::max_input_bytes`](super::Limits::max_input_bytes).
     pub fn scan_text_checked(
         &self,
         text: &str,
@@ -235,7 +214,7 @@ impl CompiledRules {
     /// applying thresholds.
     ///
     /// # Errors
-    /// [`ScanError::TooLarge`] / [`ScanError::TooDeep`] past the [`Limits`].
+    /// [`ScanError::TooLarge`] / [`ScanError::TooDeep`] past the [`Limits`](super::Limits).
     ///
     /// ```
     /// use shared::detect::{CompiledRules, RuleSet};
@@ -538,7 +517,7 @@ pub(crate) fn push_escaped(path: &mut String, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{CustomRule, RuleSet};
+    use crate::detect::{CustomRule, Limits, RuleSet};
 
     fn rules() -> CompiledRules {
         CompiledRules::compile(&RuleSet::default()).unwrap()

@@ -78,7 +78,7 @@ pub fn ActionBadge(action: Action) -> impl IntoView {
 
 /// A badge for a call decision.
 #[component]
-pub fn DecisionBadge(decision: shared::gateway::Decision) -> impl IntoView {
+pub fn DecisionBadge(decision: shared::api::Decision) -> impl IntoView {
     let s = decision.as_str();
     view! { <span class=format!("badge badge-{s}")>{s}</span> }
 }
@@ -152,7 +152,7 @@ pub fn Pager(
 /// Tool calls as a table linking to their drill-down; `current` marks one.
 #[component]
 pub fn CallsTable(
-    calls: Vec<shared::gateway::ToolCall>,
+    calls: Vec<shared::api::ToolCall>,
     #[prop(optional)] current: Option<uuid::Uuid>,
 ) -> impl IntoView {
     view! {

@@ -7,14 +7,14 @@ use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
-use shared::gateway::{AlertRange, AlertsQuery, CallFilter, CountRow, ViolationFilter};
+use shared::api::{AlertRange, AlertsQuery, CallFilter, CountRow, ViolationFilter};
 use shared::policy::{Action, Direction};
 use uuid::Uuid;
 
-use crate::api::{alert_violations, alerts, get_call, list_calls, list_packs, list_users};
 use crate::components::{
     ActionBadge, CallsTable, DecisionBadge, EmptyState, ErrorNote, Pager, fmt_time,
 };
+use crate::server_fns::{alert_violations, alerts, get_call, list_calls, list_packs, list_users};
 
 fn parse_local(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
@@ -423,7 +423,7 @@ pub fn CallDetail() -> impl IntoView {
 }
 
 #[component]
-fn SessionCalls(calls: Vec<shared::gateway::ToolCall>, current: Uuid) -> impl IntoView {
+fn SessionCalls(calls: Vec<shared::api::ToolCall>, current: Uuid) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Calls in the same session"</h2>

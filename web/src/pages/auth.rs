@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use shared::account::PASSWORD_RULE;
 
-use crate::api::{SignIn as SignInFn, SignUp as SignUpFn, needs_setup};
 use crate::components::{FieldError, FormError, SubmitButton, action_error};
+use crate::server_fns::{SignIn as SignInFn, SignUp as SignUpFn, needs_setup};
 
 #[component]
 pub fn SignIn() -> impl IntoView {

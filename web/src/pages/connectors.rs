@@ -2,12 +2,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::gateway::{Connector, DiscoveryReport};
+use shared::api::{Connector, DiscoveryReport};
 
-use crate::api::{CreateConnector, DeleteConnector, RefreshConnector, list_connectors, list_tools};
 use crate::components::{
     ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton, action_error,
     can_admin, fmt_opt_time,
+};
+use crate::server_fns::{
+    CreateConnector, DeleteConnector, RefreshConnector, list_connectors, list_tools,
 };
 
 #[component]

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use shared::account::{Member, Role, Viewer};
 use uuid::Uuid;
 
-use crate::api::{AddMember, RemoveMember, SetMemberRole, list_members};
 use crate::components::{ErrorNote, FieldError, FormError, SubmitButton, action_error};
+use crate::server_fns::{AddMember, RemoveMember, SetMemberRole, list_members};
 
 #[component]
 pub fn Members() -> impl IntoView {
@@ -44,7 +44,7 @@ pub fn Members() -> impl IntoView {
             <h1>"Members"</h1>
             <p class="muted">"People who can sign in to this organization, and what they may do."</p>
         </header>
-        {can_manage.then(|| view! { <AddMemberForm action=add owner=my_role == Role::Owner/> })}
+        {can_manage.then(|| view! { <AddMemberForm action=add my_role/> })}
         <section class="card">
             <h2>"Team"</h2>
             <FormError error=row_error/>
@@ -102,12 +102,11 @@ fn MemberRow(
 ) -> impl IntoView {
     let id = member.user_id;
     let is_me = me == Some(id);
-    // Admins manage everyone but owners; owners manage everyone.
-    let manageable =
-        my_role.allows(Role::Admin) && (my_role == Role::Owner || member.role != Role::Owner);
+    // The same rule the server enforces; hiding controls is only a courtesy.
+    let manageable = my_role.can_manage(member.role);
     let assignable: Vec<Role> = Role::ALL
         .into_iter()
-        .filter(|r| my_role == Role::Owner || *r != Role::Owner)
+        .filter(|r| my_role.can_manage(*r))
         .collect();
     let email = member.email.clone();
     let email_for_confirm = member.email.clone();
@@ -165,7 +164,7 @@ fn MemberRow(
 }
 
 #[component]
-fn AddMemberForm(action: ServerAction<AddMember>, owner: bool) -> impl IntoView {
+fn AddMemberForm(action: ServerAction<AddMember>, my_role: Role) -> impl IntoView {
     let error = action_error(action);
     let pending = action.pending().into();
     let added = move || match action.value().get() {
@@ -185,10 +184,9 @@ fn AddMemberForm(action: ServerAction<AddMember>, owner: bool) -> impl IntoView 
                 <div class="field">
                     <label for="member-role">"Role"</label>
                     <select id="member-role" name="role">
-                        {owner.then(|| view! { <option value="owner">"owner"</option> })}
-                        <option value="admin">"admin"</option>
-                        <option value="approver">"approver"</option>
-                        <option value="viewer" selected=true>"viewer"</option>
+                        {Role::ALL.into_iter().filter(|r| my_role.can_manage(*r)).map(|r| view! {
+                            <option value=r.as_str() selected=r == Role::Viewer>{r.as_str()}</option>
+                        }).collect_view()}
                     </select>
                     <FieldError error field="role"/>
                 </div>

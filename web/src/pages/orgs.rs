@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::CreateOrg;
 use crate::components::{FieldError, FormError, SubmitButton, action_error};
+use crate::server_fns::CreateOrg;
 
 #[component]
 pub fn NewOrg() -> impl IntoView {

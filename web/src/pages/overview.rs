@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::account::{OrgMode, Role, Viewer};
 
-use crate::api::overview;
 use crate::components::{EmptyState, ErrorNote, fmt_time};
+use crate::server_fns::overview;
 
 #[component]
 pub fn Overview() -> impl IntoView {

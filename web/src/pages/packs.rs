@@ -5,17 +5,17 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use shared::gateway::{PackRuleRow, ToolPack};
+use shared::api::{PackRuleRow, ToolPack};
 use shared::policy::Action;
 use uuid::Uuid;
 
-use crate::api::{
-    ClearOverride, CreateKey, DeletePack, RevokeKey, SavePack, SetOverride, get_pack, list_keys,
-    list_packs, list_tools, list_users, pack_rules, pack_tools, public_url, set_pack_tools,
-};
 use crate::components::{
     ActionBadge, ConfirmButton, CopyButton, EmptyState, ErrorNote, FieldError, FormError,
     SecretOnce, SubmitButton, action_error, can_admin, fmt_opt_time,
+};
+use crate::server_fns::{
+    ClearOverride, CreateKey, DeletePack, RevokeKey, SavePack, SetOverride, get_pack, list_keys,
+    list_packs, list_tools, list_users, pack_rules, pack_tools, public_url, set_pack_tools,
 };
 
 #[component]

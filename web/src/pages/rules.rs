@@ -3,19 +3,19 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use shared::api::EntityRuleRow;
 use shared::detect::{EntityGroup, Region};
-use shared::gateway::EntityRuleRow;
 use shared::policy::{Action, CustomRegexRule, CustomRuleInput};
 
-use crate::api::{
-    DeleteCustomRule, ResetEntityRule, SaveCustomRule, SetEntityRule, check_custom_rule, get_rules,
-    set_regions,
-};
 use crate::components::{
     ActionBadge, ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton,
     action_error, can_admin,
 };
 use crate::error::AppError;
+use crate::server_fns::{
+    DeleteCustomRule, ResetEntityRule, SaveCustomRule, SetEntityRule, check_custom_rule, get_rules,
+    set_regions,
+};
 
 const GROUPS: [EntityGroup; 8] = [
     EntityGroup::Identity,

@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::account::{OrgMode, Role};
 
-use crate::api::{
-    CreateApiToken, RenameOrg, RevokeApiToken, SetMode, get_org_settings, list_api_tokens,
-};
 use crate::components::{
     ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SecretOnce, SubmitButton,
     action_error, can_admin, fmt_opt_time, fmt_time,
+};
+use crate::server_fns::{
+    CreateApiToken, RenameOrg, RevokeApiToken, SetMode, get_org_settings, list_api_tokens,
 };
 
 #[component]

@@ -2,11 +2,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::gateway::{RuleTestInput, RuleTestResult, TestedFinding};
+use shared::api::{RuleTestInput, RuleTestResult, TestedFinding};
 use uuid::Uuid;
 
-use crate::api::{list_packs, test_rules};
 use crate::components::{ActionBadge, ErrorNote};
+use crate::server_fns::{list_packs, test_rules};
 
 const EXAMPLE: &str =
     r#"{"to": "jane.doe@example.com", "note": "Card 4111 1111 1111 1111, call +1 415-555-2671"}"#;

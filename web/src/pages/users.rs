@@ -2,13 +2,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::gateway::{CallFilter, RegisteredUser};
+use shared::api::{CallFilter, RegisteredUser};
 
-use crate::api::{DeleteUser, SaveUser, USERS_PAGE, list_calls, users_page};
 use crate::components::{
     CallsTable, ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, Pager, SubmitButton,
     action_error, can_admin, fmt_opt_time,
 };
+use crate::server_fns::{DeleteUser, SaveUser, USERS_PAGE, list_calls, users_page};
 
 #[component]
 pub fn Users() -> impl IntoView {

@@ -1,12 +1,12 @@
 //! Who is calling the admin API.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
 use shared::account::TenantCtx;
 use shared::error::ApiError;
 use web::port::Backend;
 
+use crate::credentials;
 use crate::http::HttpError;
 use crate::service::api_tokens;
 use crate::state::AppState;
@@ -22,15 +22,8 @@ impl FromRequestParts<AppState> for Tenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .map(str::to_owned);
-        if let Some(token) = bearer {
-            return match api_tokens::authenticate(&state.db, state.clock.now(), &token).await? {
+        if let Some(token) = credentials::bearer(&parts.headers) {
+            return match api_tokens::authenticate(&state.db, state.clock.now(), token).await? {
                 Some(t) => Ok(Tenant(t)),
                 None => Err(HttpError(ApiError::new(
                     shared::error::ErrorKind::Unauthenticated,

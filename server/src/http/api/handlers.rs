@@ -6,22 +6,22 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use shared::account::{OrgMode, TenantCtx};
-use shared::detect::{Entity, Region};
-use shared::error::{ApiError, ErrorKind};
-use shared::gateway::{
-    AgentKeyInput, ApiTokenInput, CallFilter, ConnectorInput, EntityRuleInput, OverrideInput,
-    PackToolsInput, RegisteredUserInput, RuleTestInput, ToolPackInput, ViolationFilter,
+use shared::account::{Me, ModeInput};
+use shared::api::{
+    AgentKeyInput, ApiTokenInput, CallFilter, ConnectorCreated, ConnectorInput, EntityRuleInput,
+    KeyQuery, OverrideInput, PackToolsInput, RegionsInput, RegisteredUserInput, RuleTestInput,
+    ToolPackInput, UserQuery, ViolationFilter,
 };
+use shared::detect::Entity;
+use shared::error::{ApiError, ErrorKind};
 use shared::policy::{CustomRuleInput, RuleKey};
 use uuid::Uuid;
 
 use super::auth::Tenant;
 use crate::http::HttpError;
 use crate::service::{
-    accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules,
+    accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules, tester,
 };
 use crate::state::AppState;
 
@@ -100,13 +100,6 @@ fn deleted() -> Response {
 
 // --- org ---------------------------------------------------------------
 
-#[derive(serde::Serialize)]
-pub struct Me {
-    org_id: Uuid,
-    role: shared::account::Role,
-    actor: shared::account::Actor,
-}
-
 pub async fn me(Tenant(t): Tenant) -> Res<Me> {
     Ok(Json(Me {
         org_id: t.org_id,
@@ -122,21 +115,12 @@ pub async fn org(
     Ok(Json(accounts::org_summary(&s.db, &t).await?))
 }
 
-#[derive(Deserialize)]
-pub struct ModeInput {
-    mode: String,
-}
-
 pub async fn set_mode(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Body(b): Body<ModeInput>,
 ) -> Res<shared::account::OrgSettings> {
-    let mode: OrgMode = b
-        .mode
-        .parse()
-        .map_err(|e: String| ApiError::invalid("mode", e))?;
-    Ok(Json(accounts::set_mode(&s.db, &t, mode).await?))
+    Ok(Json(accounts::set_mode(&s.db, &t, b.parse()?).await?))
 }
 
 // --- connectors --------------------------------------------------------
@@ -144,14 +128,8 @@ pub async fn set_mode(
 pub async fn list_connectors(
     State(s): State<AppState>,
     Tenant(t): Tenant,
-) -> Res<Vec<shared::gateway::Connector>> {
+) -> Res<Vec<shared::api::Connector>> {
     Ok(Json(connectors::list(&s.db, &t).await?))
-}
-
-#[derive(serde::Serialize)]
-pub struct ConnectorCreated {
-    connector: shared::gateway::Connector,
-    discovery: shared::gateway::DiscoveryReport,
 }
 
 pub async fn create_connector(
@@ -174,7 +152,7 @@ pub async fn get_connector(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<shared::gateway::Connector> {
+) -> Res<shared::api::Connector> {
     Ok(Json(connectors::get(&s.db, &t, id).await?))
 }
 
@@ -183,7 +161,7 @@ pub async fn update_connector(
     Tenant(t): Tenant,
     Id(id): Id,
     Body(b): Body<ConnectorInput>,
-) -> Res<shared::gateway::Connector> {
+) -> Res<shared::api::Connector> {
     let input = b.parse()?;
     Ok(Json(
         connectors::update(&s.connector_deps(), &t, id, &input).await?,
@@ -203,7 +181,7 @@ pub async fn refresh_connector(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<shared::gateway::DiscoveryReport> {
+) -> Res<shared::api::DiscoveryReport> {
     Ok(Json(
         connectors::refresh(&s.connector_deps(), &t, id).await?,
     ))
@@ -213,15 +191,14 @@ pub async fn connector_tools(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<Vec<shared::gateway::ConnectorTool>> {
-    connectors::get(&s.db, &t, id).await?;
+) -> Res<Vec<shared::api::ConnectorTool>> {
     Ok(Json(connectors::tools(&s.db, &t, Some(id)).await?))
 }
 
 pub async fn all_tools(
     State(s): State<AppState>,
     Tenant(t): Tenant,
-) -> Res<Vec<shared::gateway::ConnectorTool>> {
+) -> Res<Vec<shared::api::ConnectorTool>> {
     Ok(Json(connectors::tools(&s.db, &t, None).await?))
 }
 
@@ -230,7 +207,7 @@ pub async fn all_tools(
 pub async fn list_packs(
     State(s): State<AppState>,
     Tenant(t): Tenant,
-) -> Res<Vec<shared::gateway::ToolPack>> {
+) -> Res<Vec<shared::api::ToolPack>> {
     Ok(Json(packs::list(&s.db, &t).await?))
 }
 
@@ -238,7 +215,7 @@ pub async fn create_pack(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Body(b): Body<ToolPackInput>,
-) -> Result<(StatusCode, Json<shared::gateway::ToolPack>), HttpError> {
+) -> Result<(StatusCode, Json<shared::api::ToolPack>), HttpError> {
     let input = b.parse()?;
     Ok((
         StatusCode::CREATED,
@@ -250,7 +227,7 @@ pub async fn get_pack(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<shared::gateway::ToolPack> {
+) -> Res<shared::api::ToolPack> {
     Ok(Json(packs::get(&s.db, &t, id).await?))
 }
 
@@ -259,7 +236,7 @@ pub async fn update_pack(
     Tenant(t): Tenant,
     Id(id): Id,
     Body(b): Body<ToolPackInput>,
-) -> Res<shared::gateway::ToolPack> {
+) -> Res<shared::api::ToolPack> {
     let input = b.parse()?;
     Ok(Json(packs::update(&s.db, &t, id, &input).await?))
 }
@@ -277,7 +254,7 @@ pub async fn pack_tools(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<Vec<shared::gateway::PackTool>> {
+) -> Res<Vec<shared::api::PackTool>> {
     Ok(Json(packs::tools(&s.db, &t, id).await?))
 }
 
@@ -286,7 +263,7 @@ pub async fn set_pack_tools(
     Tenant(t): Tenant,
     Id(id): Id,
     Body(b): Body<PackToolsInput>,
-) -> Res<Vec<shared::gateway::PackTool>> {
+) -> Res<Vec<shared::api::PackTool>> {
     Ok(Json(packs::set_tools(&s.db, &t, id, &b.tools).await?))
 }
 
@@ -294,7 +271,7 @@ pub async fn pack_rules(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<Vec<shared::gateway::PackRuleRow>> {
+) -> Res<Vec<shared::api::PackRuleRow>> {
     Ok(Json(packs::rule_rows(&s.db, &t, id).await?))
 }
 
@@ -313,7 +290,7 @@ pub async fn set_override(
     Tenant(t): Tenant,
     Path((id, rule)): Path<(String, String)>,
     Body(b): Body<OverrideInput>,
-) -> Res<Vec<shared::gateway::PackRuleRow>> {
+) -> Res<Vec<shared::api::PackRuleRow>> {
     let id = pack_id(&id)?;
     let key = rule_key(&rule)?;
     let o = b.parse(key)?;
@@ -325,7 +302,7 @@ pub async fn clear_override(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Path((id, rule)): Path<(String, String)>,
-) -> Res<Vec<shared::gateway::PackRuleRow>> {
+) -> Res<Vec<shared::api::PackRuleRow>> {
     let id = pack_id(&id)?;
     let key = rule_key(&rule)?;
     packs::set_override(&s.db, &t, id, &shared::policy::RuleOverride::none(key)).await?;
@@ -334,18 +311,11 @@ pub async fn clear_override(
 
 // --- registered users --------------------------------------------------
 
-#[derive(Deserialize, Default)]
-pub struct UserQuery {
-    search: Option<String>,
-    after: Option<String>,
-    limit: Option<i64>,
-}
-
 pub async fn list_users(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Params(q): Params<UserQuery>,
-) -> Res<Vec<shared::gateway::RegisteredUser>> {
+) -> Res<Vec<shared::api::RegisteredUser>> {
     Ok(Json(
         registered_users::list(
             &s.db,
@@ -362,7 +332,7 @@ pub async fn create_user(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Body(b): Body<RegisteredUserInput>,
-) -> Result<(StatusCode, Json<shared::gateway::RegisteredUser>), HttpError> {
+) -> Result<(StatusCode, Json<shared::api::RegisteredUser>), HttpError> {
     let input = b.parse()?;
     Ok((
         StatusCode::CREATED,
@@ -374,7 +344,7 @@ pub async fn get_user(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<shared::gateway::RegisteredUser> {
+) -> Res<shared::api::RegisteredUser> {
     Ok(Json(registered_users::get(&s.db, &t, id).await?))
 }
 
@@ -383,7 +353,7 @@ pub async fn update_user(
     Tenant(t): Tenant,
     Id(id): Id,
     Body(b): Body<RegisteredUserInput>,
-) -> Res<shared::gateway::RegisteredUser> {
+) -> Res<shared::api::RegisteredUser> {
     let input = b.parse()?;
     Ok(Json(registered_users::update(&s.db, &t, id, &input).await?))
 }
@@ -399,17 +369,11 @@ pub async fn delete_user(
 
 // --- keys and tokens ---------------------------------------------------
 
-#[derive(Deserialize, Default)]
-pub struct KeyQuery {
-    pack_id: Option<Uuid>,
-    registered_user_id: Option<Uuid>,
-}
-
 pub async fn list_keys(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Params(q): Params<KeyQuery>,
-) -> Res<Vec<shared::gateway::AgentKey>> {
+) -> Res<Vec<shared::api::AgentKey>> {
     Ok(Json(
         agent_keys::list(&s.db, &t, q.pack_id, q.registered_user_id).await?,
     ))
@@ -422,7 +386,7 @@ pub async fn create_key(
 ) -> Result<
     (
         StatusCode,
-        Json<shared::gateway::CreatedSecret<shared::gateway::AgentKey>>,
+        Json<shared::api::CreatedSecret<shared::api::AgentKey>>,
     ),
     HttpError,
 > {
@@ -436,7 +400,7 @@ pub async fn revoke_key(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<shared::gateway::AgentKey> {
+) -> Res<shared::api::AgentKey> {
     Ok(Json(
         agent_keys::revoke(&s.db, &t, s.clock.now(), id).await?,
     ))
@@ -445,7 +409,7 @@ pub async fn revoke_key(
 pub async fn list_api_tokens(
     State(s): State<AppState>,
     Tenant(t): Tenant,
-) -> Res<Vec<shared::gateway::ApiToken>> {
+) -> Res<Vec<shared::api::ApiToken>> {
     Ok(Json(api_tokens::list(&s.db, &t).await?))
 }
 
@@ -456,7 +420,7 @@ pub async fn create_api_token(
 ) -> Result<
     (
         StatusCode,
-        Json<shared::gateway::CreatedSecret<shared::gateway::ApiToken>>,
+        Json<shared::api::CreatedSecret<shared::api::ApiToken>>,
     ),
     HttpError,
 > {
@@ -477,33 +441,16 @@ pub async fn revoke_api_token(
 
 // --- rules -------------------------------------------------------------
 
-pub async fn rules(
-    State(s): State<AppState>,
-    Tenant(t): Tenant,
-) -> Res<shared::gateway::RulesView> {
+pub async fn rules(State(s): State<AppState>, Tenant(t): Tenant) -> Res<shared::api::RulesView> {
     Ok(Json(rules::view(&s.db, &t).await?))
-}
-
-#[derive(Deserialize)]
-pub struct RegionsInput {
-    regions: Vec<String>,
 }
 
 pub async fn set_regions(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Body(b): Body<RegionsInput>,
-) -> Res<shared::gateway::RulesView> {
-    let mut out = Vec::new();
-    for r in &b.regions {
-        out.push(r.parse::<Region>().map_err(|_| {
-            ApiError::invalid(
-                "regions",
-                format!("Unknown region {r:?}; use US, UK, EU, AU, IN or SG."),
-            )
-        })?);
-    }
-    rules::set_regions(&s.db, &t, &out).await?;
+) -> Res<shared::api::RulesView> {
+    rules::set_regions(&s.db, &t, &b.parse()?).await?;
     Ok(Json(rules::view(&s.db, &t).await?))
 }
 
@@ -517,7 +464,7 @@ pub async fn set_entity_rule(
     Tenant(t): Tenant,
     Path(e): Path<String>,
     Body(b): Body<EntityRuleInput>,
-) -> Res<shared::gateway::RulesView> {
+) -> Res<shared::api::RulesView> {
     let rule = b.parse(entity(&e)?)?;
     rules::set_entity_rule(&s.db, &t, &rule).await?;
     Ok(Json(rules::view(&s.db, &t).await?))
@@ -527,7 +474,7 @@ pub async fn reset_entity_rule(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Path(e): Path<String>,
-) -> Res<shared::gateway::RulesView> {
+) -> Res<shared::api::RulesView> {
     rules::reset_entity_rule(&s.db, &t, entity(&e)?).await?;
     Ok(Json(rules::view(&s.db, &t).await?))
 }
@@ -567,8 +514,8 @@ pub async fn test_rules(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Body(b): Body<RuleTestInput>,
-) -> Res<shared::gateway::RuleTestResult> {
-    Ok(Json(rules::test(&s.db, &t, &b).await?))
+) -> Res<shared::api::RuleTestResult> {
+    Ok(Json(tester::test(&s.db, &t, &b).await?))
 }
 
 // --- records -----------------------------------------------------------
@@ -577,7 +524,7 @@ pub async fn list_violations(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Params(f): Params<ViolationFilter>,
-) -> Res<shared::gateway::Page<shared::gateway::Violation>> {
+) -> Res<shared::api::Page<shared::api::Violation>> {
     Ok(Json(records::violations(&s.db, &t, &f).await?))
 }
 
@@ -585,7 +532,7 @@ pub async fn list_calls(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Params(f): Params<CallFilter>,
-) -> Res<shared::gateway::Page<shared::gateway::ToolCall>> {
+) -> Res<shared::api::Page<shared::api::ToolCall>> {
     Ok(Json(records::calls(&s.db, &t, &f).await?))
 }
 
@@ -593,9 +540,6 @@ pub async fn get_call(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Id(id): Id,
-) -> Res<shared::gateway::ToolCallDetail> {
+) -> Res<shared::api::ToolCallDetail> {
     Ok(Json(records::call(&s.db, &t, id).await?))
 }
-
-#[allow(dead_code)]
-fn _assert_tenant(_: &TenantCtx) {}

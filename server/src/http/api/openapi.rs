@@ -12,9 +12,9 @@ use axum::Json;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
-use shared::account::OrgSettings;
+use shared::account::{Me, ModeInput, OrgSettings};
+use shared::api::*;
 use shared::error::ApiError;
-use shared::gateway::*;
 use shared::policy::{CustomRegexRule, CustomRuleInput};
 
 /// One operation: method, path, summary, request body, response body,
@@ -27,71 +27,30 @@ struct Op {
     response: Option<fn(&mut SchemaGenerator) -> Value>,
     status: u16,
     role: &'static str,
-    query: &'static [(&'static str, &'static str)],
+    query: Option<fn() -> Vec<Value>>,
 }
 
 fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
     serde_json::to_value(g.subschema_for::<T>()).unwrap_or(Value::Null)
 }
 
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
-struct ModeBody {
-    /// monitor or enforce.
-    mode: String,
+/// Query parameters from the type the handler deserializes them into: one
+/// per field, described by the field's doc comment.
+fn q<T: JsonSchema>() -> Vec<Value> {
+    let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null);
+    schema["properties"]
+        .as_object()
+        .map(|props| {
+            props
+                .iter()
+                .map(|(name, p)| {
+                    json!({"name": name, "in": "query", "required": false,
+                           "description": p["description"], "schema": {"type": "string"}})
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
-
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
-struct RegionsBody {
-    /// Region codes: US, UK, EU, AU, IN, SG.
-    regions: Vec<String>,
-}
-
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
-struct Me {
-    org_id: uuid::Uuid,
-    role: shared::account::Role,
-    actor: shared::account::Actor,
-}
-
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
-struct ConnectorCreated {
-    connector: Connector,
-    discovery: DiscoveryReport,
-}
-
-const VIOLATION_Q: &[(&str, &str)] = &[
-    ("from", "RFC 3339 time, inclusive"),
-    ("to", "RFC 3339 time, exclusive"),
-    ("rule", "Rule key (entity name or custom:<uuid>)"),
-    ("label", "Entity name or custom label"),
-    ("action", "allow, redact or block"),
-    ("direction", "arguments or results"),
-    ("pack_id", "Tool Pack id"),
-    ("registered_user_id", "Registered User id"),
-    (
-        "cursor",
-        "Opaque cursor from the previous page's next_cursor",
-    ),
-    ("limit", "1–200, default 50"),
-];
-const CALL_Q: &[(&str, &str)] = &[
-    ("from", "RFC 3339 time, inclusive"),
-    ("to", "RFC 3339 time, exclusive"),
-    ("decision", "allow, redact, block or error"),
-    ("tool", "Exposed tool name"),
-    ("pack_id", "Tool Pack id"),
-    ("registered_user_id", "Registered User id"),
-    ("session_id", "Runtime session id"),
-    (
-        "cursor",
-        "Opaque cursor from the previous page's next_cursor",
-    ),
-    ("limit", "1–200, default 50"),
-];
 
 macro_rules! op {
     ($m:literal, $p:literal, $sum:literal, $req:expr, $res:expr, $st:literal, $role:literal) => {
@@ -103,7 +62,7 @@ macro_rules! op {
             response: $res,
             status: $st,
             role: $role,
-            query: &[],
+            query: None,
         }
     };
     ($m:literal, $p:literal, $sum:literal, $req:expr, $res:expr, $st:literal, $role:literal, $q:expr) => {
@@ -115,7 +74,7 @@ macro_rules! op {
             response: $res,
             status: $st,
             role: $role,
-            query: $q,
+            query: Some($q),
         }
     };
 }
@@ -144,7 +103,7 @@ fn ops() -> Vec<Op> {
             "put",
             "/org/mode",
             "Switch between monitor and enforce",
-            Some(s::<ModeBody>),
+            Some(s::<ModeInput>),
             Some(s::<OrgSettings>),
             200,
             "admin"
@@ -319,11 +278,7 @@ fn ops() -> Vec<Op> {
             Some(s::<Vec<RegisteredUser>>),
             200,
             "viewer",
-            &[
-                ("search", "Matches external id or name"),
-                ("after", "External id to continue after"),
-                ("limit", "1–200, default 50")
-            ]
+            q::<UserQuery>
         ),
         op!(
             "post",
@@ -369,10 +324,7 @@ fn ops() -> Vec<Op> {
             Some(s::<Vec<AgentKey>>),
             200,
             "viewer",
-            &[
-                ("pack_id", "Only this pack's keys"),
-                ("registered_user_id", "Only this user's keys")
-            ]
+            q::<KeyQuery>
         ),
         op!(
             "post",
@@ -432,7 +384,7 @@ fn ops() -> Vec<Op> {
             "put",
             "/rules/regions",
             "Set the enabled regions",
-            Some(s::<RegionsBody>),
+            Some(s::<RegionsInput>),
             Some(s::<RulesView>),
             200,
             "admin"
@@ -499,7 +451,7 @@ fn ops() -> Vec<Op> {
             Some(s::<Page<Violation>>),
             200,
             "viewer",
-            VIOLATION_Q
+            q::<ViolationFilter>
         ),
         op!(
             "get",
@@ -509,7 +461,7 @@ fn ops() -> Vec<Op> {
             Some(s::<Page<ToolCall>>),
             200,
             "viewer",
-            CALL_Q
+            q::<CallFilter>
         ),
         op!(
             "get",
@@ -540,9 +492,9 @@ fn build() -> Value {
                 params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
             }
         }
-        for (name, desc) in op.query {
-            params.push(json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "string"}}));
-        }
+        let query = op.query.map(|f| f()).unwrap_or_default();
+        let has_query = !query.is_empty();
+        params.extend(query);
         let mut responses = Map::new();
         let ok = match op.response {
             Some(f) => {
@@ -563,7 +515,7 @@ fn build() -> Value {
             "404".into(),
             error_response("No such object (another organization's objects read the same)"),
         );
-        if op.request.is_some() || !op.query.is_empty() {
+        if op.request.is_some() || has_query {
             responses.insert(
                 "422".into(),
                 error_response("Invalid input; `fields` names each bad field"),

@@ -127,7 +127,7 @@ pub async fn rename_org(name: String) -> Result<OrgSettings, AppError> {
 // Forms post flat fields (url-encoded) and are parsed into domain types
 // here, at the edge; calls made from code with structured filters use JSON.
 
-use shared::gateway::{
+use shared::api::{
     AgentKey, AlertsQuery, AlertsSummary, ApiToken, CallFilter, Connector, ConnectorTool,
     CreatedSecret, DiscoveryReport, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser,
     RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation,
@@ -149,9 +149,7 @@ pub async fn public_url() -> Result<String, AppError> {
 
 #[server(prefix = "/api/ui", endpoint = "set_mode")]
 pub async fn set_mode(mode: String) -> Result<OrgSettings, AppError> {
-    let mode = mode
-        .parse()
-        .map_err(|e: String| shared::error::ApiError::invalid("mode", e))?;
+    let mode = shared::account::ModeInput { mode }.parse()?;
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.set_mode(&t, mode).await?)
 }
@@ -175,7 +173,7 @@ pub async fn create_connector(
     auth_header_name: String,
     auth_header_value: String,
 ) -> Result<(Connector, DiscoveryReport), AppError> {
-    let input = shared::gateway::ConnectorInput {
+    let input = shared::api::ConnectorInput {
         name,
         url,
         auth_header_name,
@@ -228,7 +226,7 @@ pub async fn save_pack(
     name: String,
     description: String,
 ) -> Result<ToolPack, AppError> {
-    let input = shared::gateway::ToolPackInput { name, description }.parse()?;
+    let input = shared::api::ToolPackInput { name, description }.parse()?;
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.save_pack(&t, id, input).await?)
 }
@@ -270,7 +268,7 @@ pub async fn set_override(
     results: String,
 ) -> Result<(), AppError> {
     let key: shared::policy::RuleKey = rule.parse().map_err(|_| not_found("rule"))?;
-    let o = shared::gateway::OverrideInput {
+    let o = shared::api::OverrideInput {
         enabled,
         threshold,
         arguments,
@@ -319,7 +317,7 @@ pub async fn save_user(
     external_id: String,
     display_name: String,
 ) -> Result<RegisteredUser, AppError> {
-    let input = shared::gateway::RegisteredUserInput {
+    let input = shared::api::RegisteredUserInput {
         external_id,
         display_name,
     }
@@ -347,7 +345,7 @@ pub async fn create_key(
     registered_user_id: String,
     name: String,
 ) -> Result<CreatedSecret<AgentKey>, AppError> {
-    let input = shared::gateway::AgentKeyInput {
+    let input = shared::api::AgentKeyInput {
         pack_id,
         registered_user_id,
         name,
@@ -373,7 +371,7 @@ pub async fn create_api_token(
     name: String,
     role: String,
 ) -> Result<CreatedSecret<ApiToken>, AppError> {
-    let input = shared::gateway::ApiTokenInput { name, role };
+    let input = shared::api::ApiTokenInput { name, role };
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.create_api_token(&t, input).await?)
 }
@@ -405,7 +403,7 @@ pub async fn set_entity_rule(
     results: String,
     context: String,
 ) -> Result<(), AppError> {
-    let rule = shared::gateway::EntityRuleInput {
+    let rule = shared::api::EntityRuleInput {
         enabled: enabled.is_some(),
         threshold,
         arguments,
@@ -426,14 +424,9 @@ pub async fn reset_entity_rule(entity: String) -> Result<(), AppError> {
 
 #[server(prefix = "/api/ui", endpoint = "set_regions", input = leptos::server_fn::codec::Json)]
 pub async fn set_regions(regions: Vec<String>) -> Result<(), AppError> {
-    let mut out = Vec::new();
-    for r in &regions {
-        out.push(r.parse::<shared::detect::Region>().map_err(|_| {
-            shared::error::ApiError::invalid("regions", format!("Unknown region {r:?}."))
-        })?);
-    }
+    let regions = shared::api::RegionsInput { regions }.parse()?;
     let (backend, t) = crate::port::tenant().await?;
-    Ok(backend.set_regions(&t, out).await?)
+    Ok(backend.set_regions(&t, regions).await?)
 }
 
 /// Creates (no id) or edits a custom regex rule.
@@ -507,10 +500,8 @@ pub async fn alerts(query: AlertsQuery) -> Result<AlertsSummary, AppError> {
 /// admin types); compiles the pattern exactly as saving would.
 #[server(prefix = "/api/ui", endpoint = "check_custom_rule", input = leptos::server_fn::codec::Json)]
 pub async fn check_custom_rule(input: shared::policy::CustomRuleInput) -> Result<(), AppError> {
-    let (_backend, t) = crate::port::tenant().await?;
-    t.require(shared::account::Role::Viewer)?;
-    input.parse(Uuid::nil())?;
-    Ok(())
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.check_custom_rule(&t, input)?)
 }
 
 #[server(prefix = "/api/ui", endpoint = "alert_violations", input = leptos::server_fn::codec::Json)]

@@ -1,7 +1,9 @@
 //! The data path of one `tools/call`, protocol plumbing aside:
-//! authorise → resolve the tool in the pack → effective rules (cached per
-//! rules version) → scan arguments → act → dispatch → scan the result →
-//! act → record durably → answer.
+//! resolve the tool in the pack → effective rules (cached per configuration
+//! version) → scan arguments → act → dispatch → scan the result → act →
+//! record durably → answer. The MCP surface ([`crate::mcp`]) authenticates
+//! the agent and hands the call here; what this reads from the database
+//! comes from [`crate::service::data_path`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -12,38 +14,17 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ResultType, Tool};
 use serde_json::Value;
 use shared::account::OrgMode;
 use shared::detect::{CompiledRules, Finding};
-use shared::gateway::exposed_name;
 use shared::policy::{Action, Direction, OrgRules, RuleKey, Verdict};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::agent_tokens::{AgentClaims, AgentTokens, TokenError};
+use crate::agent_tokens::{AgentClaims, AgentTokens};
+use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::metrics::{DecisionLabels, DetectionLabels, Metrics};
 use crate::recorder::{CallRecord, Recorder, SessionRecord, ViolationRecord};
-use crate::service::{connectors, rules};
-use crate::state::Clock;
+use crate::service::data_path::{self, AgentCtx, AuthFailure, Route};
 use crate::upstream::{Target, UpstreamError, UpstreamPool};
-
-/// A verified agent, as the MCP handler sees it (put into the request's
-/// extensions by the bearer middleware).
-#[derive(Debug, Clone)]
-pub struct AgentCtx {
-    pub claims: AgentClaims,
-    pub mode: OrgMode,
-    pub rules_version: i64,
-}
-
-/// Why a bearer token was refused (all map to 401).
-#[derive(Debug, thiserror::Error)]
-pub enum AuthFailure {
-    #[error("{0}")]
-    Token(#[from] TokenError),
-    #[error("the agent key behind this token was revoked or deleted")]
-    Revoked,
-    #[error("database unavailable")]
-    Unavailable,
-}
 
 /// Details of the request that are recorded with the call.
 #[derive(Debug, Clone, Default)]
@@ -54,21 +35,13 @@ pub struct CallMeta {
     pub protocol_version: Option<String>,
 }
 
-/// Where one exposed tool goes.
-#[derive(Clone)]
-struct Route {
-    connector_id: Uuid,
-    upstream_tool: String,
-    target: Target,
-}
-
 /// A pack's routes at one configuration version.
 struct Routes {
     version: i64,
     by_name: HashMap<String, Route>,
 }
 
-/// Compiled rules for one pack at one rules version.
+/// Compiled rules for one pack at one configuration version.
 struct Policy {
     version: i64,
     rules: OrgRules,
@@ -115,82 +88,31 @@ impl Gateway {
         }
     }
 
-    /// Verifies a bearer token and checks, on every request, that its key
-    /// is still valid — so revocation takes effect on the next call.
+    /// Verifies a bearer token (see [`data_path::authorize`]).
     pub async fn authorize(&self, token: &str) -> Result<AgentCtx, AuthFailure> {
-        let now = self.clock.now();
-        let claims = self.tokens.verify(now, token).await?;
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT o.mode, o.rules_version FROM agent_keys k JOIN orgs o ON o.id = k.org_id
-             JOIN tool_packs p ON p.id = k.pack_id
-             WHERE k.id = $1 AND k.org_id = $2 AND k.pack_id = $3 AND k.registered_user_id = $4
-               AND k.revoked_at IS NULL",
-        )
-        .bind(claims.key)
-        .bind(claims.org)
-        .bind(claims.pack)
-        .bind(claims.sub)
-        .fetch_optional(&self.db)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "authorising agent token");
-            AuthFailure::Unavailable
-        })?;
-        let (mode, rules_version) = row.ok_or(AuthFailure::Revoked)?;
-        Ok(AgentCtx {
-            claims,
-            mode: if mode == "enforce" {
-                OrgMode::Enforce
-            } else {
-                OrgMode::Monitor
-            },
-            rules_version,
-        })
+        data_path::authorize(&self.db, &self.tokens, self.clock.now(), token).await
     }
 
     /// The pack's tools, as the upstreams described them, namespaced.
-    pub async fn list_tools(&self, agent: &AgentCtx) -> Result<Vec<Tool>, sqlx::Error> {
-        type R = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Value,
-            Option<Value>,
-            Option<Value>,
-        );
-        let rows: Vec<R> = sqlx::query_as(
-            "SELECT c.name, t.name, t.title, t.description, t.input_schema, t.output_schema, t.annotations
-             FROM tool_pack_tools pt
-             JOIN connectors c ON c.id = pt.connector_id
-             JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
-             WHERE pt.org_id = $1 AND pt.pack_id = $2 ORDER BY c.name, t.name",
-        )
-        .bind(agent.claims.org)
-        .bind(agent.claims.pack)
-        .fetch_all(&self.db)
-        .await?;
-        Ok(rows
+    pub async fn list_tools(&self, agent: &AgentCtx) -> anyhow::Result<Vec<Tool>> {
+        let defs = data_path::pack_tools(&self.db, agent)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(defs
             .into_iter()
-            .map(
-                |(connector, name, title, description, input, output, annotations)| {
-                    let schema = match input {
-                        Value::Object(m) => m,
-                        _ => JsonObject::new(),
-                    };
-                    let mut tool = Tool::new(
-                        exposed_name(&connector, &name),
-                        description.unwrap_or_default(),
-                        schema,
-                    );
-                    tool.title = title;
-                    if let Some(Value::Object(o)) = output {
-                        tool.output_schema = Some(Arc::new(o));
-                    }
-                    tool.annotations = annotations.and_then(|a| serde_json::from_value(a).ok());
-                    tool
-                },
-            )
+            .map(|d| {
+                let schema = match d.input_schema {
+                    Value::Object(m) => m,
+                    _ => JsonObject::new(),
+                };
+                let mut tool = Tool::new(d.exposed_name, d.description.unwrap_or_default(), schema);
+                tool.title = d.title;
+                if let Some(Value::Object(o)) = d.output_schema {
+                    tool.output_schema = Some(Arc::new(o));
+                }
+                tool.annotations = d.annotations.and_then(|a| serde_json::from_value(a).ok());
+                tool
+            })
             .collect())
     }
 
@@ -199,49 +121,18 @@ impl Gateway {
     /// unknown, never as forbidden). The pack's routes are cached per
     /// configuration version, like the rules.
     async fn route(&self, agent: &AgentCtx, exposed: &str) -> anyhow::Result<Option<Route>> {
-        let key = (agent.claims.org, agent.claims.pack);
+        let key = agent.pack_key();
         if let Ok(cache) = self.routes.read()
             && let Some(r) = cache.get(&key)
-            && r.version >= agent.rules_version
+            && r.version >= agent.config_version()
         {
             return Ok(r.by_name.get(exposed).cloned());
         }
-        type R = (Uuid, String, String, String);
-        let rows: Vec<R> = sqlx::query_as(
-            "SELECT c.id, c.name, pt.tool_name, c.url FROM tool_pack_tools pt
-             JOIN connectors c ON c.id = pt.connector_id
-             JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
-             WHERE pt.org_id = $1 AND pt.pack_id = $2",
-        )
-        .bind(agent.claims.org)
-        .bind(agent.claims.pack)
-        .fetch_all(&self.db)
-        .await?;
-        let mut targets: HashMap<Uuid, Target> = HashMap::new();
-        let mut by_name = HashMap::new();
-        for (connector_id, connector, tool, _url) in rows {
-            let target = match targets.get(&connector_id) {
-                Some(t) => t.clone(),
-                None => {
-                    let t =
-                        connectors::target(&self.db, &self.keyring, agent.claims.org, connector_id)
-                            .await
-                            .map_err(|e| anyhow::anyhow!("connector {connector_id}: {e}"))?;
-                    targets.insert(connector_id, t.clone());
-                    t
-                }
-            };
-            by_name.insert(
-                exposed_name(&connector, &tool),
-                Route {
-                    connector_id,
-                    upstream_tool: tool,
-                    target,
-                },
-            );
-        }
+        let by_name = data_path::routes(&self.db, &self.keyring, agent)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading routes: {e}"))?;
         let routes = Arc::new(Routes {
-            version: agent.rules_version,
+            version: agent.config_version(),
             by_name,
         });
         let found = routes.by_name.get(exposed).cloned();
@@ -254,17 +145,16 @@ impl Gateway {
     /// The compiled rules for the agent's pack at the version the request
     /// saw; recompiled only when the version moved.
     async fn policy(&self, agent: &AgentCtx) -> anyhow::Result<Arc<Policy>> {
-        let key = (agent.claims.org, agent.claims.pack);
+        let key = agent.pack_key();
         if let Ok(cache) = self.policies.read()
             && let Some(p) = cache.get(&key)
-            && p.version >= agent.rules_version
+            && p.version >= agent.config_version()
         {
             return Ok(p.clone());
         }
-        let (rules, version) =
-            rules::effective(&self.db, agent.claims.org, Some(agent.claims.pack))
-                .await
-                .map_err(|e| anyhow::anyhow!("loading rules: {e}"))?;
+        let (rules, version) = data_path::effective_rules(&self.db, agent)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading rules: {e}"))?;
         let compiled = CompiledRules::compile(&rules.to_rule_set())?;
         let policy = Arc::new(Policy {
             version,
@@ -300,7 +190,7 @@ impl Gateway {
             upstream_tool,
             target,
         } = route;
-        let enforce = agent.mode == OrgMode::Enforce;
+        let enforce = agent.mode() == OrgMode::Enforce;
         let mut trail = Trail::new(agent, meta, now, exposed, connector_id, &upstream_tool);
 
         let policy = match self.policy(agent).await {
@@ -577,7 +467,7 @@ impl Gateway {
     ) -> Result<Option<CallToolResult>, CallFailure> {
         let total = started.elapsed();
         let latency_us = i64::try_from(total.as_micros()).unwrap_or(i64::MAX);
-        if trail.mode == "monitor"
+        if trail.mode == OrgMode::Monitor
             && decision != "error"
             && !trail.reasons.iter().any(|r| r == "monitor_mode")
         {
@@ -618,7 +508,7 @@ impl Gateway {
             .decisions
             .get_or_create(&DecisionLabels {
                 decision: decision.to_owned(),
-                mode: mode.to_owned(),
+                mode: mode.as_str().to_owned(),
             })
             .inc();
         self.metrics.call_seconds.observe(total.as_secs_f64());
@@ -645,7 +535,7 @@ struct Trail {
     connector_id: Uuid,
     tool: String,
     upstream_tool: String,
-    mode: &'static str,
+    mode: OrgMode,
     reasons: Vec<String>,
     arguments_redacted: Option<Value>,
     error_message: Option<String>,
@@ -664,7 +554,7 @@ impl Trail {
         connector_id: Uuid,
         upstream_tool: &str,
     ) -> Self {
-        let c = &agent.claims;
+        let c = agent.claims();
         Trail {
             org_id: c.org,
             pack_id: c.pack,
@@ -674,10 +564,7 @@ impl Trail {
             connector_id,
             tool: tool.to_owned(),
             upstream_tool: upstream_tool.to_owned(),
-            mode: match agent.mode {
-                OrgMode::Enforce => "enforce",
-                OrgMode::Monitor => "monitor",
-            },
+            mode: agent.mode(),
             reasons: Vec::new(),
             arguments_redacted: None,
             error_message: None,

@@ -1,0 +1,209 @@
+//! What the data path (`tools/call`, `tools/list`) reads, keyed by a
+//! verified agent instead of a dashboard tenant.
+//!
+//! Every function here takes an [`AgentCtx`], which only [`authorize`] can
+//! build (after checking the bearer token and that its agent key is still
+//! live), so no dashboard or admin-API handler can reach another org's
+//! rules or connector secrets through these reads by mistake. Caching the
+//! results per configuration version is the gateway's job.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use shared::account::OrgMode;
+use shared::api::exposed_name;
+use shared::policy::OrgRules;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{ServiceResult, connectors, rules};
+use crate::agent_tokens::{AgentClaims, AgentTokens, TokenError};
+use crate::crypto::Keyring;
+use crate::upstream::Target;
+
+/// A verified agent: its token's claims, and its org's mode and
+/// configuration version as of this request.
+#[derive(Debug, Clone)]
+pub struct AgentCtx {
+    claims: AgentClaims,
+    mode: OrgMode,
+    config_version: i64,
+}
+
+impl AgentCtx {
+    pub fn claims(&self) -> &AgentClaims {
+        &self.claims
+    }
+
+    pub fn mode(&self) -> OrgMode {
+        self.mode
+    }
+
+    /// Caches built at this version or later are current for this request.
+    pub fn config_version(&self) -> i64 {
+        self.config_version
+    }
+
+    /// The cache key of everything per pack: `(org, pack)`.
+    pub fn pack_key(&self) -> (Uuid, Uuid) {
+        (self.claims.org, self.claims.pack)
+    }
+}
+
+/// Why a bearer token was refused (all but `Unavailable` map to 401).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    #[error("the agent key behind this token was revoked or deleted")]
+    Revoked,
+    #[error("database unavailable")]
+    Unavailable,
+}
+
+/// Verifies a bearer token and checks, on every request, that its key is
+/// still valid — so revocation takes effect on the next call.
+pub async fn authorize(
+    db: &PgPool,
+    tokens: &AgentTokens,
+    now: DateTime<Utc>,
+    token: &str,
+) -> Result<AgentCtx, AuthFailure> {
+    let claims = tokens.verify(now, token).await?;
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT o.mode, o.config_version FROM agent_keys k JOIN orgs o ON o.id = k.org_id
+         JOIN tool_packs p ON p.id = k.pack_id
+         WHERE k.id = $1 AND k.org_id = $2 AND k.pack_id = $3 AND k.registered_user_id = $4
+           AND k.revoked_at IS NULL",
+    )
+    .bind(claims.key)
+    .bind(claims.org)
+    .bind(claims.pack)
+    .bind(claims.sub)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "authorising agent token");
+        AuthFailure::Unavailable
+    })?;
+    let (mode, config_version) = row.ok_or(AuthFailure::Revoked)?;
+    let mode = mode.parse().map_err(|e: String| {
+        tracing::error!(error = %e, "org mode in database");
+        AuthFailure::Unavailable
+    })?;
+    Ok(AgentCtx {
+        claims,
+        mode,
+        config_version,
+    })
+}
+
+/// A tool of the agent's pack, as the upstream described it at discovery.
+#[derive(Debug, Clone)]
+pub struct PackToolDef {
+    /// `<connector>__<tool>`, what the agent calls.
+    pub exposed_name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub input_schema: Value,
+    pub output_schema: Option<Value>,
+    pub annotations: Option<Value>,
+}
+
+/// The agent's pack's tools (only those the connector still offers).
+pub async fn pack_tools(db: &PgPool, agent: &AgentCtx) -> ServiceResult<Vec<PackToolDef>> {
+    type R = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Value,
+        Option<Value>,
+        Option<Value>,
+    );
+    let rows: Vec<R> = sqlx::query_as(
+        "SELECT c.name, t.name, t.title, t.description, t.input_schema, t.output_schema, t.annotations
+         FROM tool_pack_tools pt
+         JOIN connectors c ON c.id = pt.connector_id
+         JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
+         WHERE pt.org_id = $1 AND pt.pack_id = $2 ORDER BY c.name, t.name",
+    )
+    .bind(agent.claims.org)
+    .bind(agent.claims.pack)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(connector, name, title, description, input_schema, output_schema, annotations)| {
+                PackToolDef {
+                    exposed_name: exposed_name(&connector, &name),
+                    title,
+                    description,
+                    input_schema,
+                    output_schema,
+                    annotations,
+                }
+            },
+        )
+        .collect())
+}
+
+/// Where one exposed tool goes.
+#[derive(Clone)]
+pub struct Route {
+    pub connector_id: Uuid,
+    pub upstream_tool: String,
+    pub target: Target,
+}
+
+/// Every tool of the agent's pack by exposed name, with how to reach its
+/// connector (auth header decrypted). A tool outside this map does not
+/// exist for the agent.
+pub async fn routes(
+    db: &PgPool,
+    keyring: &Keyring,
+    agent: &AgentCtx,
+) -> ServiceResult<HashMap<String, Route>> {
+    let org = agent.claims.org;
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT c.id, c.name, pt.tool_name FROM tool_pack_tools pt
+         JOIN connectors c ON c.id = pt.connector_id
+         JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
+         WHERE pt.org_id = $1 AND pt.pack_id = $2",
+    )
+    .bind(org)
+    .bind(agent.claims.pack)
+    .fetch_all(db)
+    .await?;
+    let mut targets: HashMap<Uuid, Target> = HashMap::new();
+    let mut by_name = HashMap::new();
+    for (connector_id, connector, tool) in rows {
+        let target = match targets.get(&connector_id) {
+            Some(t) => t.clone(),
+            None => {
+                let t = connectors::target(db, keyring, org, connector_id).await?;
+                targets.insert(connector_id, t.clone());
+                t
+            }
+        };
+        by_name.insert(
+            exposed_name(&connector, &tool),
+            Route {
+                connector_id,
+                upstream_tool: tool,
+                target,
+            },
+        );
+    }
+    Ok(by_name)
+}
+
+/// The rules the agent's pack sees (org rules with the pack's overrides)
+/// and the configuration version they belong to.
+pub async fn effective_rules(db: &PgPool, agent: &AgentCtx) -> ServiceResult<(OrgRules, i64)> {
+    let (org, version) = rules::load_org(db, agent.claims.org).await?;
+    let overrides = rules::pack_overrides(db, agent.claims.org, agent.claims.pack).await?;
+    Ok((org.with_overrides(&overrides), version))
+}

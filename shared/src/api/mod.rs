@@ -1,0 +1,21 @@
+//! The wire types of the admin API, the dashboard's server functions and
+//! the CLI, one file per resource. Input types (`…Input`) are what a form or
+//! JSON body carries; their `parse` turns them into domain types (`New…`) or
+//! field-level [`crate::error::ApiError`]s. Everything is re-exported here,
+//! so callers write `shared::api::Connector`.
+
+pub mod alerts;
+pub mod connectors;
+pub mod keys;
+pub mod packs;
+pub mod records;
+pub mod rules;
+pub mod users;
+
+pub use alerts::*;
+pub use connectors::*;
+pub use keys::*;
+pub use packs::*;
+pub use records::*;
+pub use rules::*;
+pub use users::*;
