@@ -274,9 +274,10 @@ async fn main() {
     server::service::connectors::create(&state.connector_deps(), &t, &c)
         .await
         .unwrap();
-    let pack = server::service::packs::create(
+    let pack = server::service::packs::save(
         &db,
         &t,
+        None,
         &ToolPackInput {
             name: "bench".into(),
             description: String::new(),
@@ -289,9 +290,10 @@ async fn main() {
     server::service::packs::set_tools(&db, &t, pack.id, &["up__echo".to_owned()])
         .await
         .unwrap();
-    let ru = server::service::registered_users::create(
+    let ru = server::service::registered_users::save(
         &db,
         &t,
+        None,
         &RegisteredUserInput {
             external_id: "b".into(),
             display_name: "B".into(),

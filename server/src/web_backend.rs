@@ -257,10 +257,7 @@ impl Backend for WebBackend {
         id: Option<Uuid>,
         input: NewToolPack,
     ) -> Result<ToolPack, ApiError> {
-        Ok(match id {
-            Some(id) => packs::update(&self.0.db, t, id, &input).await?,
-            None => packs::create(&self.0.db, t, &input).await?,
-        })
+        Ok(packs::save(&self.0.db, t, id, &input).await?)
     }
 
     async fn delete_pack(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
@@ -307,10 +304,7 @@ impl Backend for WebBackend {
         id: Option<Uuid>,
         input: NewRegisteredUser,
     ) -> Result<RegisteredUser, ApiError> {
-        Ok(match id {
-            Some(id) => registered_users::update(&self.0.db, t, id, &input).await?,
-            None => registered_users::create(&self.0.db, t, &input).await?,
-        })
+        Ok(registered_users::save(&self.0.db, t, id, &input).await?)
     }
 
     async fn delete_user(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {

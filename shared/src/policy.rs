@@ -223,20 +223,6 @@ impl EntityRule {
             results,
         }
     }
-
-    /// The settings every kind of rule has.
-    pub fn view(&self) -> RuleView {
-        RuleView {
-            enabled: self.enabled,
-            threshold: self.threshold,
-            arguments: self.arguments,
-            results: self.results,
-        }
-    }
-
-    pub fn action(&self, d: Direction) -> Action {
-        self.view().action(d)
-    }
 }
 
 /// A custom regex rule as an org configures it.
@@ -268,20 +254,6 @@ impl CustomRegexRule {
             enabled: self.enabled,
             threshold: self.threshold,
         }
-    }
-
-    /// The settings every kind of rule has.
-    pub fn view(&self) -> RuleView {
-        RuleView {
-            enabled: self.enabled,
-            threshold: self.threshold,
-            arguments: self.arguments,
-            results: self.results,
-        }
-    }
-
-    pub fn action(&self, d: Direction) -> Action {
-        self.view().action(d)
     }
 }
 
@@ -340,6 +312,25 @@ pub struct RuleView {
     pub arguments: Action,
     pub results: Action,
 }
+
+/// Entity and custom rules carry the same four settings; one definition
+/// of how to read them.
+macro_rules! rule_view {
+    ($($rule:ty),*) => {$(
+        impl $rule {
+            /// The settings every kind of rule has.
+            pub fn view(&self) -> RuleView {
+                RuleView {
+                    enabled: self.enabled,
+                    threshold: self.threshold,
+                    arguments: self.arguments,
+                    results: self.results,
+                }
+            }
+        }
+    )*};
+}
+rule_view!(EntityRule, CustomRegexRule);
 
 impl RuleView {
     /// The action for matches in direction `d`.

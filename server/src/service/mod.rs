@@ -20,8 +20,12 @@ pub mod tester;
 pub mod throttle;
 pub mod token_exchange;
 
+use shared::account::TenantCtx;
 use shared::error::{ApiError, ErrorKind};
-use sqlx::postgres::PgQueryResult;
+use sqlx::postgres::{PgArguments, PgQueryResult};
+use sqlx::query::Query;
+use sqlx::{PgPool, Postgres, Row};
+use uuid::Uuid;
 
 /// What a service call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +101,58 @@ pub(crate) fn taken(
             e.into()
         }
     }
+}
+
+/// A tenant table that [`save_row`] writes: its name, the columns a form
+/// sets, what to call a row in "No such …", and the field and message for
+/// a unique violation.
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
+    pub what: &'static str,
+    pub unique: (&'static str, &'static str),
+}
+
+/// Creates (no `id`) or updates (`id`, which must be this org's) one row of
+/// `table`, binding its columns' values in order with `bind`; returns the
+/// row's id. Unique violation → field error; an update that matches no row
+/// of this org → not found. The caller has checked the role.
+pub(crate) async fn save_row(
+    db: &PgPool,
+    t: &TenantCtx,
+    id: Option<Uuid>,
+    table: &Table,
+    bind: impl for<'q> FnOnce(Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments>,
+) -> ServiceResult<Uuid> {
+    let cols = table.columns;
+    let param = |i: usize| format!("${}", i + 2);
+    // Table and column names are this crate's constants, never input.
+    let sql = match id {
+        None => format!(
+            "INSERT INTO {} (org_id, {}) VALUES ($1, {}) RETURNING id",
+            table.name,
+            cols.join(", "),
+            (0..cols.len()).map(param).collect::<Vec<_>>().join(", ")
+        ),
+        Some(_) => format!(
+            "UPDATE {} SET {} WHERE org_id = $1 AND id = {} RETURNING id",
+            table.name,
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = {}", param(i)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            param(cols.len())
+        ),
+    };
+    let mut q = bind(sqlx::query(&sql).bind(t.org_id));
+    if let Some(id) = id {
+        q = q.bind(id);
+    }
+    let (field, message) = table.unique;
+    let row = q.fetch_optional(db).await.map_err(taken(field, message))?;
+    let row = row.ok_or_else(|| ApiError::not_found(table.what))?;
+    Ok(row.try_get(0)?)
 }
 
 /// An `UPDATE` / `DELETE` scoped by `org_id` that touched no row: the

@@ -8,7 +8,7 @@ use shared::policy::{RuleKey, RuleOverride};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, config_version, found, rules, taken};
+use super::{ServiceResult, Table, config_version, found, rules, save_row};
 
 type Row = (Uuid, String, String, i64, i64, DateTime<Utc>);
 
@@ -27,8 +27,6 @@ fn to_dto(r: Row) -> ToolPack {
         created_at: r.5,
     }
 }
-
-const NAME_TAKEN: &str = "A Tool Pack with this name already exists.";
 
 pub async fn list(db: &PgPool, t: &TenantCtx) -> ServiceResult<Vec<ToolPack>> {
     t.require(Role::Viewer)?;
@@ -52,38 +50,23 @@ pub async fn get(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<ToolPack
         .ok_or_else(|| ApiError::not_found("Tool Pack").into())
 }
 
-pub async fn create(db: &PgPool, t: &TenantCtx, input: &NewToolPack) -> ServiceResult<ToolPack> {
-    t.require(Role::Admin)?;
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO tool_packs (org_id, name, description) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(t.org_id)
-    .bind(&input.name)
-    .bind(&input.description)
-    .fetch_one(db)
-    .await
-    .map_err(taken("name", NAME_TAKEN))?;
-    get(db, t, id).await
-}
+const TABLE: Table = Table {
+    name: "tool_packs",
+    columns: &["name", "description"],
+    what: "Tool Pack",
+    unique: ("name", "A Tool Pack with this name already exists."),
+};
 
-pub async fn update(
+/// Creates a pack (no id) or renames / re-describes one.
+pub async fn save(
     db: &PgPool,
     t: &TenantCtx,
-    id: Uuid,
+    id: Option<Uuid>,
     input: &NewToolPack,
 ) -> ServiceResult<ToolPack> {
     t.require(Role::Admin)?;
-    let done = sqlx::query(
-        "UPDATE tool_packs SET name = $3, description = $4 WHERE org_id = $1 AND id = $2",
-    )
-    .bind(t.org_id)
-    .bind(id)
-    .bind(&input.name)
-    .bind(&input.description)
-    .execute(db)
-    .await
-    .map_err(taken("name", NAME_TAKEN))?;
-    found(done, "Tool Pack")?;
+    let (name, description) = (input.name.clone(), input.description.clone());
+    let id = save_row(db, t, id, &TABLE, |q| q.bind(name).bind(description)).await?;
     get(db, t, id).await
 }
 

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use shared::api::Page;
 use shared::error::ApiError;
+use sqlx::{Postgres, QueryBuilder};
 
 use super::{ServiceError, ServiceResult};
 
@@ -46,12 +47,28 @@ impl<K: FromStr> After<K> {
     }
 }
 
-/// The cursor split for binding: `(created_at, id)` or two NULLs.
-pub(super) fn bind_parts<K>(after: Option<After<K>>) -> (Option<DateTime<Utc>>, Option<K>) {
-    match after {
-        Some(a) => (Some(a.at), Some(a.id)),
-        None => (None, None),
+/// Appends the keyset condition (rows strictly after the cursor), the
+/// newest-first order and `LIMIT limit + 1` to a query over table alias
+/// `alias` whose `WHERE` clause is already open.
+pub(super) fn push_page<'a, K>(
+    q: &mut QueryBuilder<'a, Postgres>,
+    alias: &str,
+    after: Option<After<K>>,
+    limit: i64,
+) where
+    K: 'a + sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres>,
+{
+    if let Some(a) = after {
+        q.push(format_args!(" AND ({alias}.created_at, {alias}.id) < ("))
+            .push_bind(a.at)
+            .push(", ")
+            .push_bind(a.id)
+            .push(")");
     }
+    q.push(format_args!(
+        " ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT "
+    ))
+    .push_bind(limit + 1);
 }
 
 fn encode(at: DateTime<Utc>, id: impl Display) -> String {

@@ -9,7 +9,7 @@ use shared::api::{
     OverviewStats, Page, ToolCall, ToolCallDetail, Violation, ViolationFilter,
 };
 use shared::error::ApiError;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::paging::{self, After};
@@ -63,42 +63,44 @@ const V_SELECT: &str = "SELECT v.id, v.call_id, v.created_at, v.rule_key, v.labe
      LEFT JOIN tool_packs p ON p.id = v.pack_id
      LEFT JOIN registered_users u ON u.id = v.registered_user_id";
 
+/// Appends ` AND <condition> <value>` when the filter has a value; an absent
+/// filter adds nothing (so each query the planner sees has only the
+/// conditions that apply).
+fn push_eq<'a, T>(q: &mut QueryBuilder<'a, Postgres>, condition: &str, value: Option<T>)
+where
+    T: 'a + sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres>,
+{
+    if let Some(v) = value {
+        q.push(" AND ").push(condition).push(" ").push_bind(v);
+    }
+}
+
+/// The conditions of a violations filter; the list and the alerts
+/// aggregate filter the same way.
+fn push_violation_filter(q: &mut QueryBuilder<'_, Postgres>, f: &ViolationFilter) {
+    push_eq(q, "v.created_at >=", f.from);
+    push_eq(q, "v.created_at <", f.to);
+    push_eq(q, "v.rule_key =", f.rule.clone());
+    push_eq(q, "v.label =", f.label.clone());
+    push_eq(q, "v.action =", f.action.map(|a| a.as_str()));
+    push_eq(q, "v.direction =", f.direction.map(|d| d.as_str()));
+    push_eq(q, "v.pack_id =", f.pack_id);
+    push_eq(q, "v.registered_user_id =", f.registered_user_id);
+}
+
 pub async fn violations(
     db: &PgPool,
     t: &TenantCtx,
     f: &ViolationFilter,
 ) -> ServiceResult<Page<Violation>> {
     t.require(Role::Viewer)?;
-    let (c_at, c_id) = paging::bind_parts(After::<i64>::decode(f.cursor.as_deref())?);
+    let after = After::<i64>::decode(f.cursor.as_deref())?;
     let n = paging::limit(f.limit);
-    let rows: Vec<VRow> = sqlx::query_as(&format!(
-        "{V_SELECT}
-         WHERE v.org_id = $1
-           AND ($2::timestamptz IS NULL OR v.created_at >= $2)
-           AND ($3::timestamptz IS NULL OR v.created_at < $3)
-           AND ($4::text IS NULL OR v.rule_key = $4)
-           AND ($5::text IS NULL OR v.label = $5)
-           AND ($6::text IS NULL OR v.action = $6)
-           AND ($7::text IS NULL OR v.direction = $7)
-           AND ($8::uuid IS NULL OR v.pack_id = $8)
-           AND ($9::uuid IS NULL OR v.registered_user_id = $9)
-           AND ($10::timestamptz IS NULL OR (v.created_at, v.id) < ($10, $11))
-         ORDER BY v.created_at DESC, v.id DESC LIMIT $12"
-    ))
-    .bind(t.org_id)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(&f.rule)
-    .bind(&f.label)
-    .bind(f.action.map(|a| a.as_str()))
-    .bind(f.direction.map(|d| d.as_str()))
-    .bind(f.pack_id)
-    .bind(f.registered_user_id)
-    .bind(c_at)
-    .bind(c_id)
-    .bind(n + 1)
-    .fetch_all(db)
-    .await?;
+    let mut q = QueryBuilder::new(V_SELECT);
+    q.push(" WHERE v.org_id = ").push_bind(t.org_id);
+    push_violation_filter(&mut q, f);
+    paging::push_page(&mut q, "v", after, n);
+    let rows: Vec<VRow> = q.build_query_as().fetch_all(db).await?;
     let items = rows
         .into_iter()
         .map(to_violation)
@@ -173,34 +175,19 @@ fn to_call(r: CRow) -> ServiceResult<ToolCall> {
 
 pub async fn calls(db: &PgPool, t: &TenantCtx, f: &CallFilter) -> ServiceResult<Page<ToolCall>> {
     t.require(Role::Viewer)?;
-    let (c_at, c_id) = paging::bind_parts(After::<Uuid>::decode(f.cursor.as_deref())?);
+    let after = After::<Uuid>::decode(f.cursor.as_deref())?;
     let n = paging::limit(f.limit);
-    let rows: Vec<CRow> = sqlx::query_as(&format!(
-        "{C_SELECT}
-         WHERE c.org_id = $1
-           AND ($2::timestamptz IS NULL OR c.created_at >= $2)
-           AND ($3::timestamptz IS NULL OR c.created_at < $3)
-           AND ($4::text IS NULL OR c.decision = $4)
-           AND ($5::text IS NULL OR c.tool = $5)
-           AND ($6::uuid IS NULL OR c.pack_id = $6)
-           AND ($7::uuid IS NULL OR c.registered_user_id = $7)
-           AND ($8::uuid IS NULL OR c.session_id = $8)
-           AND ($9::timestamptz IS NULL OR (c.created_at, c.id) < ($9, $10))
-         ORDER BY c.created_at DESC, c.id DESC LIMIT $11"
-    ))
-    .bind(t.org_id)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(f.decision.map(|d| d.as_str()))
-    .bind(&f.tool)
-    .bind(f.pack_id)
-    .bind(f.registered_user_id)
-    .bind(f.session_id)
-    .bind(c_at)
-    .bind(c_id)
-    .bind(n + 1)
-    .fetch_all(db)
-    .await?;
+    let mut q = QueryBuilder::new(C_SELECT);
+    q.push(" WHERE c.org_id = ").push_bind(t.org_id);
+    push_eq(&mut q, "c.created_at >=", f.from);
+    push_eq(&mut q, "c.created_at <", f.to);
+    push_eq(&mut q, "c.decision =", f.decision.map(|d| d.as_str()));
+    push_eq(&mut q, "c.tool =", f.tool.clone());
+    push_eq(&mut q, "c.pack_id =", f.pack_id);
+    push_eq(&mut q, "c.registered_user_id =", f.registered_user_id);
+    push_eq(&mut q, "c.session_id =", f.session_id);
+    paging::push_page(&mut q, "c", after, n);
+    let rows: Vec<CRow> = q.build_query_as().fetch_all(db).await?;
     let items = rows
         .into_iter()
         .map(to_call)
@@ -337,38 +324,30 @@ async fn aggregate(
         i32,
         i64,
     );
-    let f = &q.filter;
-    let rows: Vec<Agg> = sqlx::query_as(
-        "SELECT date_bin(make_interval(secs => $10), v.created_at, to_timestamp($11)) AS bucket,
-                v.action, v.rule_key, v.label, v.pack_id, v.registered_user_id,
-                GROUPING(date_bin(make_interval(secs => $10), v.created_at, to_timestamp($11)), v.action,
-                         v.rule_key, v.label, v.pack_id, v.registered_user_id)::int AS g,
-                count(*)
-         FROM violations v
-         WHERE v.org_id = $1 AND v.created_at >= $2 AND v.created_at < $3
-           AND ($4::text IS NULL OR v.rule_key = $4)
-           AND ($5::text IS NULL OR v.label = $5)
-           AND ($6::text IS NULL OR v.action = $6)
-           AND ($7::text IS NULL OR v.direction = $7)
-           AND ($8::uuid IS NULL OR v.pack_id = $8)
-           AND ($9::uuid IS NULL OR v.registered_user_id = $9)
-         GROUP BY GROUPING SETS (
-            (date_bin(make_interval(secs => $10), v.created_at, to_timestamp($11)), v.action),
-            (v.rule_key, v.label), (v.label), (v.pack_id), (v.registered_user_id))",
-    )
-    .bind(t.org_id)
-    .bind(from)
-    .bind(to)
-    .bind(&f.rule)
-    .bind(&f.label)
-    .bind(f.action.map(|a| a.as_str()))
-    .bind(f.direction.map(|d| d.as_str()))
-    .bind(f.pack_id)
-    .bind(f.registered_user_id)
-    .bind(bucket_secs as f64)
-    .bind(first as f64)
-    .fetch_all(db)
-    .await?;
+    // The bucket is computed once, in the inner query, and grouped on by
+    // name: each grouping set is one breakdown.
+    let mut sql = QueryBuilder::new("SELECT bucket, action, rule_key, label, pack_id, registered_user_id,
+            GROUPING(bucket, action, rule_key, label, pack_id, registered_user_id)::int AS g, count(*)
+         FROM (SELECT date_bin(make_interval(secs => ");
+    sql.push_bind(bucket_secs as f64)
+        .push("), v.created_at, to_timestamp(")
+        .push_bind(first as f64)
+        .push(
+            ")) AS bucket, v.action, v.rule_key, v.label, v.pack_id, v.registered_user_id
+             FROM violations v WHERE v.org_id = ",
+        )
+        .push_bind(t.org_id);
+    let window = ViolationFilter {
+        from: Some(from),
+        to: Some(to),
+        ..q.filter.clone()
+    };
+    push_violation_filter(&mut sql, &window);
+    sql.push(
+        ") v GROUP BY GROUPING SETS ((bucket, action), (rule_key, label), (label), (pack_id),
+                                    (registered_user_id))",
+    );
+    let rows: Vec<Agg> = sql.build_query_as().fetch_all(db).await?;
 
     let n_buckets = ((to.timestamp() - first) + bucket_secs - 1) / bucket_secs;
     let mut buckets: Vec<AlertBucket> = (0..n_buckets.max(1))

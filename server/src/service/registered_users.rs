@@ -7,7 +7,7 @@ use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, found, taken};
+use super::{ServiceResult, Table, found, save_row};
 
 type Row = (
     Uuid,
@@ -33,8 +33,6 @@ fn to_dto(r: Row) -> RegisteredUser {
         last_call_at: r.5,
     }
 }
-
-const EXTERNAL_ID_TAKEN: &str = "A Registered User with this external id already exists.";
 
 /// Lists users, optionally matching `search` in the id or name, in pages of
 /// `limit` after the given external id.
@@ -80,42 +78,26 @@ pub async fn get(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<Register
         .ok_or_else(|| ApiError::not_found("Registered User").into())
 }
 
-pub async fn create(
-    db: &PgPool,
-    t: &TenantCtx,
-    input: &NewRegisteredUser,
-) -> ServiceResult<RegisteredUser> {
-    t.require(Role::Admin)?;
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO registered_users (org_id, external_id, display_name) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(t.org_id)
-    .bind(&input.external_id)
-    .bind(&input.display_name)
-    .fetch_one(db)
-    .await
-    .map_err(taken("external_id", EXTERNAL_ID_TAKEN))?;
-    get(db, t, id).await
-}
+const TABLE: Table = Table {
+    name: "registered_users",
+    columns: &["external_id", "display_name"],
+    what: "Registered User",
+    unique: (
+        "external_id",
+        "A Registered User with this external id already exists.",
+    ),
+};
 
-pub async fn update(
+/// Creates a Registered User (no id) or changes one.
+pub async fn save(
     db: &PgPool,
     t: &TenantCtx,
-    id: Uuid,
+    id: Option<Uuid>,
     input: &NewRegisteredUser,
 ) -> ServiceResult<RegisteredUser> {
     t.require(Role::Admin)?;
-    let done = sqlx::query(
-        "UPDATE registered_users SET external_id = $3, display_name = $4 WHERE org_id = $1 AND id = $2",
-    )
-    .bind(t.org_id)
-    .bind(id)
-    .bind(&input.external_id)
-    .bind(&input.display_name)
-    .execute(db)
-    .await
-    .map_err(taken("external_id", EXTERNAL_ID_TAKEN))?;
-    found(done, "Registered User")?;
+    let (external_id, name) = (input.external_id.clone(), input.display_name.clone());
+    let id = save_row(db, t, id, &TABLE, |q| q.bind(external_id).bind(name)).await?;
     get(db, t, id).await
 }
 

@@ -219,7 +219,7 @@ pub async fn create_pack(
     let input = b.parse()?;
     Ok((
         StatusCode::CREATED,
-        Json(packs::create(&s.db, &t, &input).await?),
+        Json(packs::save(&s.db, &t, None, &input).await?),
     ))
 }
 
@@ -238,7 +238,7 @@ pub async fn update_pack(
     Body(b): Body<ToolPackInput>,
 ) -> Res<shared::api::ToolPack> {
     let input = b.parse()?;
-    Ok(Json(packs::update(&s.db, &t, id, &input).await?))
+    Ok(Json(packs::save(&s.db, &t, Some(id), &input).await?))
 }
 
 pub async fn delete_pack(
@@ -336,7 +336,7 @@ pub async fn create_user(
     let input = b.parse()?;
     Ok((
         StatusCode::CREATED,
-        Json(registered_users::create(&s.db, &t, &input).await?),
+        Json(registered_users::save(&s.db, &t, None, &input).await?),
     ))
 }
 
@@ -355,7 +355,9 @@ pub async fn update_user(
     Body(b): Body<RegisteredUserInput>,
 ) -> Res<shared::api::RegisteredUser> {
     let input = b.parse()?;
-    Ok(Json(registered_users::update(&s.db, &t, id, &input).await?))
+    Ok(Json(
+        registered_users::save(&s.db, &t, Some(id), &input).await?,
+    ))
 }
 
 pub async fn delete_user(
