@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
@@ -78,11 +77,5 @@ impl AppState {
             upstreams: &self.upstreams,
             allow_private: self.config.allow_private_upstreams,
         }
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(s: &AppState) -> Self {
-        s.leptos.clone()
     }
 }

@@ -134,6 +134,22 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// True when `s` is safe, readable text: no control characters other than
+/// new lines and tabs (`multiline`) — in particular no NUL, which Postgres
+/// cannot store and which only a hostile or broken client sends.
+///
+/// ```
+/// use shared::error::is_text;
+/// assert!(is_text("Refunds team", false));
+/// assert!(is_text("line one\nline two", true));
+/// assert!(!is_text("line one\nline two", false));
+/// assert!(!is_text("nul\0byte", true));
+/// ```
+pub fn is_text(s: &str, multiline: bool) -> bool {
+    s.chars()
+        .all(|c| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t')))
+}
+
 /// Collects field-level problems so a form can show all of them at once.
 ///
 /// ```

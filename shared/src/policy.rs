@@ -34,7 +34,7 @@ use crate::detect::{
     CustomRule, DEFAULT_THRESHOLD, Entity, EntityGroup, EntitySetting, Finding, Region, RuleRef,
     RuleSet,
 };
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, is_text};
 
 /// What happens to a call when a rule matches.
 ///
@@ -566,6 +566,9 @@ pub fn parse_context_words(s: &str) -> Result<Vec<String>, String> {
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect();
+    if words.iter().any(|w| !is_text(w, false)) {
+        return Err("Use printable characters only.".to_owned());
+    }
     if words.len() > crate::detect::MAX_CONTEXT_WORDS
         || words
             .iter()
@@ -614,6 +617,14 @@ impl CustomRuleInput {
             errs.add("name", "Enter a name.");
         } else if name.chars().count() > 100 {
             errs.add("name", "Use at most 100 characters.");
+        } else if !is_text(name, false) {
+            errs.add("name", "Use printable characters only.");
+        }
+        if self.pattern.contains('\0') {
+            errs.add(
+                "pattern",
+                "The pattern contains a NUL character; write \\x00 to match one.",
+            );
         }
         let score = errs.check("score", parse_unit(&self.score));
         let threshold = if self.threshold.trim().is_empty() {

@@ -8,6 +8,7 @@
 //!   the backend port and a verified tenant context and call one method.
 //! * [`port`] (SSR only) — the trait the `server` crate implements, so this
 //!   crate never depends on the server's IO code.
+//! * [`serve`] (SSR only) — the dashboard as an axum router.
 
 pub mod app;
 pub mod components;
@@ -15,6 +16,8 @@ pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
+#[cfg(feature = "ssr")]
+pub mod serve;
 pub mod server_fns;
 
 pub use app::{App, shell};

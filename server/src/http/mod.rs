@@ -11,8 +11,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::routing::get;
-use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::ServiceBuilderExt;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -45,8 +43,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// In each `ServiceBuilder`, the first layer listed sees the request first.
 pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
     let backend: Arc<dyn Backend> = Arc::new(WebBackend(state.clone()));
-    let leptos_routes = generate_route_list(web::App);
-    let leptos_options = state.leptos.clone();
 
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name("gatehouse_session")
@@ -55,25 +51,13 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
         .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
 
-    let context = {
-        let backend = backend.clone();
-        move || provide_context(backend.clone())
-    };
-
     let dashboard = Router::new()
         // The admin API (token or session auth).
         .nest("/api/v1", api::routes())
-        // Dashboard pages and their server functions (`/api/ui/*`).
-        .leptos_routes_with_context(&state, leptos_routes, context.clone(), {
-            let options = leptos_options.clone();
-            move || web::shell(options.clone())
-        })
-        // Static assets (wasm, js, css) from the site root; anything else
-        // renders the app's not-found page.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, web::shell))
+        .with_state(state.clone())
+        // Dashboard pages, their server functions (`/api/ui/*`), static
+        // assets (wasm, js, css) and the not-found page.
+        .merge(web::serve::router(state.leptos.clone(), backend))
         .layer(
             ServiceBuilder::new()
                 .layer(TimeoutLayer::with_status_code(
@@ -151,7 +135,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
     Router::new()
         .merge(probes)
         .merge(crate::mcp::routes(&state))
+        .with_state(state)
         .merge(dashboard)
         .layer(outer)
-        .with_state(state)
 }

@@ -99,8 +99,8 @@ pub async fn create(
             .map_err(|_| "Choose a Registered User."),
     );
     let name = input.name.trim();
-    if name.chars().count() > 80 {
-        errs.add("name", "Use at most 80 characters.");
+    if name.chars().count() > 80 || !shared::error::is_text(name, false) {
+        errs.add("name", "Use at most 80 printable characters.");
     }
     errs.into_result()?;
     let (Some(pack), Some(user)) = (pack, user) else {
@@ -166,15 +166,16 @@ pub async fn revoke(
 
 /// What a valid, unrevoked key grants.
 #[derive(Debug, Clone, Copy)]
-pub struct KeyGrant {
+pub(super) struct KeyGrant {
     pub key_id: Uuid,
     pub org_id: Uuid,
     pub pack_id: Uuid,
     pub registered_user_id: Uuid,
 }
 
-/// Looks up a presented key (token endpoint). None for unknown or revoked.
-pub async fn authenticate(
+/// Looks up a presented key. None for unknown or revoked. Only the token
+/// exchange calls this (it throttles failures first).
+pub(super) async fn authenticate(
     db: &PgPool,
     now: DateTime<Utc>,
     secret: &str,

@@ -56,7 +56,7 @@ pub async fn create(
     t.require(Role::Admin)?;
     let mut errs = FieldErrors::new();
     let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
+    if name.is_empty() || name.chars().count() > 80 || !shared::error::is_text(name, false) {
         errs.add(
             "name",
             "Enter a name of at most 80 characters (e.g. \"terraform\").",

@@ -54,6 +54,16 @@ impl ServiceError {
         match self {
             ServiceError::Client(e) => e,
             ServiceError::Db(e) => {
+                // A NUL or other byte Postgres cannot store slipped past the
+                // field checks: the input is at fault, not the server.
+                if let sqlx::Error::Database(d) = &e
+                    && d.code().as_deref() == Some("22021")
+                {
+                    return ApiError::new(
+                        ErrorKind::Invalid,
+                        "The input contains a character that cannot be stored (such as NUL).",
+                    );
+                }
                 if matches!(
                     e,
                     sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed

@@ -87,6 +87,25 @@ async fn the_api_is_tenant_scoped_and_explains_bad_input(db: PgPool) {
         "{body}"
     );
     assert_eq!(acme.ok(Method::GET, "/connectors", None).await, json!([]));
+    // A NUL byte (Postgres cannot store one) is bad input, never a 500:
+    // in a field the parser checks, and in one only the database sees.
+    let (status, body) = acme
+        .send(
+            Method::POST,
+            "/packs",
+            Some(json!({"name": "Nul pack", "description": "a\u{0}b"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["fields"]["description"].is_string(), "{body}");
+    let (status, body) = acme.send(Method::GET, "/users?search=a%00b", None).await;
+    assert_eq!(
+        (status, body["error"]["kind"].as_str()),
+        (422, Some("invalid")),
+        "{body}"
+    );
+    let packs = acme.ok(Method::GET, "/packs", None).await;
+    assert_eq!(packs.as_array().map(Vec::len), Some(1), "{packs}");
     // Not JSON at all.
     let res = http()
         .post(format!("{}/api/v1/packs", gh.base))

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, is_text};
 
 /// Separates a connector's name from its tool's name in exposed tool names.
 pub const TOOL_SEPARATOR: &str = "__";
@@ -138,6 +138,7 @@ impl ConnectorInput {
         let url_ok = (url.starts_with("http://") || url.starts_with("https://"))
             && url.len() <= 2000
             && !url.contains(char::is_whitespace)
+            && is_text(url, false)
             && url
                 .split("://")
                 .nth(1)

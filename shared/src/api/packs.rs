@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::detect::EntityGroup;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, is_text};
 use crate::policy::{Action, RuleKey, RuleOverride, RuleView};
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -45,6 +45,8 @@ impl ToolPackInput {
         }
         if self.description.chars().count() > 500 {
             errs.add("description", "Use at most 500 characters.");
+        } else if !is_text(&self.description, true) {
+            errs.add("description", "Use printable characters only.");
         }
         errs.into_result().map(|()| NewToolPack {
             name: name.to_owned(),

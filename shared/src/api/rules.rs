@@ -24,6 +24,8 @@ pub struct EntityRuleRow {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RulesView {
+    /// The org's configuration version: it moves with every change the
+    /// data path reads (rules, overrides, pack tools, connectors).
     pub version: i64,
     pub regions: Vec<Region>,
     pub entities: Vec<EntityRuleRow>,

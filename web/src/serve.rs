@@ -1,0 +1,33 @@
+//! The dashboard as an axum router: pages, server functions (`/api/ui/*`)
+//! and static assets, with the backend port in every request's context.
+//!
+//! Built here, not in the `server` crate, and with concrete types, so the
+//! Leptos views are monomorphised once, in this crate: the server's own
+//! compile (and its unit-test and benchmark builds) no longer instantiate
+//! every page's rendering code again.
+
+use std::sync::Arc;
+
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+
+use crate::port::Backend;
+use crate::{App, shell};
+
+/// Every dashboard route; unknown paths are served from the site root
+/// (wasm, js, css) or render the app's not-found page.
+pub fn router(options: LeptosOptions, backend: Arc<dyn Backend>) -> Router {
+    let context = move || provide_context(backend.clone());
+    let routes = generate_route_list(App);
+    Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(
+            context, shell,
+        ))
+        .with_state(options)
+}
