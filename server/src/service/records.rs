@@ -66,7 +66,7 @@ const V_SELECT: &str = "SELECT v.id, v.call_id, v.created_at, v.rule_key, v.labe
 /// Appends ` AND <condition> <value>` when the filter has a value; an absent
 /// filter adds nothing (so each query the planner sees has only the
 /// conditions that apply).
-fn push_eq<'a, T>(q: &mut QueryBuilder<'a, Postgres>, condition: &str, value: Option<T>)
+fn push_if<'a, T>(q: &mut QueryBuilder<'a, Postgres>, condition: &str, value: Option<T>)
 where
     T: 'a + sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres>,
 {
@@ -78,14 +78,14 @@ where
 /// The conditions of a violations filter; the list and the alerts
 /// aggregate filter the same way.
 fn push_violation_filter(q: &mut QueryBuilder<'_, Postgres>, f: &ViolationFilter) {
-    push_eq(q, "v.created_at >=", f.from);
-    push_eq(q, "v.created_at <", f.to);
-    push_eq(q, "v.rule_key =", f.rule.clone());
-    push_eq(q, "v.label =", f.label.clone());
-    push_eq(q, "v.action =", f.action.map(|a| a.as_str()));
-    push_eq(q, "v.direction =", f.direction.map(|d| d.as_str()));
-    push_eq(q, "v.pack_id =", f.pack_id);
-    push_eq(q, "v.registered_user_id =", f.registered_user_id);
+    push_if(q, "v.created_at >=", f.from);
+    push_if(q, "v.created_at <", f.to);
+    push_if(q, "v.rule_key =", f.rule.clone());
+    push_if(q, "v.label =", f.label.clone());
+    push_if(q, "v.action =", f.action.map(|a| a.as_str()));
+    push_if(q, "v.direction =", f.direction.map(|d| d.as_str()));
+    push_if(q, "v.pack_id =", f.pack_id);
+    push_if(q, "v.registered_user_id =", f.registered_user_id);
 }
 
 pub async fn violations(
@@ -179,13 +179,13 @@ pub async fn calls(db: &PgPool, t: &TenantCtx, f: &CallFilter) -> ServiceResult<
     let n = paging::limit(f.limit);
     let mut q = QueryBuilder::new(C_SELECT);
     q.push(" WHERE c.org_id = ").push_bind(t.org_id);
-    push_eq(&mut q, "c.created_at >=", f.from);
-    push_eq(&mut q, "c.created_at <", f.to);
-    push_eq(&mut q, "c.decision =", f.decision.map(|d| d.as_str()));
-    push_eq(&mut q, "c.tool =", f.tool.clone());
-    push_eq(&mut q, "c.pack_id =", f.pack_id);
-    push_eq(&mut q, "c.registered_user_id =", f.registered_user_id);
-    push_eq(&mut q, "c.session_id =", f.session_id);
+    push_if(&mut q, "c.created_at >=", f.from);
+    push_if(&mut q, "c.created_at <", f.to);
+    push_if(&mut q, "c.decision =", f.decision.map(|d| d.as_str()));
+    push_if(&mut q, "c.tool =", f.tool.clone());
+    push_if(&mut q, "c.pack_id =", f.pack_id);
+    push_if(&mut q, "c.registered_user_id =", f.registered_user_id);
+    push_if(&mut q, "c.session_id =", f.session_id);
     paging::push_page(&mut q, "c", after, n);
     let rows: Vec<CRow> = q.build_query_as().fetch_all(db).await?;
     let items = rows
