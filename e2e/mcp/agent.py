@@ -46,8 +46,11 @@ async def run_steps(client, steps: list) -> list:
                 out.append({"tools": sorted(t.name for t in tools.tools)})
             elif step["op"] == "call":
                 r = await client.call_tool(step["tool"], step.get("args", {}))
-                out.append({"is_error": bool(r.is_error), "text": text_of(r),
-                            "structured": r.structured_content})
+                result = {"is_error": bool(r.is_error), "text": text_of(r),
+                          "structured": r.structured_content}
+                if getattr(r, "meta", None):
+                    result["meta"] = r.meta
+                out.append(result)
             else:
                 out.append({"error": f"unknown op {step['op']}"})
         except MCPError as e:

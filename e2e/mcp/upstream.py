@@ -16,6 +16,8 @@ import sys
 import time
 
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, TextContent
 
 LOG = os.environ.get("FIXTURE_LOG")
 
@@ -70,14 +72,67 @@ def fail(reason: str) -> str:
     raise ValueError(f"upstream failure: {reason}")
 
 
+@mcp.tool()
+def annotated(customer_id: str) -> CallToolResult:
+    """Answer with personal data in `_meta` (a field agents receive besides content)."""
+    record("annotated", {"customer_id": customer_id})
+    return CallToolResult(content=[TextContent(type="text", text="see _meta")],
+                          _meta={"note": f"customer {customer_id} ssn 536-22-8726"})
+
+
+@mcp.tool()
+def reject(customer_id: str) -> str:
+    """Fail with a JSON-RPC error whose message leaks personal data."""
+    record("reject", {"customer_id": customer_id})
+    raise MCPError(code=-32000, message=f"rejected: customer {customer_id} has ssn 536-22-8726")
+
+
+@mcp.tool()
+def big(megabytes: float) -> str:
+    """Answer with about this many megabytes of text (response size limits)."""
+    record("big", {"megabytes": megabytes})
+    return "x" * int(megabytes * 1024 * 1024)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--stateless", action="store_true")
     parser.add_argument("--require-header", default=None, help="'Name: value' every request must carry")
+    parser.add_argument("--error-body", default=None, help="answer every tools/call with HTTP 400 and this text")
     args = parser.parse_args()
 
     app = mcp.streamable_http_app(stateless_http=args.stateless)
+    if args.error_body:
+        inner_app = app
+
+        async def failing(scope, receive, send):
+            # Connects and lists tools normally; every tools/call gets an
+            # HTTP 400 whose body is the given text.
+            if scope["type"] != "http":
+                return await inner_app(scope, receive, send)
+            chunks, more = [], True
+            while more:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            body = b"".join(chunks)
+            if b'"tools/call"' in body:
+                await send({"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"text/plain")]})
+                await send({"type": "http.response.body", "body": args.error_body.encode()})
+                return
+            replayed = False
+
+            async def replay():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            await inner_app(scope, replay, send)
+
+        app = failing
     if args.require_header:
         name, value = (p.strip() for p in args.require_header.split(":", 1))
         inner = app

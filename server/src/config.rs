@@ -126,9 +126,36 @@ pub struct ServeArgs {
           action = clap::ArgAction::Set)]
     pub allow_private_upstreams: bool,
 
+    /// Allow connectors whose `http://` (unencrypted) URL carries an auth
+    /// header. Loopback hosts are always allowed; anything else sends the
+    /// secret in clear over the network, so it is refused by default.
+    #[arg(long, env = "GATEHOUSE_ALLOW_PLAINTEXT_UPSTREAM_AUTH", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub allow_plaintext_upstream_auth: bool,
+
+    /// Largest answer read from an upstream server, in bytes (one JSON body
+    /// or one streamed event). Larger answers are discarded and the agent
+    /// is told so.
+    #[arg(long, env = "GATEHOUSE_UPSTREAM_MAX_RESPONSE_BYTES", default_value_t = 8 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
+    pub upstream_max_response_bytes: u64,
+
     /// How long an upstream tool call may take, in seconds.
     #[arg(long, env = "GATEHOUSE_UPSTREAM_TIMEOUT_SECS", default_value_t = 30)]
     pub upstream_timeout_secs: u64,
+
+    /// Bearer token that `GET /metrics` requires (Prometheus
+    /// `authorization: { credentials: … }`). Unset: `/metrics` is off
+    /// (404), since counters describe every tenant's traffic.
+    #[arg(long, env = "GATEHOUSE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
+
+    /// Absolute lifetime of a dashboard session, in hours: it ends this
+    /// long after sign-in however active it is (it also ends after 12 idle
+    /// hours).
+    #[arg(long, env = "GATEHOUSE_SESSION_MAX_AGE_HOURS", default_value_t = 168,
+          value_parser = clap::value_parser!(i64).range(1..=2160))]
+    pub session_max_age_hours: i64,
 
     /// Largest MCP request body, in bytes.
     #[arg(long, env = "GATEHOUSE_MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
@@ -153,8 +180,12 @@ pub struct Config {
     pub db_pool: u32,
     pub token_ttl_minutes: i64,
     pub allow_private_upstreams: bool,
+    pub allow_plaintext_upstream_auth: bool,
+    pub upstream_max_response_bytes: usize,
     pub upstream_timeout: std::time::Duration,
     pub mcp_max_body_bytes: usize,
+    pub metrics_token: Option<SecretString>,
+    pub session_max_age: chrono::Duration,
 }
 
 impl Config {
@@ -175,8 +206,12 @@ impl Config {
             db_pool: args.db_pool.max(2),
             token_ttl_minutes: args.token_ttl_minutes,
             allow_private_upstreams: args.allow_private_upstreams,
+            allow_plaintext_upstream_auth: args.allow_plaintext_upstream_auth,
+            upstream_max_response_bytes: usize::try_from(args.upstream_max_response_bytes)?,
             upstream_timeout: std::time::Duration::from_secs(args.upstream_timeout_secs.max(1)),
             mcp_max_body_bytes: args.mcp_max_body_bytes,
+            metrics_token: args.metrics_token.clone(),
+            session_max_age: chrono::Duration::hours(args.session_max_age_hours),
         })
     }
 
@@ -194,6 +229,13 @@ impl Config {
     /// and the agent tokens' issuer.
     pub fn public_base(&self) -> String {
         self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// How outbound connections to tenant-chosen addresses are checked.
+    pub fn egress(&self) -> crate::egress::EgressPolicy {
+        crate::egress::EgressPolicy {
+            allow_private: self.allow_private_upstreams,
+        }
     }
 
     /// The MCP endpoint's resource URL: the agent tokens' audience.

@@ -228,7 +228,7 @@ impl Gateway {
         if let Some(block) = verdict.blocking().cloned()
             && enforce
         {
-            let message = blocked_message(&block, Direction::Arguments);
+            let message = blocked_message(&block, &findings, Direction::Arguments);
             return self
                 .finish(
                     trail,
@@ -258,7 +258,21 @@ impl Gateway {
             Action::Allow => "allow",
         };
 
-        // 2. Dispatch.
+        // 2. Dispatch, once the intent is on record: a crash while the
+        // upstream works leaves a trace, and a database that cannot take
+        // the record means the call does not run at all.
+        let mut intent = trail.clone().into_record(
+            decision,
+            crate::recorder::IN_FLIGHT,
+            None,
+            i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+            None,
+        );
+        intent.intent = true;
+        if let Err(e) = self.recorder.record(intent).await {
+            tracing::error!(error = %e, "intent record not written; not dispatching");
+            return Err(CallFailure::CannotDecide);
+        }
         let up_started = Instant::now();
         let result = self
             .upstreams
@@ -268,23 +282,17 @@ impl Gateway {
         trail.upstream_us = Some(upstream_us);
         let mut result = match result {
             Ok(r) => r,
-            Err(e) => return self.upstream_failed(trail, started, &target, e).await,
+            Err(e) => {
+                return self
+                    .upstream_failed(trail, started, &target, &policy, enforce, e)
+                    .await;
+            }
         };
         result.result_type = Some(ResultType::COMPLETE);
 
-        // 3. Result.
-        let result_value = serde_json::to_value(&result).unwrap_or(Value::Null);
-        let scanned = Value::Object(
-            result_value
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(k, _)| matches!(k.as_str(), "content" | "structuredContent"))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        );
+        // 3. Result: every field the agent will receive (content,
+        // structuredContent, _meta and whatever else the upstream added).
+        let scanned = serde_json::to_value(&result).unwrap_or(Value::Null);
         let findings = match policy.compiled.scan_json(&scanned) {
             Ok(f) => f,
             Err(e) => {
@@ -296,7 +304,7 @@ impl Gateway {
                 Vec::new()
             }
         };
-        let verdict = policy.rules.decide(findings, Direction::Results);
+        let verdict = policy.rules.decide(findings.clone(), Direction::Results);
         self.note(&mut trail, &scanned, &verdict, Direction::Results, enforce);
         if verdict.action > Action::Allow && decision != "block" {
             decision = match verdict.action {
@@ -307,7 +315,7 @@ impl Gateway {
         if let Some(block) = verdict.blocking().cloned()
             && enforce
         {
-            let message = blocked_message(&block, Direction::Results);
+            let message = blocked_message(&block, &findings, Direction::Results);
             return self
                 .finish(
                     trail,
@@ -324,13 +332,7 @@ impl Gateway {
             let to_redact = verdict.to_redact();
             if !to_redact.is_empty() {
                 let clean = shared::detect::redact_json(&scanned, &to_redact);
-                let mut merged = result_value.clone();
-                if let (Value::Object(m), Value::Object(c)) = (&mut merged, clean) {
-                    for (k, v) in c {
-                        m.insert(k, v);
-                    }
-                }
-                match serde_json::from_value::<CallToolResult>(merged) {
+                match serde_json::from_value::<CallToolResult>(clean) {
                     Ok(r) => result = r,
                     Err(e) => {
                         tracing::error!(error = %e, "rebuilding a redacted result");
@@ -372,7 +374,11 @@ impl Gateway {
             self.metrics
                 .detections
                 .get_or_create(&DetectionLabels {
-                    entity: f.label.clone(),
+                    // Bounded labels: custom rules are named by tenants.
+                    entity: match f.entity() {
+                        Some(_) => f.label.clone(),
+                        None => "custom".to_owned(),
+                    },
                     direction: d.as_str().to_owned(),
                     action: a.action.as_str().to_owned(),
                 })
@@ -387,7 +393,10 @@ impl Gateway {
                 rule_key: key,
                 label: f.label.clone(),
                 direction: d.as_str(),
-                pointer: f.pointer.clone(),
+                pointer: f
+                    .pointer
+                    .as_deref()
+                    .map(|p| shared::detect::redact_pointer(p, &all)),
                 score: f.score,
                 action: a.action.as_str(),
                 enforced: enforce,
@@ -410,16 +419,53 @@ impl Gateway {
         }
     }
 
+    /// An upstream failure. Its text was written by the upstream (maybe
+    /// hostile, maybe echoing the arguments): it is scanned like a result
+    /// before the agent sees it, and stored and logged only redacted.
     async fn upstream_failed(
         &self,
         mut trail: Trail,
         started: Instant,
         target: &Target,
+        policy: &Policy,
+        enforce: bool,
         e: UpstreamError,
     ) -> Result<Option<CallToolResult>, CallFailure> {
-        tracing::info!(connector = %target.connector_id, error = %e, "upstream call failed");
+        let doc = serde_json::json!({ "error": e.to_string() });
+        let findings = match policy.compiled.scan_json(&doc) {
+            Ok(f) => f,
+            Err(scan) => {
+                tracing::info!(connector = %target.connector_id, outcome = e.outcome(), "upstream call failed");
+                trail.error_message =
+                    Some(format!("the upstream error could not be scanned: {scan}"));
+                if enforce {
+                    return self.fail_closed(trail, started, "scan_error").await;
+                }
+                trail.reasons.push("scan_error".into());
+                Vec::new()
+            }
+        };
+        let verdict = policy.rules.decide(findings.clone(), Direction::Results);
+        self.note(&mut trail, &doc, &verdict, Direction::Results, enforce);
+        let redacted = redacted_error(&doc, &findings);
+        tracing::info!(connector = %target.connector_id, error = %redacted, "upstream call failed");
         trail.reasons.push(e.outcome().to_owned());
-        let message = format!("The tool call failed: {e}.");
+        let shown = match (enforce, verdict.blocking()) {
+            (true, Some(block)) => format!(
+                "The tool call failed, and its error message was withheld: Gatehouse rule {} matched {} in it.",
+                RuleKey::of(block)
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| block.label.clone()),
+                block.label
+            ),
+            (true, None) if verdict.action >= Action::Redact => {
+                format!(
+                    "The tool call failed: {}.",
+                    redacted_error(&doc, &verdict.to_redact())
+                )
+            }
+            _ => format!("The tool call failed: {e}."),
+        };
         let upstream = trail.upstream_us;
         self.finish(
             trail,
@@ -427,8 +473,8 @@ impl Gateway {
             upstream,
             "error",
             e.outcome(),
-            Some(message.clone()),
-            error_result(message),
+            Some(format!("The tool call failed: {redacted}.")),
+            error_result(shown),
         )
         .await
     }
@@ -473,31 +519,7 @@ impl Gateway {
         {
             trail.reasons.push("monitor_mode".into());
         }
-        let record = CallRecord {
-            id: Uuid::new_v4(),
-            org_id: trail.org_id,
-            pack_id: trail.pack_id,
-            registered_user_id: trail.user_id,
-            agent_key_id: trail.key_id,
-            session: trail.session,
-            connector_id: Some(trail.connector_id),
-            tool: trail.tool,
-            upstream_tool: Some(trail.upstream_tool),
-            mode: trail.mode,
-            decision,
-            reasons: trail.reasons,
-            outcome,
-            arguments_redacted: trail.arguments_redacted,
-            error_message: error_message.or(trail.error_message),
-            latency_us,
-            upstream_us,
-            mcp_session_id: trail.meta.mcp_session_id,
-            client_name: trail.meta.client_name,
-            client_version: trail.meta.client_version,
-            protocol_version: trail.meta.protocol_version,
-            created_at: trail.created_at,
-            violations: trail.violations,
-        };
+        let record = trail.into_record(decision, outcome, error_message, latency_us, upstream_us);
         let mode = record.mode;
         if let Err(e) = self.recorder.record(record).await {
             // Nothing lost: an unrecorded call does not get its answer.
@@ -526,7 +548,10 @@ pub enum CallFailure {
 }
 
 /// Everything recorded about a call, gathered as it progresses.
+#[derive(Clone)]
 struct Trail {
+    /// The call's record id, shared by its intent and its final record.
+    id: Uuid,
     org_id: Uuid,
     pack_id: Uuid,
     user_id: Uuid,
@@ -556,6 +581,7 @@ impl Trail {
     ) -> Self {
         let c = agent.claims();
         Trail {
+            id: Uuid::new_v4(),
             org_id: c.org,
             pack_id: c.pack,
             user_id: c.sub,
@@ -572,6 +598,44 @@ impl Trail {
             meta: meta.clone(),
             created_at: now,
             violations: Vec::new(),
+        }
+    }
+}
+
+impl Trail {
+    fn into_record(
+        self,
+        decision: &'static str,
+        outcome: &'static str,
+        error_message: Option<String>,
+        latency_us: i64,
+        upstream_us: Option<i64>,
+    ) -> CallRecord {
+        CallRecord {
+            id: self.id,
+            org_id: self.org_id,
+            pack_id: self.pack_id,
+            registered_user_id: self.user_id,
+            agent_key_id: self.key_id,
+            session: self.session,
+            connector_id: Some(self.connector_id),
+            tool: self.tool,
+            upstream_tool: Some(self.upstream_tool),
+            mode: self.mode,
+            decision,
+            reasons: self.reasons,
+            outcome,
+            arguments_redacted: self.arguments_redacted,
+            error_message: error_message.or(self.error_message),
+            latency_us,
+            upstream_us,
+            mcp_session_id: self.meta.mcp_session_id,
+            client_name: self.meta.client_name,
+            client_version: self.meta.client_version,
+            protocol_version: self.meta.protocol_version,
+            created_at: self.created_at,
+            violations: self.violations,
+            intent: false,
         }
     }
 }
@@ -608,7 +672,20 @@ fn field_text(doc: &Value, f: &Finding) -> Option<String> {
     }
 }
 
-fn blocked_message(f: &Finding, d: Direction) -> String {
+/// The `error` text of `{"error": …}` with `findings` redacted.
+fn redacted_error(doc: &Value, findings: &[Finding]) -> String {
+    match shared::detect::redact_json(doc, findings) {
+        Value::Object(mut m) => match m.remove("error") {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// What the agent is told when a rule blocks: the rule, the entity and
+/// where (the pointer with detected keys redacted, never a value).
+fn blocked_message(f: &Finding, all: &[Finding], d: Direction) -> String {
     let rule = RuleKey::of(f)
         .map(|k| k.to_string())
         .unwrap_or_else(|| f.label.clone());
@@ -618,7 +695,7 @@ fn blocked_message(f: &Finding, d: Direction) -> String {
     };
     let field = match f.pointer.as_deref() {
         Some("") | None => String::new(),
-        Some(p) => format!(" at {p}"),
+        Some(p) => format!(" at {}", shared::detect::redact_pointer(p, all)),
     };
     let what = match d {
         Direction::Arguments => "The call was blocked and not sent to the tool",

@@ -17,6 +17,7 @@ pub mod connect;
 pub mod credentials;
 pub mod crypto;
 pub mod db;
+pub mod egress;
 pub mod embedded_pg;
 pub mod gateway;
 pub mod http;

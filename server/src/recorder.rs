@@ -5,6 +5,16 @@
 //! takes whatever has queued up while the previous transaction committed
 //! and writes it all in one transaction with array inserts, so under load
 //! many calls share one fsync and throughput holds.
+//!
+//! Records come from agents and upstreams, so they may hold anything:
+//! NUL characters (which Postgres refuses in `text` and `jsonb`) are
+//! replaced before writing, and a batch that fails anyway is retried row by
+//! row, so one poisoned record never costs other calls (of other tenants)
+//! their records and answers.
+//!
+//! A call about to be dispatched upstream is first recorded as an
+//! *intent* (outcome `in_flight`); the final record replaces it. A crash
+//! between the two leaves the intent: no upstream call without a trace.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -37,6 +47,68 @@ pub struct CallRecord {
     pub protocol_version: Option<String>,
     pub created_at: DateTime<Utc>,
     pub violations: Vec<ViolationRecord>,
+    /// An intent is written before dispatch and replaced by the final
+    /// record; it adds no session count and no violations.
+    pub intent: bool,
+}
+
+/// Outcome of an intent record: dispatched, result not known yet.
+pub const IN_FLIGHT: &str = "in_flight";
+
+/// Postgres cannot store U+0000 in `text` or `jsonb`.
+fn clean(s: &mut String) {
+    if s.contains('\0') {
+        *s = s.replace('\0', "\u{FFFD}");
+    }
+}
+
+fn clean_opt(s: &mut Option<String>) {
+    if let Some(s) = s {
+        clean(s);
+    }
+}
+
+fn clean_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => clean(s),
+        Value::Array(items) => items.iter_mut().for_each(clean_json),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                let old = std::mem::take(map);
+                for (mut k, v) in old {
+                    clean(&mut k);
+                    map.insert(k, v);
+                }
+            }
+            map.values_mut().for_each(clean_json);
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+impl CallRecord {
+    /// Makes every field storable (see the module docs).
+    fn sanitise(&mut self) {
+        clean(&mut self.tool);
+        clean_opt(&mut self.upstream_tool);
+        self.reasons.iter_mut().for_each(clean);
+        if let Some(a) = &mut self.arguments_redacted {
+            clean_json(a);
+        }
+        clean_opt(&mut self.error_message);
+        clean_opt(&mut self.mcp_session_id);
+        clean_opt(&mut self.session.mcp_session_id);
+        clean_opt(&mut self.client_name);
+        clean_opt(&mut self.client_version);
+        clean_opt(&mut self.protocol_version);
+        for v in &mut self.violations {
+            clean(&mut v.rule_key);
+            clean(&mut v.label);
+            clean_opt(&mut v.pointer);
+            clean(&mut v.snippet);
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +148,8 @@ impl Recorder {
     }
 
     /// Writes `record` durably; returns once it is committed.
-    pub async fn record(&self, record: CallRecord) -> Result<(), String> {
+    pub async fn record(&self, mut record: CallRecord) -> Result<(), String> {
+        record.sanitise();
         let (done, wait) = oneshot::channel();
         self.tx
             .send((record, done))
@@ -97,12 +170,30 @@ async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let records: Vec<&CallRecord> = batch.iter().map(|(r, _)| r).collect();
-        let result = write(&db, &records).await.map_err(|e| {
-            tracing::error!(error = %e, n = records.len(), "writing decision records failed");
-            "the decision record could not be written".to_owned()
-        });
-        for (_, done) in batch {
-            let _ = done.send(result.clone());
+        let failed = "the decision record could not be written".to_owned();
+        match write(&db, &records).await {
+            Ok(()) => {
+                for (_, done) in batch {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                let n = records.len();
+                tracing::error!(error = %e, n, "writing decision records failed");
+                // One bad record must not cost the others theirs: retry
+                // each on its own (a database outage fails them all again).
+                for (record, done) in batch {
+                    let result = if n == 1 {
+                        Err(failed.clone())
+                    } else {
+                        write(&db, &[&record]).await.map_err(|e| {
+                            tracing::error!(error = %e, call_id = %record.id, "writing a decision record failed");
+                            failed.clone()
+                        })
+                    };
+                    let _ = done.send(result);
+                }
+            }
         }
     }
 }
@@ -114,7 +205,7 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     // One upsert row per session: a batch may hold several calls of one
     // session, and ON CONFLICT may touch a row only once per statement.
     let mut sessions: Vec<(&CallRecord, i64, DateTime<Utc>)> = Vec::new();
-    for r in records {
+    for r in records.iter().filter(|r| !r.intent) {
         match sessions
             .iter_mut()
             .find(|(s, _, _)| s.session.id == r.session.id)
@@ -128,6 +219,7 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     }
     let v: Vec<(&CallRecord, &ViolationRecord)> = records
         .iter()
+        .filter(|r| !r.intent)
         .flat_map(|r| r.violations.iter().map(move |v| (*r, v)))
         .collect();
     let col =
@@ -158,6 +250,12 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
            AS u(id, org_id, pack_id, registered_user_id, agent_key_id, session_id, connector_id, tool, upstream_tool,
              mode, decision, reasons, outcome, arguments_redacted, error_message, latency_us, upstream_us,
              mcp_session_id, client_name, client_version, protocol_version, created_at)
+           -- The final record replaces the call's intent.
+           ON CONFLICT (id) DO UPDATE SET decision = EXCLUDED.decision, reasons = EXCLUDED.reasons,
+             outcome = EXCLUDED.outcome, arguments_redacted = EXCLUDED.arguments_redacted,
+             error_message = EXCLUDED.error_message, latency_us = EXCLUDED.latency_us,
+             upstream_us = EXCLUDED.upstream_us
+           WHERE tool_calls.org_id = EXCLUDED.org_id AND tool_calls.outcome = 'in_flight'
          ), v AS (
            INSERT INTO violations (call_id, org_id, pack_id, registered_user_id, rule_key, label, direction,
              pointer, score, action, enforced, snippet, created_at)

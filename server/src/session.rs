@@ -2,6 +2,7 @@
 //! their organizations is current. The session itself (id cookie + row in
 //! Postgres) is `tower-sessions`' job; we only read and write this record.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -14,6 +15,17 @@ const KEY: &str = "gatehouse.auth";
 pub struct SessionAuth {
     pub user_id: Uuid,
     pub org_id: Option<Uuid>,
+    /// When the password was checked: a session ends this long after it,
+    /// however active (records from before this field read as expired).
+    #[serde(default)]
+    pub signed_in_at: DateTime<Utc>,
+}
+
+impl SessionAuth {
+    /// Whether the session outlived its absolute lifetime at `now`.
+    pub fn expired(&self, now: DateTime<Utc>, max_age: chrono::Duration) -> bool {
+        now - self.signed_in_at >= max_age
+    }
 }
 
 fn store_err(e: tower_sessions::session::Error) -> ServiceError {
@@ -31,12 +43,44 @@ pub async fn sign_in(session: &Session, auth: SessionAuth) -> ServiceResult<()> 
     session.insert(KEY, auth).await.map_err(store_err)
 }
 
-/// Updates the current org without changing who is signed in.
-pub async fn set_org(session: &Session, auth: SessionAuth) -> ServiceResult<()> {
-    session.insert(KEY, auth).await.map_err(store_err)
+/// Updates the current org without changing who is signed in or when.
+pub async fn set_org(session: &Session, org_id: Option<Uuid>) -> ServiceResult<()> {
+    let Some(auth) = read(session).await? else {
+        return Ok(());
+    };
+    session
+        .insert(KEY, SessionAuth { org_id, ..auth })
+        .await
+        .map_err(store_err)
 }
 
 /// Deletes the session record and clears the cookie.
 pub async fn sign_out(session: &Session) -> ServiceResult<()> {
     session.flush().await.map_err(store_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_after_their_absolute_lifetime_however_active() {
+        let t0 = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let auth = SessionAuth {
+            user_id: Uuid::nil(),
+            org_id: None,
+            signed_in_at: t0,
+        };
+        let week = chrono::Duration::days(7);
+        assert!(!auth.expired(t0 + chrono::Duration::days(6), week));
+        assert!(auth.expired(t0 + week, week));
+        // A record written before the field existed is expired.
+        let old: SessionAuth = serde_json::from_str(
+            r#"{"user_id":"00000000-0000-0000-0000-000000000000","org_id":null}"#,
+        )
+        .unwrap();
+        assert!(old.expired(t0, week));
+    }
 }

@@ -12,7 +12,7 @@ use crate::crypto::Keyring;
 use crate::gateway::Gateway;
 use crate::metrics::Metrics;
 use crate::recorder::Recorder;
-use crate::upstream::UpstreamPool;
+use crate::upstream::{UpstreamLimits, UpstreamPool};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -40,7 +40,11 @@ impl AppState {
         // reqwest (upstream MCP clients) needs a process-wide TLS provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let keyring = Arc::new(keyring);
-        let upstreams = Arc::new(UpstreamPool::new(config.upstream_timeout));
+        let upstreams = Arc::new(UpstreamPool::new(UpstreamLimits {
+            call_timeout: config.upstream_timeout,
+            max_response_bytes: config.upstream_max_response_bytes,
+            egress: config.egress(),
+        }));
         let metrics = Metrics::new();
         let tokens = AgentTokens::new(
             db.clone(),
@@ -75,7 +79,8 @@ impl AppState {
             db: &self.db,
             keyring: &self.keyring,
             upstreams: &self.upstreams,
-            allow_private: self.config.allow_private_upstreams,
+            egress: self.config.egress(),
+            allow_plaintext_auth: self.config.allow_plaintext_upstream_auth,
         }
     }
 }

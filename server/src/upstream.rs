@@ -23,6 +23,8 @@ use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceError};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use crate::egress::EgressPolicy;
+
 /// How to reach one connector (auth header already decrypted).
 #[derive(Clone)]
 pub struct Target {
@@ -62,6 +64,10 @@ pub enum UpstreamError {
     Timeout(u64),
     #[error("the upstream server returned an error: {0}")]
     Rejected(String),
+    #[error("the upstream server's answer is larger than the {0}-byte limit and was discarded")]
+    TooLarge(usize),
+    #[error("the upstream server's address is not allowed: {0}")]
+    Forbidden(String),
 }
 
 impl UpstreamError {
@@ -71,6 +77,8 @@ impl UpstreamError {
             UpstreamError::Unreachable(_) => "upstream_unreachable",
             UpstreamError::Timeout(_) => "upstream_timeout",
             UpstreamError::Rejected(_) => "upstream_error",
+            UpstreamError::TooLarge(_) => "upstream_too_large",
+            UpstreamError::Forbidden(_) => "upstream_forbidden",
         }
     }
 }
@@ -89,34 +97,56 @@ pub struct Discovered {
     pub elapsed: Duration,
 }
 
+/// How upstream connections are made and bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamLimits {
+    pub call_timeout: Duration,
+    /// Largest answer (one JSON body or one SSE event) read from an
+    /// upstream; larger answers are discarded, never buffered whole.
+    pub max_response_bytes: usize,
+    pub egress: EgressPolicy,
+}
+
 pub struct UpstreamPool {
     conns: Mutex<HashMap<Uuid, Arc<Conn>>>,
+    limits: UpstreamLimits,
     call_timeout: Duration,
     connect_timeout: Duration,
 }
 
+/// Upstream error text is written by whoever runs the upstream, possibly
+/// hostile: keep the first line, at most 300 characters. The data path
+/// scans and redacts it before anyone sees it.
+fn excerpt(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect()
+}
+
+/// rmcp reports an oversized answer as a transport error whose text names
+/// the limit; recognise it so the agent is told why.
+fn too_large(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("too large") || t.contains("toolarge") || t.contains("exceeded the maximum size")
+}
+
 fn describe(e: &ServiceError) -> String {
     match e {
-        ServiceError::McpError(d) => d.message.to_string(),
-        other => {
-            // Transport errors can be long chains; keep the first line.
-            other
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(300)
-                .collect()
-        }
+        ServiceError::McpError(d) => excerpt(&d.message),
+        // Transport errors can be long chains; keep the first line.
+        other => excerpt(&other.to_string()),
     }
 }
 
 impl UpstreamPool {
-    pub fn new(call_timeout: Duration) -> Self {
+    pub fn new(limits: UpstreamLimits) -> Self {
         Self {
             conns: Mutex::new(HashMap::new()),
-            call_timeout,
+            limits,
+            call_timeout: limits.call_timeout,
             connect_timeout: Duration::from_secs(10),
         }
     }
@@ -125,7 +155,25 @@ impl UpstreamPool {
         &self,
         target: &Target,
     ) -> Result<RunningService<RoleClient, ClientConfig>, UpstreamError> {
-        let mut cfg = StreamableHttpClientTransportConfig::with_uri(target.url.clone());
+        // Checked before every connection, for a clear error: IP literals
+        // never reach a resolver, and a name's answer may have changed
+        // since the connector was saved. The pinned client checks the
+        // addresses it actually connects to again (that is the guarantee;
+        // this is the message).
+        let url = url::Url::parse(&target.url)
+            .map_err(|_| UpstreamError::Forbidden("invalid URL".into()))?;
+        self.limits
+            .egress
+            .check_url(&url)
+            .await
+            .map_err(|e| UpstreamError::Forbidden(e.to_string()))?;
+        let client = self
+            .limits
+            .egress
+            .client(self.connect_timeout)
+            .map_err(|e| UpstreamError::Unreachable(excerpt(&e.to_string())))?;
+        let mut cfg = StreamableHttpClientTransportConfig::with_uri(target.url.clone())
+            .max_sse_event_size(self.limits.max_response_bytes);
         if let Some((name, value)) = &target.header {
             let name = HeaderName::try_from(name.as_str())
                 .map_err(|_| UpstreamError::Rejected("invalid auth header name".into()))?;
@@ -134,7 +182,7 @@ impl UpstreamPool {
             value.set_sensitive(true);
             cfg = cfg.custom_headers(HashMap::from([(name, value)]));
         }
-        let transport = StreamableHttpClientTransport::from_config(cfg);
+        let transport = StreamableHttpClientTransport::with_client(client, cfg);
         let info = ClientConfig::new(
             ClientCapabilities::default(),
             Implementation::new("gatehouse", env!("CARGO_PKG_VERSION")),
@@ -149,17 +197,7 @@ impl UpstreamPool {
         let running = tokio::time::timeout(self.connect_timeout, fut)
             .await
             .map_err(|_| UpstreamError::Timeout(self.connect_timeout.as_secs()))?
-            .map_err(|e| {
-                UpstreamError::Unreachable(
-                    e.to_string()
-                        .lines()
-                        .next()
-                        .unwrap_or_default()
-                        .chars()
-                        .take(300)
-                        .collect(),
-                )
-            })?;
+            .map_err(|e| classify(&e.to_string(), self.limits.max_response_bytes))?;
         // A gateway must never answer from a stale cached tool list.
         running
             .set_response_cache_config(rmcp::ClientCacheConfig::disabled())
@@ -245,9 +283,14 @@ impl UpstreamPool {
             let peer = Self::peer(&conn);
             match tokio::time::timeout(self.call_timeout, peer.call_tool(params.clone())).await {
                 Err(_) => return Err(UpstreamError::Timeout(self.call_timeout.as_secs())),
-                Ok(Ok(r)) => return Ok(r),
+                Ok(Ok(r)) => return self.within_limit(r),
                 Ok(Err(ServiceError::McpError(e))) => {
-                    return Err(UpstreamError::Rejected(e.message.to_string()));
+                    return Err(UpstreamError::Rejected(excerpt(&e.message)));
+                }
+                // An oversized answer: never retried (the tool ran once).
+                Ok(Err(e)) if too_large(&e.to_string()) => {
+                    self.forget(target.connector_id).await;
+                    return Err(UpstreamError::TooLarge(self.limits.max_response_bytes));
                 }
                 // A dead connection (upstream restarted): reconnect once.
                 Ok(Err(e)) if attempt == 1 => {
@@ -257,5 +300,24 @@ impl UpstreamPool {
                 Ok(Err(e)) => return Err(UpstreamError::Unreachable(describe(&e))),
             }
         }
+    }
+
+    /// rmcp bounds each SSE event by the limit but a plain JSON answer by
+    /// its own 16 MiB: hold every answer to the configured limit.
+    fn within_limit(&self, r: CallToolResult) -> Result<CallToolResult, UpstreamError> {
+        let max = self.limits.max_response_bytes;
+        match serde_json::to_vec(&r) {
+            Ok(v) if v.len() <= max => Ok(r),
+            _ => Err(UpstreamError::TooLarge(max)),
+        }
+    }
+}
+
+/// Maps a connection failure to what the admin or agent can act on.
+fn classify(text: &str, max: usize) -> UpstreamError {
+    if too_large(text) {
+        UpstreamError::TooLarge(max)
+    } else {
+        UpstreamError::Unreachable(excerpt(text))
     }
 }

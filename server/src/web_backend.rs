@@ -46,6 +46,10 @@ impl WebBackend {
         let Some(auth) = session::read(session).await? else {
             return Ok(None);
         };
+        if auth.expired(self.0.clock.now(), self.0.config.session_max_age) {
+            session::sign_out(session).await?;
+            return Ok(None);
+        }
         let Some(email) = accounts::user_email(db, auth.user_id).await? else {
             session::sign_out(session).await?;
             return Ok(None);
@@ -58,14 +62,7 @@ impl WebBackend {
             .cloned();
         let current_id = current.as_ref().map(|c| c.org_id);
         if current_id != auth.org_id {
-            session::set_org(
-                session,
-                SessionAuth {
-                    user_id: auth.user_id,
-                    org_id: current_id,
-                },
-            )
-            .await?;
+            session::set_org(session, current_id).await?;
         }
         Ok(Some(Viewer {
             user_id: auth.user_id,
@@ -108,6 +105,7 @@ impl Backend for WebBackend {
             SessionAuth {
                 user_id,
                 org_id: Some(org_id),
+                signed_in_at: self.0.clock.now(),
             },
         )
         .await?;
@@ -127,6 +125,7 @@ impl Backend for WebBackend {
             SessionAuth {
                 user_id,
                 org_id: orgs.first().map(|o| o.org_id),
+                signed_in_at: now,
             },
         )
         .await?;
@@ -146,14 +145,7 @@ impl Backend for WebBackend {
         accounts::role_in(&self.0.db, viewer.user_id, org_id)
             .await?
             .ok_or_else(|| ApiError::not_found("organization"))?;
-        session::set_org(
-            session_of(req)?,
-            SessionAuth {
-                user_id: viewer.user_id,
-                org_id: Some(org_id),
-            },
-        )
-        .await?;
+        session::set_org(session_of(req)?, Some(org_id)).await?;
         Ok(())
     }
 
@@ -163,14 +155,7 @@ impl Backend for WebBackend {
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         let org_id = accounts::create_org(&self.0.db, viewer.user_id, &name).await?;
-        session::set_org(
-            session_of(req)?,
-            SessionAuth {
-                user_id: viewer.user_id,
-                org_id: Some(org_id),
-            },
-        )
-        .await?;
+        session::set_org(session_of(req)?, Some(org_id)).await?;
         Ok(())
     }
 

@@ -12,6 +12,17 @@ use crate::server_fns::{SignOut, SwitchOrg, whoami};
 
 /// The document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's CSP names the nonce Leptos gave this response's inline
+    // scripts (the server's default CSP has none, so it would block them).
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(v) =
+        http::HeaderValue::from_str(&crate::serve::content_security_policy(Some(&nonce)))
+    {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -31,3 +31,21 @@ pub fn router(options: LeptosOptions, backend: Arc<dyn Backend>) -> Router {
         ))
         .with_state(options)
 }
+
+/// The Content-Security-Policy of every response. Pages pass the nonce
+/// Leptos put on this response's inline hydration scripts; everything else
+/// (API, assets) gets the same policy without one. `'wasm-unsafe-eval'`
+/// lets the browser compile the app's WebAssembly (nothing else);
+/// inline `style` attributes (the server-rendered charts) are allowed,
+/// inline scripts only with the nonce.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'wasm-unsafe-eval' 'nonce-{n}'"),
+        None => "'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
+         form-action 'self'; object-src 'none'"
+    )
+}

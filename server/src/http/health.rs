@@ -21,8 +21,29 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
     }
 }
 
-/// Prometheus metrics (no tenant data in any label).
-pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+/// Prometheus metrics (no tenant data in any label), for the holder of
+/// the operator's metrics token only: the counters describe every tenant.
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let Some(expected) = &state.config.metrics_token else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // Compared as digests: equal-length, so the comparison time says
+    // nothing about how much of a guess was right.
+    let given = crate::credentials::bearer(&headers).unwrap_or_default();
+    if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.expose_secret().as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+            "The metrics token is required.",
+        )
+            .into_response();
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -30,4 +51,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
         )],
         state.metrics.render(),
     )
+        .into_response()
 }

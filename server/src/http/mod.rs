@@ -71,6 +71,8 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
                     origin::reject_cross_site_writes,
                 ))
                 .layer(session_layer)
+                // A page that redirects (signed out, first run) answers 303.
+                .layer(axum::middleware::from_fn(see_other))
                 // Bodies over the limit get 413 before a handler buffers
                 // them. The map layers convert to and from axum's body type.
                 .map_response_body(axum::body::Body::new)
@@ -120,11 +122,19 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        // Pages set their own CSP (with the nonce of their hydration
+        // scripts); everything else gets the same policy without one.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
-            ),
+            HeaderValue::from_str(&web::serve::content_security_policy(None)).ok(),
+        ))
+        // Browsers that saw the https URL once never try plain http again.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            state
+                .config
+                .secure_cookies()
+                .then_some(HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ))
         // Pages are per-user and assets change with every build: revalidate.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -138,4 +148,30 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
         .with_state(state)
         .merge(dashboard)
         .layer(outer)
+}
+
+/// Pages redirect from inside the app (signed out → sign-in, first run →
+/// setup). Leptos sets only the `Location` header for a page request, and
+/// the status stays 200 or becomes 302 depending on the `Accept` header;
+/// every client, curl and crawlers included, should see `303 See Other`
+/// with no body. Server functions and the API keep their own statuses.
+async fn see_other(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let page = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && !req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    let status = res.status();
+    if page
+        && res.headers().contains_key(header::LOCATION)
+        && (status.is_success() || status.is_redirection())
+    {
+        *res.status_mut() = axum::http::StatusCode::SEE_OTHER;
+        *res.body_mut() = axum::body::Body::empty();
+        res.headers_mut().remove(header::CONTENT_LENGTH);
+    }
+    res
 }

@@ -2,6 +2,7 @@
 //! discovery documents agents use to find them.
 
 mod handler;
+pub mod headers;
 pub mod token;
 
 use std::sync::Arc;
@@ -74,13 +75,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             Arc::new(LocalSessionManager::default()),
             cfg,
         );
-    let mcp_routes =
-        Router::new()
-            .nest_service("/mcp", mcp)
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                require_agent,
-            ));
+    // Layers run last-added first: routing headers are checked before
+    // the agent is authenticated.
+    let mcp_routes = Router::new()
+        .nest_service("/mcp", mcp)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_agent,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::reject_mismatched,
+        ));
     Router::new()
         .route("/oauth/token", post(token::token))
         .route(

@@ -1,7 +1,5 @@
 //! Upstream MCP connectors and their discovered tools.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Utc};
 use shared::account::{Role, TenantCtx};
 use shared::api::{Connector, ConnectorTool, DiscoveryReport, NewConnector, exposed_name};
@@ -11,6 +9,7 @@ use uuid::Uuid;
 
 use super::{ServiceResult, config_version, found, taken};
 use crate::crypto::{Keyring, Sealed};
+use crate::egress::EgressPolicy;
 use crate::upstream::{Target, UpstreamPool};
 
 /// What the connector code needs besides the database.
@@ -18,9 +17,10 @@ pub struct Deps<'a> {
     pub db: &'a PgPool,
     pub keyring: &'a Keyring,
     pub upstreams: &'a UpstreamPool,
-    /// Whether connectors may point at private, loopback or link-local
-    /// addresses (self-hosted deployments; off for SaaS to prevent SSRF).
-    pub allow_private: bool,
+    /// Which addresses connectors may reach (see [`crate::egress`]).
+    pub egress: EgressPolicy,
+    /// Whether an auth header may go to an `http://` (non-loopback) URL.
+    pub allow_plaintext_auth: bool,
 }
 
 /// Associated data binding a connector's sealed auth header to its org and
@@ -32,61 +32,40 @@ pub(crate) fn aad(org_id: Uuid, connector_id: Uuid) -> Vec<u8> {
     v
 }
 
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
-}
-
-/// Refuses URLs that resolve to private addresses unless the operator
-/// allows them.
-async fn check_destination(url: &str, allow_private: bool) -> ServiceResult<()> {
-    if allow_private {
-        return Ok(());
-    }
+/// Where a connector may point: a public address (unless the operator
+/// allows private ones), and no secret sent in clear over the network.
+/// The address is checked again on every connection (see
+/// [`crate::egress`]); this check gives the admin the message at save time.
+async fn check_destination(d: &Deps<'_>, url: &str, carries_auth: bool) -> ServiceResult<()> {
     let parsed =
         url::Url::parse(url).map_err(|_| ApiError::invalid("url", "Enter a valid URL."))?;
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| {
-                ApiError::invalid("url", format!("The host {host} could not be resolved."))
-            })?
-            .map(|a| a.ip())
-            .collect(),
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(h)) => h.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     };
-    if addrs.iter().any(|ip| is_private(*ip)) {
+    if parsed.scheme() == "http" && carries_auth && !loopback && !d.allow_plaintext_auth {
         return Err(ApiError::invalid(
             "url",
-            "This address is private (loopback, LAN or link-local). The operator can allow private \
-             upstreams with GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true.",
+            "This URL is not encrypted (http://), so the auth header would cross the network in \
+             clear. Use https://, or ask the operator to set \
+             GATEHOUSE_ALLOW_PLAINTEXT_UPSTREAM_AUTH=true.",
         )
         .into());
     }
-    Ok(())
+    d.egress
+        .check_url(&parsed)
+        .await
+        .map_err(|e| ApiError::invalid("url", capitalised(&e.to_string())).into())
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
+        None => String::new(),
+    }
 }
 
 type Row = (
@@ -156,7 +135,7 @@ pub async fn create(
     input: &NewConnector,
 ) -> ServiceResult<(Connector, DiscoveryReport)> {
     t.require(Role::Admin)?;
-    check_destination(&input.url, d.allow_private).await?;
+    check_destination(d, &input.url, input.auth_header_value.is_some()).await?;
     let id = Uuid::new_v4();
     let sealed = match (&input.auth_header_name, &input.auth_header_value) {
         (Some(_), Some(v)) => Some(
@@ -198,7 +177,10 @@ pub async fn update(
 ) -> ServiceResult<Connector> {
     t.require(Role::Admin)?;
     let current = get(d.db, t, id).await?;
-    check_destination(&input.url, d.allow_private).await?;
+    let carries_auth = !input.clear_auth
+        && (input.auth_header_value.is_some()
+            || (current.auth_set && input.auth_header_name.is_some()));
+    check_destination(d, &input.url, carries_auth).await?;
     let mut tx = d.db.begin().await?;
     sqlx::query("UPDATE connectors SET name = $3, url = $4 WHERE org_id = $1 AND id = $2")
         .bind(t.org_id)
@@ -334,7 +316,7 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
     t.require(Role::Admin)?;
     let connector = get(d.db, t, id).await?;
     let target = target(d.db, d.keyring, t.org_id, id).await?;
-    if let Err(e) = check_destination(&target.url, d.allow_private).await {
+    if let Err(e) = check_destination(d, &target.url, target.header.is_some()).await {
         let msg = e
             .into_api()
             .field("url")
@@ -374,8 +356,10 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
                 .await?;
             }
             sqlx::query(
-                "UPDATE connectors SET discovered_at = now(), discovery_error = NULL WHERE id = $1",
+                "UPDATE connectors SET discovered_at = now(), discovery_error = NULL
+                 WHERE org_id = $1 AND id = $2",
             )
+            .bind(t.org_id)
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -401,8 +385,12 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
             })
         }
         Err(e) => {
-            let message = format!("Could not list tools at {}: {e}.", connector.url);
-            sqlx::query("UPDATE connectors SET discovery_error = $2 WHERE id = $1")
+            // The upstream wrote this text (an HTTP error body, say): shown
+            // capped (see `upstream`) and with detected values redacted.
+            let said = super::rules::redact_for_org(d.db, t.org_id, &e.to_string()).await;
+            let message = format!("Could not list tools at {}: {said}.", connector.url);
+            sqlx::query("UPDATE connectors SET discovery_error = $3 WHERE org_id = $1 AND id = $2")
+                .bind(t.org_id)
                 .bind(id)
                 .bind(&message)
                 .execute(d.db)
@@ -459,31 +447,4 @@ pub async fn tools(
             },
         )
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn private_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "172.16.5.5",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-            "0.0.0.0",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
-        }
-    }
 }

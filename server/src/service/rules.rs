@@ -17,6 +17,20 @@ fn bad(what: &str) -> ServiceError {
     ServiceError::Internal(anyhow::anyhow!("invalid {what} in database"))
 }
 
+/// `text` with every value the org's rules detect replaced, for text an
+/// upstream wrote that the dashboard shows (a failed discovery's error).
+/// Fails closed: when the rules cannot be used, the text is withheld.
+pub(super) async fn redact_for_org(db: &PgPool, org_id: Uuid, text: &str) -> String {
+    const WITHHELD: &str = "(the upstream's message was withheld: it could not be scanned)";
+    let Ok((rules, _)) = load_org(db, org_id).await else {
+        return WITHHELD.to_owned();
+    };
+    match shared::detect::CompiledRules::compile(&rules.to_rule_set()) {
+        Ok(compiled) => shared::detect::redact_text(text, &compiled.scan_text(text)),
+        Err(_) => WITHHELD.to_owned(),
+    }
+}
+
 /// The org's rules (defaults filled in) and the configuration version they
 /// belong to. Unchecked org id: callers verified the tenant or the agent.
 pub(super) async fn load_org(db: &PgPool, org_id: Uuid) -> ServiceResult<(OrgRules, i64)> {

@@ -95,6 +95,11 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start(stateless: bool, require_header: Option<&str>) -> Self {
+        Self::start_with(stateless, require_header, &[])
+    }
+
+    /// As [`Upstream::start`], with more command-line flags.
+    pub fn start_with(stateless: bool, require_header: Option<&str>, flags: &[&str]) -> Self {
         let port = free_port();
         let dir = temp_dir("upstream");
         let log = dir.join("calls.jsonl");
@@ -111,6 +116,7 @@ impl Upstream {
         if let Some(h) = require_header {
             cmd.arg("--require-header").arg(h);
         }
+        cmd.args(flags);
         let mut child = cmd.spawn().unwrap();
         wait_for_port(port, "fixture upstream", &mut child);
         Upstream {
@@ -210,6 +216,14 @@ impl Admin {
             base: base.to_owned(),
             token,
             http: http(),
+        }
+    }
+
+    /// The same org and token, talking to another server of the deployment.
+    pub fn at(self, base: &str) -> Self {
+        Admin {
+            base: base.to_owned(),
+            ..self
         }
     }
 

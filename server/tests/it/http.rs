@@ -94,15 +94,54 @@ async fn pages_carry_security_headers_and_signed_out_visitors_are_redirected(db:
         .body(Body::empty())
         .unwrap();
     let (s, h, _) = send(&app, req).await;
-    assert_eq!(s, StatusCode::FOUND);
+    assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/signin");
     assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    // http deployments send no HSTS (it would pin a scheme they lack).
+    assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn unauthenticated_pages_answer_303_see_other_whatever_the_client_accepts(db: PgPool) {
+    let app = app(db.clone(), BASE).await;
+    // First run: pages send the visitor to sign in, which sends them on to
+    // the setup page.
+    for accept in [None, Some("text/html"), Some("*/*")] {
+        let mut req = Request::get("/packs");
+        if let Some(a) = accept {
+            req = req.header(header::ACCEPT, a);
+        }
+        let (s, h, body) = send(&app, req.body(Body::empty()).unwrap()).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "Accept {accept:?}");
+        assert_eq!(h[header::LOCATION], "/signin");
+        assert!(body.is_empty(), "{body}");
+    }
+    let (s, h, _) = send(&app, Request::get("/signin").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/setup");
+    org_with_owner(&db, "Acme", "ada@example.com").await;
+    let (s, h, _) = send(&app, Request::get("/alerts").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/signin");
+    // The sign-in page itself renders on the server, with a CSP whose
+    // nonce is the one on its inline hydration script.
+    let (s, h, body) = send(&app, Request::get("/signin").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("Sign in"), "{body}");
+    let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("the page CSP carries a nonce");
+    assert!(body.contains(&format!("nonce=\"{nonce}\"")), "{body}");
     assert!(
-        h[header::CONTENT_SECURITY_POLICY]
-            .to_str()
-            .unwrap()
-            .contains("frame-ancestors 'none'")
+        !csp.contains("'unsafe-inline' 'nonce")
+            && !csp.contains("script-src 'self' 'unsafe-inline'")
     );
 }
 
@@ -178,6 +217,60 @@ async fn https_deployments_get_secure_cookies(db: PgPool) {
     let (_, headers, _) = send(&app, req).await;
     let raw = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
     assert!(raw.contains("Secure"), "{raw}");
+    assert_eq!(
+        headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn metrics_need_the_operator_token_and_name_no_custom_rule(db: PgPool) {
+    // Off unless the operator sets a token.
+    let app = app(db.clone(), BASE).await;
+    let (s, _, _) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let mut st = state(db, BASE, chrono::Utc::now()).await;
+    let mut cfg = (*st.config).clone();
+    cfg.metrics_token = Some("scrape-me".to_owned().into());
+    st.config = std::sync::Arc::new(cfg);
+    let app = server::http::router(st, tower_sessions::MemoryStore::default());
+    let (s, _, _) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = send(
+        &app,
+        Request::get("/metrics")
+            .header(header::AUTHORIZATION, "Bearer wrong")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, body) = send(
+        &app,
+        Request::get("/metrics")
+            .header(header::AUTHORIZATION, "Bearer scrape-me")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("gatehouse_tool_calls_total"), "{body}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sessions_end_at_their_absolute_lifetime(db: PgPool) {
+    org_with_owner(&db, "Acme", "ada@example.com").await;
+    let store = tower_sessions::MemoryStore::default();
+    let signed_in_at = chrono::Utc::now();
+    let app = server::http::router(state(db.clone(), BASE, signed_in_at).await, store.clone());
+    let cookie = sign_in(&app, "ada@example.com").await;
+    let (_, _, who) = send(&app, post_form("/api/ui/whoami", "", Some(&cookie))).await;
+    assert!(who.contains("ada@example.com"), "{who}");
+    // The same session store, seven days later: signed out.
+    let later = signed_in_at + chrono::Duration::days(7);
+    let app = server::http::router(state(db, BASE, later).await, store);
+    let (_, _, who) = send(&app, post_form("/api/ui/whoami", "", Some(&cookie))).await;
+    assert_eq!(who, "null");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -9,6 +9,7 @@ mod accounts;
 mod alerts;
 mod api;
 mod embedded_pg;
+mod hardening;
 mod harness;
 mod http;
 mod layering;

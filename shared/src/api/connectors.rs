@@ -116,6 +116,62 @@ impl std::fmt::Debug for NewConnector {
     }
 }
 
+/// Query parameter names that carry credentials by convention (compared
+/// lower-case with `-` and `_` removed).
+const SECRET_PARAMS: [&str; 22] = [
+    "token",
+    "accesstoken",
+    "authtoken",
+    "idtoken",
+    "refreshtoken",
+    "apikey",
+    "key",
+    "secret",
+    "clientsecret",
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "auth",
+    "authorization",
+    "bearer",
+    "jwt",
+    "sig",
+    "signature",
+    "credential",
+    "credentials",
+    "session",
+];
+
+/// URLs are logged, shown in the dashboard and sent to proxies: a secret in
+/// one (user-info, a token in the query) belongs in the auth header field,
+/// which is encrypted at rest and never shown.
+fn secret_in_url(url: &str) -> Option<&'static str> {
+    let parsed = url::Url::parse(url).ok()?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Some(
+            "Remove the user name and password from the URL and put the credential in the auth \
+             header field (it is encrypted and never shown again).",
+        );
+    }
+    let secret_param = parsed.query_pairs().any(|(name, _)| {
+        let n: String = name
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_'))
+            .flat_map(char::to_lowercase)
+            .collect();
+        SECRET_PARAMS.contains(&n.as_str())
+            || n.ends_with("token")
+            || n.ends_with("secret")
+            || n.ends_with("apikey")
+            || n.ends_with("password")
+    });
+    secret_param.then_some(
+        "This URL carries a credential in its query string. Put it in the auth header field \
+         instead (it is encrypted and never shown again).",
+    )
+}
+
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
@@ -130,6 +186,11 @@ impl ConnectorInput {
     /// assert!(ok.parse().is_ok());
     /// let bad = ConnectorInput { url: "ftp://x".into(), ..ok.clone() };
     /// assert!(bad.parse().unwrap_err().field("url").is_some());
+    /// // Credentials go in the auth header field, never in the URL.
+    /// let leaky = ConnectorInput { url: "https://crm.example.com/mcp?api_key=s3cret".into(), ..ok.clone() };
+    /// assert!(leaky.parse().unwrap_err().field("url").unwrap().contains("auth header"));
+    /// let userinfo = ConnectorInput { url: "https://bob:pw@crm.example.com/mcp".into(), ..ok.clone() };
+    /// assert!(userinfo.parse().is_err());
     /// ```
     pub fn parse(&self) -> Result<NewConnector, ApiError> {
         let mut errs = FieldErrors::new();
@@ -148,6 +209,8 @@ impl ConnectorInput {
                 "url",
                 "Enter the server's Streamable HTTP URL, like https://tools.example.com/mcp.",
             );
+        } else if let Some(problem) = secret_in_url(url) {
+            errs.add("url", problem);
         }
         let header = self.auth_header_name.trim();
         let value = self.auth_header_value.trim();
@@ -237,4 +300,32 @@ pub struct DiscoveryReport {
 pub struct ConnectorCreated {
     pub connector: Connector,
     pub discovery: DiscoveryReport,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_connector_url_are_refused() {
+        for url in [
+            "https://user:pw@tools.example.com/mcp",
+            "https://user@tools.example.com/mcp",
+            "https://tools.example.com/mcp?token=abc",
+            "https://tools.example.com/mcp?Access-Token=abc",
+            "https://tools.example.com/mcp?x=1&api_key=abc",
+            "https://tools.example.com/mcp?github_token=abc",
+            "https://tools.example.com/mcp?client_secret=abc",
+            "https://tools.example.com/mcp?sig=abc",
+        ] {
+            assert!(secret_in_url(url).is_some(), "{url} must be refused");
+        }
+        for url in [
+            "https://tools.example.com/mcp",
+            "https://tools.example.com/mcp?version=2&region=eu",
+            "http://127.0.0.1:9000/mcp?tenant=acme",
+        ] {
+            assert_eq!(secret_in_url(url), None, "{url} must be accepted");
+        }
+    }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::redact::{placeholder_for_number, resolve};
+use super::redact::{merge_spans, placeholder_for_number};
 use super::rules::CompiledRules;
 use super::scan::{Field, Finding, ScanError, ScanOptions, push_escaped};
 
@@ -400,8 +400,8 @@ impl CompiledRules {
                 );
             } else {
                 let mut at = t.raw.0;
-                for f in resolve(&valid) {
-                    let (rs, re) = (t.raw_offset(f.start), t.raw_offset(f.end));
+                for (start, end, f) in merge_spans(&valid) {
+                    let (rs, re) = (t.raw_offset(start), t.raw_offset(end));
                     out.push_str(src.get(at..rs).unwrap_or(""));
                     // Labels are restricted to characters that need no JSON escaping.
                     out.push_str(&f.placeholder());

@@ -28,6 +28,35 @@ pub(crate) fn resolve<'f>(fs: &[&'f Finding]) -> Vec<&'f Finding> {
     taken
 }
 
+/// Spans to replace: overlapping findings merged into one span (so no
+/// part of any detected value survives between two placeholders), each
+/// named after its best member in [`resolve`]'s order. In start order.
+pub(crate) fn merge_spans<'f>(fs: &[&'f Finding]) -> Vec<(usize, usize, &'f Finding)> {
+    let better = |a: &Finding, b: &Finding| {
+        a.score
+            .total_cmp(&b.score)
+            .then((a.end - a.start).cmp(&(b.end - b.start)))
+            .then(b.start.cmp(&a.start))
+            .then(b.label.cmp(&a.label))
+            .is_gt()
+    };
+    let mut order: Vec<&Finding> = fs.to_vec();
+    order.sort_by_key(|f| (f.start, f.end));
+    let mut merged: Vec<(usize, usize, &Finding)> = Vec::new();
+    for f in order {
+        match merged.last_mut() {
+            Some(last) if f.start < last.1 => {
+                last.1 = last.1.max(f.end);
+                if better(f, last.2) {
+                    last.2 = f;
+                }
+            }
+            _ => merged.push((f.start, f.end, f)),
+        }
+    }
+    merged
+}
+
 pub(crate) fn placeholder_for_number(fs: &[&Finding]) -> String {
     resolve(fs)
         .first()
@@ -46,8 +75,9 @@ fn usable<'f>(text: &str, fs: impl IntoIterator<Item = &'f Finding>) -> Vec<&'f 
 }
 
 /// Replace each finding's span with `[REDACTED:<LABEL>]`. Findings whose span
-/// does not fit `text` are ignored; overlaps resolve by highest score, then
-/// longest.
+/// does not fit `text` are ignored; overlapping findings are merged into one
+/// placeholder (named by the highest score, then the longest), so no part of
+/// either value is left in clear.
 ///
 /// ```
 /// use shared::detect::{redact_text, CompiledRules, RuleSet};
@@ -60,10 +90,10 @@ pub fn redact_text(text: &str, findings: &[Finding]) -> String {
     let fs = usable(text, findings);
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for f in resolve(&fs) {
-        out.push_str(&text[at..f.start]);
+    for (start, end, f) in merge_spans(&fs) {
+        out.push_str(&text[at..start]);
         out.push_str(&f.placeholder());
-        at = f.end;
+        at = end;
     }
     out.push_str(&text[at..]);
     out
@@ -154,6 +184,53 @@ fn redact_value(v: &Value, by: &HashMap<(&str, bool), Vec<&Finding>>, path: &mut
         }
         Value::Null | Value::Bool(_) => v.clone(),
     }
+}
+
+/// A JSON Pointer with every object-key segment that holds a finding
+/// replaced as [`redact_json`] renames that key, so a pointer can be
+/// stored, logged or shown without the value a key carried (`{"jane@x.com":
+/// 1}` is a real shape for a map keyed by e-mail).
+///
+/// ```
+/// use shared::detect::{redact_pointer, CompiledRules, RuleSet};
+/// let rules = CompiledRules::compile(&RuleSet::default()).unwrap();
+/// let doc = serde_json::json!({"by_email": {"jane@example.com": {"note": "ssn 536-22-8745"}}});
+/// let found = rules.scan_json(&doc).unwrap();
+/// let ssn = found.iter().find(|f| f.label == "US_SSN").unwrap();
+/// assert_eq!(
+///     redact_pointer(ssn.pointer.as_deref().unwrap(), &found),
+///     "/by_email/[REDACTED:EMAIL_ADDRESS]/note"
+/// );
+/// ```
+pub fn redact_pointer(pointer: &str, findings: &[Finding]) -> String {
+    let keyed: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.in_key && f.pointer.is_some())
+        .collect();
+    if keyed.is_empty() || pointer.is_empty() {
+        return pointer.to_owned();
+    }
+    let mut out = String::with_capacity(pointer.len());
+    // `prefix` is the raw pointer up to and including the current segment:
+    // what a key finding's pointer names.
+    let mut prefix_len = 0;
+    for segment in pointer.split('/').skip(1) {
+        prefix_len += 1 + segment.len();
+        let prefix = &pointer[..prefix_len];
+        let here: Vec<Finding> = keyed
+            .iter()
+            .filter(|f| f.pointer.as_deref() == Some(prefix))
+            .map(|f| (*f).clone())
+            .collect();
+        out.push('/');
+        if here.is_empty() {
+            out.push_str(segment);
+        } else {
+            let key = segment.replace("~1", "/").replace("~0", "~");
+            push_escaped(&mut out, &redact_text(&key, &here));
+        }
+    }
+    out
 }
 
 /// Characters of context kept on each side of a finding in a [`snippet`].
@@ -275,17 +352,23 @@ mod tests {
     }
 
     #[test]
-    fn overlaps_highest_score_then_longest() {
+    fn overlapping_findings_are_merged_so_nothing_stays_in_clear() {
         let text = "0123456789";
         let a = f("A", 0, 5, 0.6);
         let b = f("B", 3, 8, 0.9);
+        // The union is hidden, named after the higher score (whatever the order).
+        assert_eq!(redact_text(text, &[a.clone(), b.clone()]), "[REDACTED:B]89");
+        assert_eq!(redact_text(text, &[b.clone(), a.clone()]), "[REDACTED:B]89");
+        // A chain of overlaps is one span; touching spans stay two.
+        let d = f("D", 7, 10, 0.5);
         assert_eq!(
-            redact_text(text, &[a.clone(), b.clone()]),
-            "012[REDACTED:B]89"
+            redact_text(text, &[a.clone(), b.clone(), d]),
+            "[REDACTED:B]"
         );
+        let e = f("E", 5, 7, 0.5);
         assert_eq!(
-            redact_text(text, &[b.clone(), a.clone()]),
-            "012[REDACTED:B]89"
+            redact_text(text, &[a.clone(), e]),
+            "[REDACTED:A][REDACTED:E]789"
         );
         let c = f("C", 2, 9, 0.9);
         assert_eq!(redact_text(text, &[b, c]), "01[REDACTED:C]9");

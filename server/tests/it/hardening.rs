@@ -1,0 +1,442 @@
+//! Security hardening, tried as an attacker would: a DNS answer that
+//! changes after a connector was saved, an upstream that hides data in
+//! `_meta` or in its error text, or answers 100 MB, a record that Postgres
+//! refuses, routing headers that lie about the body.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::harness::{Admin, Gatehouse, Upstream, agent, http};
+
+const SSN: &str = "536-22-8726";
+
+fn call(tool: &str, args: Value) -> Value {
+    json!({"op": "call", "tool": format!("fixture__{tool}"), "args": args})
+}
+
+async fn last_call(db: &PgPool) -> (String, Option<String>) {
+    sqlx::query_as("SELECT outcome, error_message FROM tool_calls ORDER BY created_at DESC LIMIT 1")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_connector_whose_name_now_resolves_to_loopback_is_never_contacted(db: PgPool) {
+    let mut upstream = Upstream::start(true, None);
+    // Saved while private addresses were allowed (as if the name answered
+    // a public address then)…
+    upstream.url = upstream.url.replace("127.0.0.1", "localhost");
+    let open = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &open.base, "Acme").await;
+    let (_, key) = admin.agent_setup(&upstream, None, &["echo"]).await;
+    drop(open);
+
+    // …and called once the name answers loopback: refused at connect time.
+    let strict = Gatehouse::start(&db, &[("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS", "false")]);
+    let before = upstream.calls().len();
+    let out = agent(
+        &strict.base,
+        &key,
+        "auto",
+        json!([call("echo", json!({"text": "hi"}))]),
+    );
+    assert_eq!(out[0]["is_error"], true, "{}", out[0]);
+    let text = out[0]["text"].as_str().unwrap();
+    assert!(text.contains("not a public address"), "{text}");
+    assert_eq!(upstream.calls().len(), before, "the upstream was reached");
+    assert_eq!(last_call(&db).await.0, "upstream_forbidden");
+
+    // Saving such a connector is refused with the reason, for names and
+    // for every spelling of an internal address.
+    let admin = admin.at(&strict.base);
+    for url in [
+        upstream.url.clone(),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+        "http://[::ffff:127.0.0.1]:9/mcp".to_owned(),
+        "http://[64:ff9b::7f00:1]/mcp".to_owned(),
+        "http://0.0.0.0:9/mcp".to_owned(),
+    ] {
+        let (status, body) = admin
+            .send(
+                Method::POST,
+                "/connectors",
+                Some(json!({"name": "internal", "url": url})),
+            )
+            .await;
+        assert_eq!(status, 422, "{url}: {body}");
+        assert!(
+            body.to_string().contains("not a public address"),
+            "{url}: {body}"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn connector_urls_carry_no_secrets_and_auth_never_travels_in_clear(db: PgPool) {
+    let gh = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    for (url, header, expect) in [
+        (
+            "https://tools.example.com/mcp?api_key=s3cret",
+            false,
+            "query string",
+        ),
+        (
+            "https://bob:pw@tools.example.com/mcp",
+            false,
+            "user name and password",
+        ),
+        ("http://tools.example.com/mcp", true, "not encrypted"),
+    ] {
+        let mut body = json!({"name": "leaky", "url": url});
+        if header {
+            body["auth_header_name"] = json!("Authorization");
+            body["auth_header_value"] = json!("Bearer s3cret");
+        }
+        let (status, res) = admin.send(Method::POST, "/connectors", Some(body)).await;
+        assert_eq!(status, 422, "{url}: {res}");
+        assert!(res.to_string().contains(expect), "{url}: {res}");
+        assert!(!res.to_string().contains("s3cret"), "{res}");
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn everything_the_agent_receives_is_scanned_meta_and_upstream_errors_included(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    let gh = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = admin
+        .agent_setup(&upstream, None, &["annotated", "reject"])
+        .await;
+
+    // Monitor: the agent sees what the upstream sent, but the record and
+    // the logs hold the error only redacted.
+    let out = agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([call("reject", json!({"customer_id": "c-1"}))]),
+    );
+    assert_eq!(out[0]["is_error"], true, "{}", out[0]);
+    let (outcome, stored) = last_call(&db).await;
+    assert_eq!(outcome, "upstream_error");
+    let stored = stored.unwrap();
+    assert!(
+        stored.contains("[REDACTED:US_SSN]") && !stored.contains(SSN),
+        "{stored}"
+    );
+
+    admin.set_mode("enforce").await;
+    let out = agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([
+            call("annotated", json!({"customer_id": "c-1"})),
+            call("reject", json!({"customer_id": "c-1"})),
+        ]),
+    );
+    // `_meta` is scanned like content.
+    assert_eq!(
+        out[0]["meta"]["note"], "customer c-1 ssn [REDACTED:US_SSN]",
+        "{}",
+        out[0]
+    );
+    // The upstream's error text too.
+    let text = out[1]["text"].as_str().unwrap();
+    assert!(
+        text.contains("[REDACTED:US_SSN]") && !text.contains(SSN),
+        "{text}"
+    );
+    let violations: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT direction, pointer FROM violations WHERE label = 'US_SSN' ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(
+        violations.contains(&("results".into(), Some("/_meta/note".into()))),
+        "{violations:?}"
+    );
+    assert!(
+        violations.contains(&("results".into(), Some("/error".into()))),
+        "{violations:?}"
+    );
+    let dump: String = sqlx::query_scalar(
+        "SELECT string_agg(coalesce(error_message, '') || arguments_redacted::text, ' ') FROM tool_calls",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(!dump.contains(SSN), "{dump}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn detected_keys_are_redacted_in_stored_pointers_and_block_messages(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    let gh = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = admin.agent_setup(&upstream, None, &["echo"]).await;
+    admin.set_mode("enforce").await;
+    // A map keyed by e-mail address, holding an AWS key (blocked).
+    let out = agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([call(
+            "echo",
+            json!({"text": "x", "extra": {"jane.doe@example.com": "AKIAIOSFODNN7EXAMPLE"}})
+        )]),
+    );
+    let msg = out[0]["text"].as_str().unwrap();
+    assert_eq!(out[0]["is_error"], true, "{msg}");
+    assert!(!msg.contains("jane.doe@example.com"), "{msg}");
+    let pointers: Vec<Option<String>> = sqlx::query_scalar("SELECT pointer FROM violations")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert!(!pointers.is_empty());
+    for p in pointers.iter().flatten() {
+        assert!(!p.contains("jane.doe"), "{p}");
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_upstream_answering_100_mb_is_cut_off_and_the_agent_told_why(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    let gh = Gatehouse::start(&db, &[("GATEHOUSE_UPSTREAM_MAX_RESPONSE_BYTES", "1048576")]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = admin.agent_setup(&upstream, None, &["big"]).await;
+    let out = agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([
+            call("big", json!({"megabytes": 100})),
+            call("big", json!({"megabytes": 0.25})),
+        ]),
+    );
+    assert_eq!(out[0]["is_error"], true);
+    let text = out[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("larger than the 1048576-byte limit"),
+        "{text}"
+    );
+    // Below the limit still works, over the same connector (the SDK sends
+    // the text twice: content and structuredContent).
+    assert_eq!(out[1]["is_error"], false);
+    assert_eq!(out[1]["text"].as_str().unwrap().len(), 256 * 1024);
+    // The oversized call ran once: never retried.
+    let bigs = upstream
+        .calls()
+        .iter()
+        .filter(|c| c["arguments"]["megabytes"].as_f64() == Some(100.0))
+        .count();
+    assert_eq!(bigs, 1);
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM tool_calls ORDER BY created_at")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(outcomes, ["upstream_too_large", "ok"]);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_call_is_on_record_while_the_upstream_works_and_nul_bytes_poison_nothing(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    let gh = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = admin.agent_setup(&upstream, None, &["slow", "echo"]).await;
+    let base = gh.base.clone();
+    let key2 = key.clone();
+    let running = std::thread::spawn(move || {
+        agent(
+            &base,
+            &key2,
+            "auto",
+            json!([call("slow", json!({"seconds": 3}))]),
+        )
+    });
+    // While the upstream sleeps, the call's intent is already recorded.
+    let mut seen = false;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM tool_calls WHERE tool = 'fixture__slow' AND outcome = 'in_flight'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if n == 1 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen, "no in-flight record while the upstream worked");
+    let out = running.join().unwrap();
+    assert_eq!(out[0]["text"], "done");
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT tool, outcome FROM tool_calls ORDER BY created_at")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(rows, [("fixture__slow".to_owned(), "ok".to_owned())]);
+    let sessions: i64 = sqlx::query_scalar("SELECT sum(call_count)::int8 FROM runtime_sessions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1, "the intent is not counted as a call");
+
+    // A NUL character in the arguments: the call runs and is recorded.
+    let out = agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([call("echo", json!({"text": "a\u{0}b", "k\u{0}": 1}))]),
+    );
+    assert_eq!(out[0]["is_error"], false, "{}", out[0]);
+    let (outcome, _) = last_call(&db).await;
+    assert_eq!(outcome, "ok");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn routing_headers_that_disagree_with_the_body_are_refused_before_authentication(db: PgPool) {
+    let gh = Gatehouse::start(&db, &[]);
+    // No bearer token at all: the mismatch is answered first.
+    let res = http()
+        .post(format!("{}/mcp", gh.base))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "deploy"}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32020, "{body}");
+    assert_eq!(body["id"], 7);
+    // Matching headers go on to authentication as usual.
+    let res = http()
+        .post(format!("{}/mcp", gh.base))
+        .header("content-type", "application/json")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "deploy")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "deploy"}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
+    use server::recorder::{CallRecord, SessionRecord, ViolationRecord};
+    CallRecord {
+        id: uuid::Uuid::new_v4(),
+        org_id,
+        pack_id: uuid::Uuid::new_v4(),
+        registered_user_id: uuid::Uuid::new_v4(),
+        agent_key_id: uuid::Uuid::new_v4(),
+        session: SessionRecord {
+            id: uuid::Uuid::new_v4(),
+            mcp_session_id: Some("s\u{0}1".into()),
+        },
+        connector_id: None,
+        tool: tool.to_owned(),
+        upstream_tool: None,
+        mode: shared::account::OrgMode::Enforce,
+        decision: "allow",
+        reasons: vec![],
+        outcome: "ok",
+        arguments_redacted: Some(json!({"k\u{0}": "v\u{0}"})),
+        error_message: None,
+        latency_us: 1,
+        upstream_us: None,
+        mcp_session_id: None,
+        client_name: Some("agent\u{0}".into()),
+        client_version: None,
+        protocol_version: None,
+        created_at: chrono::Utc::now(),
+        violations: vec![ViolationRecord {
+            rule_key: "entity:EMAIL_ADDRESS".into(),
+            label: "EMAIL_ADDRESS".into(),
+            direction: "arguments",
+            pointer: Some("/k\u{0}".into()),
+            score: 0.9,
+            action: "allow",
+            enforced: true,
+            snippet: "[REDACTED:EMAIL_ADDRESS]\u{0}".into(),
+        }],
+        intent: false,
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn one_record_postgres_refuses_costs_no_other_call_its_record(db: PgPool) {
+    let (_, _, org) = crate::support::org_with_owner(&db, "Acme", "ada@example.com").await;
+    let recorder = server::recorder::Recorder::spawn(db.clone());
+    // Twenty calls recorded at once (so they share batches), every one with
+    // NUL characters, and one that cannot be stored at all (no such org).
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let r = recorder.clone();
+        let org_id = if i == 7 { uuid::Uuid::new_v4() } else { org };
+        tasks.push(tokio::spawn(async move {
+            r.record(record(org_id, &format!("tool-{i}"))).await
+        }));
+    }
+    let mut failed = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        if t.await.unwrap().is_err() {
+            failed.push(i);
+        }
+    }
+    assert_eq!(failed, [7], "only the unstorable record fails");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls WHERE org_id = $1")
+        .bind(org)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 19);
+    let violations: i64 = sqlx::query_scalar("SELECT count(*) FROM violations")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(violations, 19);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_upstream_error_body_reaches_the_agent_redacted_and_capped(db: PgPool) {
+    let body = format!("internal error for customer ssn {SSN} {}", "x".repeat(5000));
+    let upstream = Upstream::start_with(true, None, &["--error-body", &body]);
+    let gh = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = admin.agent_setup(&upstream, None, &["echo"]).await;
+    admin.set_mode("enforce").await;
+    let out = agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([call("echo", json!({"text": "hi"}))]),
+    );
+    let text = out[0]["text"].as_str().unwrap();
+    assert_eq!(out[0]["is_error"], true);
+    assert!(text.contains("400"), "{text}");
+    assert!(
+        text.contains("[REDACTED:US_SSN]") && !text.contains(SSN),
+        "{text}"
+    );
+    assert!(text.len() < 600, "{} characters", text.len());
+    let (_, stored) = last_call(&db).await;
+    let stored = stored.unwrap();
+    assert!(!stored.contains(SSN) && stored.len() < 600, "{stored}");
+}
