@@ -48,8 +48,11 @@ async def run_steps(client, steps: list) -> list:
                 r = await client.call_tool(step["tool"], step.get("args", {}))
                 result = {"is_error": bool(r.is_error), "text": text_of(r),
                           "structured": r.structured_content}
-                if getattr(r, "meta", None):
-                    result["meta"] = r.meta
+                # The tool's own _meta (the SDK adds protocol entries of its own).
+                meta = {k: v for k, v in (getattr(r, "meta", None) or {}).items()
+                        if not k.startswith("io.modelcontextprotocol/")}
+                if meta:
+                    result["meta"] = meta
                 out.append(result)
             else:
                 out.append({"error": f"unknown op {step['op']}"})

@@ -177,7 +177,7 @@ impl Backend for WebBackend {
     }
 
     async fn remove_member(&self, t: &TenantCtx, user_id: Uuid) -> Result<(), ApiError> {
-        Ok(accounts::remove_member(&self.0.db, t, user_id).await?)
+        Ok(accounts::remove_member(&self.0.db, t, self.0.clock.now(), user_id).await?)
     }
 
     async fn org_settings(&self, t: &TenantCtx) -> Result<OrgSettings, ApiError> {
@@ -317,7 +317,7 @@ impl Backend for WebBackend {
     }
 
     async fn list_api_tokens(&self, t: &TenantCtx) -> Result<Vec<ApiToken>, ApiError> {
-        Ok(api_tokens::list(&self.0.db, t).await?)
+        Ok(api_tokens::list(&self.0.db, t, self.0.clock.now()).await?)
     }
 
     async fn create_api_token(
@@ -325,7 +325,7 @@ impl Backend for WebBackend {
         t: &TenantCtx,
         input: ApiTokenInput,
     ) -> Result<CreatedSecret<ApiToken>, ApiError> {
-        Ok(api_tokens::create(&self.0.db, t, &input).await?)
+        Ok(api_tokens::create(&self.0.db, t, self.0.clock.now(), &input).await?)
     }
 
     async fn revoke_api_token(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {

@@ -370,8 +370,13 @@ pub async fn list_api_tokens() -> Result<Vec<ApiToken>, AppError> {
 pub async fn create_api_token(
     name: String,
     role: String,
+    expires_in_days: Option<i64>,
 ) -> Result<CreatedSecret<ApiToken>, AppError> {
-    let input = shared::api::ApiTokenInput { name, role };
+    let input = shared::api::ApiTokenInput {
+        name,
+        role,
+        expires_in_days,
+    };
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.create_api_token(&t, input).await?)
 }

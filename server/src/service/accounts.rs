@@ -319,8 +319,14 @@ pub async fn set_member_role(
     Ok(())
 }
 
-/// Removes a member from the organization (their account stays).
-pub async fn remove_member(db: &PgPool, t: &TenantCtx, user_id: Uuid) -> ServiceResult<()> {
+/// Removes a member from the organization (their account stays); the
+/// admin API tokens they created stop working.
+pub async fn remove_member(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+) -> ServiceResult<()> {
     let mut tx = db.begin().await?;
     let current = manageable_member(&mut tx, t, user_id).await?;
     if current == Role::Owner && owner_count(&mut tx, t.org_id).await? <= 1 {
@@ -331,6 +337,7 @@ pub async fn remove_member(db: &PgPool, t: &TenantCtx, user_id: Uuid) -> Service
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    super::api_tokens::revoke_created_by(&mut tx, t.org_id, user_id, now).await?;
     tx.commit().await?;
     tracing::info!(org_id = %t.org_id, %user_id, "member removed");
     Ok(())

@@ -24,13 +24,17 @@ pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
             key_id,
         };
         let s = ring.reseal(&sealed, &super::connectors::aad(org_id, id))?;
-        sqlx::query("UPDATE connectors SET auth_ciphertext = $2, auth_nonce = $3, auth_key_id = $4 WHERE id = $1")
-            .bind(id)
-            .bind(&s.ciphertext)
-            .bind(&s.nonce)
-            .bind(&s.key_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE connectors SET auth_ciphertext = $3, auth_nonce = $4, auth_key_id = $5
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .bind(&s.ciphertext)
+        .bind(&s.nonce)
+        .bind(&s.key_id)
+        .execute(&mut *tx)
+        .await?;
         n += 1;
     }
     let keys: Vec<(String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(

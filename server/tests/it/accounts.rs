@@ -212,7 +212,7 @@ async fn roles_limit_who_may_change_what(db: PgPool) {
         );
         assert_eq!(
             kind(
-                accounts::remove_member(&db, who, owner_id)
+                accounts::remove_member(&db, who, chrono::Utc::now(), owner_id)
                     .await
                     .unwrap_err()
             ),
@@ -253,7 +253,7 @@ async fn roles_limit_who_may_change_what(db: PgPool) {
     );
     assert_eq!(
         kind(
-            accounts::remove_member(&db, &admin, owner_id)
+            accounts::remove_member(&db, &admin, chrono::Utc::now(), owner_id)
                 .await
                 .unwrap_err()
         ),
@@ -287,7 +287,7 @@ async fn an_org_always_keeps_an_owner(db: PgPool) {
     assert!(e.message.contains("at least one owner"));
     assert_eq!(
         kind(
-            accounts::remove_member(&db, &owner, owner_id)
+            accounts::remove_member(&db, &owner, chrono::Utc::now(), owner_id)
                 .await
                 .unwrap_err()
         ),
@@ -302,13 +302,13 @@ async fn an_org_always_keeps_an_owner(db: PgPool) {
     let second_ctx = ctx(org, second, Role::Owner);
     assert_eq!(
         kind(
-            accounts::remove_member(&db, &second_ctx, second)
+            accounts::remove_member(&db, &second_ctx, chrono::Utc::now(), second)
                 .await
                 .unwrap_err()
         ),
         ErrorKind::Conflict
     );
-    accounts::remove_member(&db, &second_ctx, owner_id)
+    accounts::remove_member(&db, &second_ctx, chrono::Utc::now(), owner_id)
         .await
         .unwrap();
     assert_eq!(accounts::role_in(&db, owner_id, org).await.unwrap(), None);
@@ -332,7 +332,7 @@ async fn another_orgs_members_read_as_not_found(db: PgPool) {
     );
     assert_eq!(
         kind(
-            accounts::remove_member(&db, &globex, acme_member)
+            accounts::remove_member(&db, &globex, chrono::Utc::now(), acme_member)
                 .await
                 .unwrap_err()
         ),

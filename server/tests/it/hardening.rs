@@ -440,3 +440,151 @@ async fn an_upstream_error_body_reaches_the_agent_redacted_and_capped(db: PgPool
     let stored = stored.unwrap();
     assert!(!stored.contains(SSN) && stored.len() < 600, "{stored}");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn api_tokens_expire_act_with_at_most_their_creators_role_and_die_with_the_membership(
+    db: PgPool,
+) {
+    use server::service::{accounts, api_tokens};
+    use shared::account::{Actor, Role};
+    use shared::api::ApiTokenInput;
+    let (owner, _, org) = crate::support::org_with_owner(&db, "Acme", "ada@example.com").await;
+    let admin_id = crate::support::add(&db, &owner, "bob@example.com", Role::Admin).await;
+    let admin = crate::support::ctx(org, admin_id, Role::Admin);
+    let now = chrono::Utc::now();
+    let input = |days| ApiTokenInput {
+        name: "ci".into(),
+        role: "admin".into(),
+        expires_in_days: days,
+    };
+    let made = api_tokens::create(&db, &admin, now, &input(None))
+        .await
+        .unwrap();
+    let ninety = now + chrono::Duration::days(90);
+    assert!((made.item.expires_at - ninety).num_milliseconds().abs() < 1);
+    let role_at = |when| {
+        let db = db.clone();
+        let secret = made.secret.clone();
+        async move {
+            api_tokens::authenticate(&db, when, &secret)
+                .await
+                .unwrap()
+                .map(|t| t.role)
+        }
+    };
+    assert_eq!(role_at(now).await, Some(Role::Admin));
+    // Expired on day 90.
+    assert_eq!(role_at(now + chrono::Duration::days(90)).await, None);
+    // The creator is demoted: the token follows.
+    accounts::set_member_role(&db, &owner, admin_id, Role::Viewer)
+        .await
+        .unwrap();
+    assert_eq!(role_at(now).await, Some(Role::Viewer));
+    // The creator leaves: the token is revoked.
+    accounts::remove_member(&db, &owner, now, admin_id)
+        .await
+        .unwrap();
+    assert_eq!(role_at(now).await, None);
+    let listed = api_tokens::list(&db, &owner, now).await.unwrap();
+    assert!(listed[0].revoked_at.is_some());
+    // Out-of-range lifetimes are refused.
+    assert!(
+        api_tokens::create(&db, &owner, now, &input(Some(400)))
+            .await
+            .is_err()
+    );
+    // A token minted with a token answers to the same member and expires
+    // no later than its parent.
+    let owner_token = api_tokens::create(&db, &owner, now, &input(Some(30)))
+        .await
+        .unwrap();
+    let via_token = shared::account::TenantCtx {
+        org_id: org,
+        role: Role::Admin,
+        actor: Actor::ApiToken {
+            token_id: owner_token.item.id,
+        },
+    };
+    let child = api_tokens::create(&db, &via_token, now, &input(Some(365)))
+        .await
+        .unwrap();
+    assert_eq!(child.item.expires_at, owner_token.item.expires_at);
+    assert!(
+        api_tokens::authenticate(&db, now, &child.secret)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_child_row_cannot_point_at_another_orgs_parent(db: PgPool) {
+    let (_, _, acme) = crate::support::org_with_owner(&db, "Acme", "ada@example.com").await;
+    let (_, _, globex) = crate::support::org_with_owner(&db, "Globex", "gus@example.com").await;
+    let pack: uuid::Uuid =
+        sqlx::query_scalar("INSERT INTO tool_packs (org_id, name) VALUES ($1, 'p') RETURNING id")
+            .bind(acme)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let theirs: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO connectors (org_id, name, url) VALUES ($1, 'c', 'https://x.example/mcp') RETURNING id",
+    )
+    .bind(globex)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let user: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO registered_users (org_id, external_id, display_name) VALUES ($1, 'u', 'U') RETURNING id",
+    )
+    .bind(globex)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    for (what, sql, a, b) in [
+        (
+            "a pack's tool from another org's connector",
+            "INSERT INTO tool_pack_tools (pack_id, org_id, connector_id, tool_name) VALUES ($1, $3, $2, 't')",
+            pack,
+            theirs,
+        ),
+        (
+            "tools of another org's connector",
+            "INSERT INTO connector_tools (connector_id, org_id, name, input_schema) VALUES ($2, $3, 't', '{}') RETURNING 1",
+            pack,
+            theirs,
+        ),
+        (
+            "an agent key for another org's registered user",
+            "INSERT INTO agent_keys (org_id, pack_id, registered_user_id, prefix, secret_hash) VALUES ($3, $1, $2, 'p', 'h')",
+            pack,
+            user,
+        ),
+        (
+            "an override of another org's pack",
+            "INSERT INTO rule_overrides (pack_id, org_id, rule_key) VALUES ($1, $3, 'entity:EMAIL_ADDRESS')",
+            pack,
+            pack,
+        ),
+    ] {
+        // Every row claims to belong to Acme but names a Globex parent
+        // (the override names Acme's pack under Globex's id instead).
+        let org = if what.starts_with("an override") {
+            globex
+        } else {
+            acme
+        };
+        let err = sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .bind(org)
+            .execute(&db)
+            .await
+            .expect_err(what);
+        assert_eq!(
+            err.as_database_error().and_then(|e| e.code()).as_deref(),
+            Some("23503"),
+            "{what}: {err}"
+        );
+    }
+}

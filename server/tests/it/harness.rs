@@ -204,9 +204,11 @@ impl Admin {
         let token = server::service::api_tokens::create(
             db,
             &owner,
+            chrono::Utc::now(),
             &ApiTokenInput {
                 name: "tests".into(),
                 role: "admin".into(),
+                expires_in_days: None,
             },
         )
         .await

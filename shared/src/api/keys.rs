@@ -58,14 +58,25 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The token stops working at this time.
+    pub expires_at: DateTime<Utc>,
+    /// Whether `expires_at` has passed (by the server's clock).
+    pub expired: bool,
 }
+
+/// How long a new admin API token lives unless told otherwise.
+pub const API_TOKEN_DEFAULT_DAYS: i64 = 90;
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ApiTokenInput {
     pub name: String,
-    /// admin, approver or viewer.
+    /// admin, approver or viewer. The token never acts with more than its
+    /// creator's role at the time of use.
     pub role: String,
+    /// Days until the token expires, 1–365 (default 90).
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
 }
 
 /// The agent keys list's query parameters.

@@ -106,7 +106,7 @@ fn ApiTokens() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Admin API tokens"</h2>
-            <p class="muted">"For scripts and CI using the admin API at /api/v1 (OpenAPI at /api/v1/openapi.json). A token acts with the role you give it."</p>
+            <p class="muted">"For scripts and CI using the admin API at /api/v1 (OpenAPI at /api/v1/openapi.json). A token acts with the role you give it, never more than your own role at the time it is used, and stops working when it expires or when you leave the organization."</p>
             <ActionForm action=create attr:class="form-grid">
                 <FormError error/>
                 <div class="field">
@@ -120,6 +120,15 @@ fn ApiTokens() -> impl IntoView {
                         {[Role::Viewer, Role::Admin].into_iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
                     </select>
                     <FieldError error field="role"/>
+                </div>
+                <div class="field">
+                    <label for="t-expiry">"Expires in"</label>
+                    <select id="t-expiry" name="expires_in_days">
+                        <option value="30">"30 days"</option>
+                        <option value="90" selected>"90 days"</option>
+                        <option value="365">"1 year"</option>
+                    </select>
+                    <FieldError error field="expires_in_days"/>
                 </div>
                 <div class="form-actions"><SubmitButton pending label="Create token" busy_label="Creating…"/></div>
             </ActionForm>
@@ -136,16 +145,17 @@ fn ApiTokens() -> impl IntoView {
                         Ok(v) if v.is_empty() => view! { <EmptyState title="No API tokens">"Create one to automate Gatehouse."</EmptyState> }.into_any(),
                         Ok(v) => view! {
                             <table class="table small" aria-label="API tokens">
-                                <thead><tr><th scope="col">"Token"</th><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                                <thead><tr><th scope="col">"Token"</th><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Expires"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {v.into_iter().map(|t| {
                                         let id = t.id;
                                         let revoked = t.revoked_at.is_some();
+                                        let status = if revoked { "revoked" } else if t.expired { "expired" } else { "active" };
                                         view! {
                                             <tr>
                                                 <td><code>{format!("{}…", t.prefix)}</code></td><td>{t.name.clone()}</td><td>{t.role.as_str()}</td>
                                                 <td>{fmt_time(t.created_at)}</td><td>{fmt_opt_time(t.last_used_at)}</td>
-                                                <td>{if revoked { "revoked" } else { "active" }}</td>
+                                                <td>{fmt_time(t.expires_at)}</td><td>{status}</td>
                                                 <td class="actions">{(!revoked).then(|| view! {
                                                     <ConfirmButton label="Revoke" question=format!("Revoke {}? Scripts using it stop working.", t.name)
                                                         yes="Yes, revoke" on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeApiToken { id }); })/>

@@ -412,7 +412,7 @@ pub async fn list_api_tokens(
     State(s): State<AppState>,
     Tenant(t): Tenant,
 ) -> Res<Vec<shared::api::ApiToken>> {
-    Ok(Json(api_tokens::list(&s.db, &t).await?))
+    Ok(Json(api_tokens::list(&s.db, &t, s.clock.now()).await?))
 }
 
 pub async fn create_api_token(
@@ -428,7 +428,7 @@ pub async fn create_api_token(
 > {
     Ok((
         StatusCode::CREATED,
-        Json(api_tokens::create(&s.db, &t, &b).await?),
+        Json(api_tokens::create(&s.db, &t, s.clock.now(), &b).await?),
     ))
 }
 
