@@ -4,8 +4,14 @@
 //! replica signs and verifies with the same keys. Each token names its key
 //! (`kid`); the newest key signs, every unretired key verifies, and a rotated
 //! key keeps verifying until the longest token it signed has expired — so
-//! rotation never breaks a token in flight. A verifier that meets an unknown
-//! `kid` reloads the keys once (another replica may have rotated).
+//! rotation never breaks a token in flight.
+//!
+//! Every server reloads the keys on a short interval and at once when
+//! `rotate-signing-key` notifies (Postgres `NOTIFY`), so a rotation reaches
+//! running servers: they sign with the new key and stop accepting a retired
+//! one. A token naming an unknown `kid` triggers at most one reload per
+//! [`UNKNOWN_KID_RELOAD_EVERY`] (invented kids cannot make every request
+//! hit the database).
 //!
 //! Expiry is checked against the `now` the caller passes in, not the clock.
 
@@ -20,6 +26,12 @@ use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use crate::crypto::{Keyring, Sealed};
+
+/// The Postgres channel `rotate-signing-key` notifies.
+pub const ROTATION_CHANNEL: &str = "gatehouse_signing_keys";
+
+/// At most one reload per this interval for tokens with unknown `kid`s.
+pub const UNKNOWN_KID_RELOAD_EVERY: Duration = Duration::seconds(10);
 
 /// The longest lifetime a token may be issued with.
 pub const MAX_TTL_MINUTES: i64 = 15;
@@ -66,6 +78,8 @@ struct Cache {
     keys: HashMap<String, KeyMaterial>,
     /// The newest key: it signs.
     active: Option<String>,
+    /// Whether the keys were loaded at all.
+    loaded: bool,
 }
 
 /// Signs and verifies agent tokens; cheap to clone.
@@ -74,6 +88,8 @@ pub struct AgentTokens {
     db: PgPool,
     keyring: Arc<Keyring>,
     cache: Arc<RwLock<Cache>>,
+    /// When a token with an unknown `kid` last caused a reload.
+    unknown_kid_reload: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
     issuer: String,
     audience: String,
 }
@@ -89,6 +105,7 @@ impl AgentTokens {
             db,
             keyring,
             cache: Arc::new(RwLock::new(Cache::default())),
+            unknown_kid_reload: Arc::new(std::sync::Mutex::new(None)),
             issuer,
             audience,
         }
@@ -105,7 +122,10 @@ impl AgentTokens {
             self.insert_key().await?;
             rows = self.fetch().await?;
         }
-        let mut cache = Cache::default();
+        let mut cache = Cache {
+            loaded: true,
+            ..Cache::default()
+        };
         for (kid, material, retired) in rows {
             if retired.is_some_and(|r| r <= now) {
                 continue;
@@ -176,8 +196,58 @@ impl AgentTokens {
             .execute(&self.db)
             .await?;
         let kid = self.insert_key().await?;
+        // Running servers reload now rather than at their next interval.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(ROTATION_CHANNEL)
+            .bind(&kid)
+            .execute(&self.db)
+            .await?;
         self.load(now).await?;
         Ok(kid)
+    }
+
+    /// Keeps this server's keys current: a reload every `every`, and one
+    /// as soon as a rotation is notified. Runs until the process ends.
+    pub fn spawn_refresh(&self, clock: crate::clock::Clock, every: std::time::Duration) {
+        let tokens = self.clone();
+        tokio::spawn(async move {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&tokens.db).await {
+                Ok(mut l) => match l.listen(ROTATION_CHANNEL).await {
+                    Ok(()) => Some(l),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no rotation notifications; reloading signing keys on the interval only");
+                        None
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "no rotation notifications; reloading signing keys on the interval only");
+                    None
+                }
+            };
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // Ends with the pool (server shutdown).
+            while !tokens.db.is_closed() {
+                match &mut listener {
+                    Some(l) => tokio::select! {
+                        _ = tick.tick() => {}
+                        n = l.recv() => if let Err(e) = n {
+                            // PgListener reconnects on the next recv; wait
+                            // a little so a database outage is not a busy loop.
+                            tracing::warn!(error = %e, "signing-key notifications interrupted");
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            continue;
+                        },
+                    },
+                    None => {
+                        tick.tick().await;
+                    }
+                }
+                if let Err(e) = tokens.load(clock.now()).await {
+                    tracing::warn!(error = %format!("{e:#}"), "reloading signing keys failed; keeping the loaded ones");
+                }
+            }
+        });
     }
 
     /// Issues a token for `claims` (whose `iss`/`aud` are set here).
@@ -206,6 +276,22 @@ impl AgentTokens {
         )?)
     }
 
+    /// Another replica may have rotated since we loaded: an unknown `kid`
+    /// may reload the keys, but only once per interval, whatever kids are
+    /// invented (the check and the claim are one step under the lock).
+    fn may_reload_for_unknown_kid(&self, now: DateTime<Utc>) -> bool {
+        let Ok(mut last) = self.unknown_kid_reload.lock() else {
+            return false;
+        };
+        match *last {
+            Some(at) if now - at < UNKNOWN_KID_RELOAD_EVERY => false,
+            _ => {
+                *last = Some(now);
+                true
+            }
+        }
+    }
+
     /// Checks signature, audience, issuer and expiry (against `now`).
     pub async fn verify(&self, now: DateTime<Utc>, token: &str) -> Result<AgentClaims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
@@ -213,9 +299,11 @@ impl AgentTokens {
             return Err(TokenError::Malformed);
         }
         let kid = header.kid.ok_or(TokenError::Malformed)?;
-        let known = self.cache.read().await.keys.contains_key(&kid);
-        if !known {
-            // Another replica may have rotated since we loaded.
+        let (known, loaded) = {
+            let cache = self.cache.read().await;
+            (cache.keys.contains_key(&kid), cache.loaded)
+        };
+        if !known && (!loaded || self.may_reload_for_unknown_kid(now)) {
             let _ = self.load(now).await;
         }
         let cache = self.cache.read().await;

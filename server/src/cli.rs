@@ -182,6 +182,10 @@ async fn run_server(
     state.gateway.tokens.load(state.clock.now()).await.context(
         "loading agent-token signing keys (is GATEHOUSE_MASTER_KEY the key they were sealed with?)",
     )?;
+    state
+        .gateway
+        .tokens
+        .spawn_refresh(state.clock.clone(), config.signing_key_reload);
     let app = http::router(state, sessions);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -157,6 +157,13 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(1..=2160))]
     pub session_max_age_hours: i64,
 
+    /// How often each server reloads the agent-token signing keys, in
+    /// seconds (a rotation is also picked up at once through a database
+    /// notification).
+    #[arg(long, env = "GATEHOUSE_SIGNING_KEY_RELOAD_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub signing_key_reload_secs: u64,
+
     /// Largest MCP request body, in bytes.
     #[arg(long, env = "GATEHOUSE_MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub mcp_max_body_bytes: usize,
@@ -186,6 +193,7 @@ pub struct Config {
     pub mcp_max_body_bytes: usize,
     pub metrics_token: Option<SecretString>,
     pub session_max_age: chrono::Duration,
+    pub signing_key_reload: std::time::Duration,
 }
 
 impl Config {
@@ -212,6 +220,7 @@ impl Config {
             mcp_max_body_bytes: args.mcp_max_body_bytes,
             metrics_token: args.metrics_token.clone(),
             session_max_age: chrono::Duration::hours(args.session_max_age_hours),
+            signing_key_reload: std::time::Duration::from_secs(args.signing_key_reload_secs),
         })
     }
 

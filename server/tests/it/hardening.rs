@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::harness::{Admin, Gatehouse, Upstream, agent, http};
+use crate::harness::{Admin, Gatehouse, Upstream, agent, agent_with, http, token};
 
 const SSN: &str = "536-22-8726";
 
@@ -587,4 +587,52 @@ async fn a_child_row_cannot_point_at_another_orgs_parent(db: PgPool) {
             "{what}: {err}"
         );
     }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn rotate_signing_key_reaches_a_running_server_at_once(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    // A reload interval of an hour: only the notification can explain a
+    // prompt switch.
+    let gh = Gatehouse::start(&db, &[("GATEHOUSE_SIGNING_KEY_RELOAD_SECS", "3600")]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = admin.agent_setup(&upstream, None, &["echo"]).await;
+    let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+    let (status, body) = token(&gh.base, &key).await;
+    assert_eq!(status, 200, "{body}");
+    let old = body["access_token"].as_str().unwrap().to_owned();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("rotate-signing-key")
+        .env("DATABASE_URL", crate::harness::database_url(&db))
+        .env("GATEHOUSE_MASTER_KEY", crate::harness::MASTER_KEY)
+        .env("GATEHOUSE_DATA_DIR", crate::harness::temp_dir("rotate"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut switched = false;
+    for _ in 0..50 {
+        let (_, body) = token(&gh.base, &key).await;
+        if kid(body["access_token"].as_str().unwrap()) != kid(&old) {
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(switched, "the running server still signs with the old key");
+    // A token signed before the rotation keeps working until it expires.
+    let out = agent_with(
+        &gh.base,
+        None,
+        Some(&old),
+        "auto",
+        json!([call("echo", json!({"text": "still here"}))]),
+    )
+    .unwrap();
+    assert_eq!(out[0]["text"], "still here");
 }

@@ -150,6 +150,9 @@ pub fn database_url(db: &PgPool) -> String {
     format!("{prefix}/{name}{query}")
 }
 
+/// The master key every test server of a deployment shares.
+pub const MASTER_KEY: &str = "aXQtbWFzdGVyLWtleS1mb3ItdGVzdHMtMzItYnl0ZXM=";
+
 /// A running `gatehouse serve`.
 pub struct Gatehouse {
     pub base: String,
@@ -169,10 +172,7 @@ impl Gatehouse {
             .env("GATEHOUSE_SITE_ROOT", "/nonexistent")
             .env("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS", "true")
             // Every process of a deployment shares one master key.
-            .env(
-                "GATEHOUSE_MASTER_KEY",
-                "aXQtbWFzdGVyLWtleS1mb3ItdGVzdHMtMzItYnl0ZXM=",
-            )
+            .env("GATEHOUSE_MASTER_KEY", MASTER_KEY)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());

@@ -127,6 +127,44 @@ async fn rotating_the_signing_key_keeps_tokens_in_flight_valid(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn invented_kids_reload_the_signing_keys_at_most_once_per_interval(db: PgPool) {
+    let (clock, offset) = clock();
+    let ring = Arc::new(keyring());
+    let make = || {
+        AgentTokens::new(
+            db.clone(),
+            ring.clone(),
+            "https://gh.example".into(),
+            "https://gh.example/mcp".into(),
+        )
+    };
+    let (a, b) = (make(), make());
+    a.load(clock.now()).await.unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some("invented".into());
+    let forged = jsonwebtoken::encode(
+        &header,
+        &claims(clock.now(), 10),
+        &jsonwebtoken::EncodingKey::from_secret(b"guess"),
+    )
+    .unwrap();
+    // The invented kid spends this interval's reload…
+    assert!(a.verify(clock.now(), &forged).await.is_err());
+    // …so a real rotation elsewhere is only seen after the interval (or
+    // at once through the rotation notification, in a running server).
+    offset.store(1, Ordering::SeqCst);
+    b.rotate(clock.now()).await.unwrap();
+    let new = b.sign(claims(clock.now(), 10)).await.unwrap();
+    offset.store(5, Ordering::SeqCst);
+    assert_eq!(
+        a.verify(clock.now(), &new).await.unwrap_err(),
+        TokenError::BadSignature
+    );
+    offset.store(11, Ordering::SeqCst);
+    assert!(a.verify(clock.now(), &new).await.is_ok());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_mcp_endpoint_refuses_an_expired_token(db: PgPool) {
     let (clock, offset) = clock();
     let cfg = config("http://127.0.0.1:8080");
