@@ -164,6 +164,17 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub signing_key_reload_secs: u64,
 
+    /// How many Tool Packs keep their compiled rules and tool routes in
+    /// memory (least recently used ones are dropped and reloaded on use).
+    #[arg(long, env = "GATEHOUSE_POLICY_CACHE_SIZE", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub policy_cache_size: u64,
+
+    /// How many scans run at once on the blocking pool (default: the
+    /// number of CPUs); further scans wait their turn.
+    #[arg(long, env = "GATEHOUSE_SCAN_PARALLELISM")]
+    pub scan_parallelism: Option<usize>,
+
     /// Largest MCP request body, in bytes.
     #[arg(long, env = "GATEHOUSE_MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub mcp_max_body_bytes: usize,
@@ -194,6 +205,8 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     pub session_max_age: chrono::Duration,
     pub signing_key_reload: std::time::Duration,
+    pub policy_cache_size: std::num::NonZeroUsize,
+    pub scan_parallelism: usize,
 }
 
 impl Config {
@@ -221,6 +234,15 @@ impl Config {
             metrics_token: args.metrics_token.clone(),
             session_max_age: chrono::Duration::hours(args.session_max_age_hours),
             signing_key_reload: std::time::Duration::from_secs(args.signing_key_reload_secs),
+            policy_cache_size: std::num::NonZeroUsize::new(usize::try_from(
+                args.policy_cache_size,
+            )?)
+            .unwrap_or(std::num::NonZeroUsize::MIN),
+            scan_parallelism: args
+                .scan_parallelism
+                .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+                .unwrap_or(2)
+                .max(1),
         })
     }
 

@@ -6,10 +6,12 @@
 //! comes from [`crate::service::data_path`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use lru::LruCache;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ResultType, Tool};
 use serde_json::Value;
 use shared::account::OrgMode;
@@ -23,6 +25,7 @@ use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::metrics::{DecisionLabels, DetectionLabels, Metrics};
 use crate::recorder::{CallRecord, Recorder, SessionRecord, ViolationRecord};
+use crate::scanning::Scanning;
 use crate::service::data_path::{self, AgentCtx, AuthFailure, Route};
 use crate::upstream::{Target, UpstreamError, UpstreamPool};
 
@@ -41,12 +44,17 @@ struct Routes {
     by_name: HashMap<String, Route>,
 }
 
-/// Compiled rules for one pack at one configuration version.
+/// Compiled rules for one pack at one configuration version (the
+/// compiled form is shared with every pack whose rules are the same).
 struct Policy {
     version: i64,
     rules: OrgRules,
-    compiled: CompiledRules,
+    compiled: Arc<CompiledRules>,
 }
+
+/// A bounded per-pack cache: tenants and packs come and go, memory must
+/// not grow with them.
+type PackCache<V> = Mutex<LruCache<(Uuid, Uuid), Arc<V>>>;
 
 /// Everything the data path needs; shared by all requests.
 pub struct Gateway {
@@ -57,8 +65,9 @@ pub struct Gateway {
     pub recorder: Recorder,
     pub metrics: Metrics,
     pub clock: Clock,
-    policies: RwLock<HashMap<(Uuid, Uuid), Arc<Policy>>>,
-    routes: RwLock<HashMap<(Uuid, Uuid), Arc<Routes>>>,
+    pub scanning: Arc<Scanning>,
+    policies: PackCache<Policy>,
+    routes: PackCache<Routes>,
 }
 
 /// What an agent sees when Gatehouse cannot decide (fail closed).
@@ -66,6 +75,9 @@ const CANNOT_DECIDE: &str =
     "Gatehouse could not evaluate this call right now, so it was not run. Try again shortly.";
 
 impl Gateway {
+    // Wiring only, called once from `AppState::build`: a parameter struct
+    // would just repeat the field list.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: PgPool,
         keyring: Arc<Keyring>,
@@ -74,6 +86,8 @@ impl Gateway {
         recorder: Recorder,
         metrics: Metrics,
         clock: Clock,
+        scanning: Arc<Scanning>,
+        cache_size: NonZeroUsize,
     ) -> Self {
         Self {
             db,
@@ -83,8 +97,9 @@ impl Gateway {
             recorder,
             metrics,
             clock,
-            policies: RwLock::new(HashMap::new()),
-            routes: RwLock::new(HashMap::new()),
+            scanning,
+            policies: Mutex::new(LruCache::new(cache_size)),
+            routes: Mutex::new(LruCache::new(cache_size)),
         }
     }
 
@@ -122,8 +137,7 @@ impl Gateway {
     /// configuration version, like the rules.
     async fn route(&self, agent: &AgentCtx, exposed: &str) -> anyhow::Result<Option<Route>> {
         let key = agent.pack_key();
-        if let Ok(cache) = self.routes.read()
-            && let Some(r) = cache.get(&key)
+        if let Some(r) = cached(&self.routes, &key)
             && r.version >= agent.config_version()
         {
             return Ok(r.by_name.get(exposed).cloned());
@@ -136,8 +150,8 @@ impl Gateway {
             by_name,
         });
         let found = routes.by_name.get(exposed).cloned();
-        if let Ok(mut cache) = self.routes.write() {
-            cache.insert(key, routes);
+        if let Ok(mut cache) = self.routes.lock() {
+            cache.put(key, routes);
         }
         Ok(found)
     }
@@ -146,23 +160,22 @@ impl Gateway {
     /// saw; recompiled only when the version moved.
     async fn policy(&self, agent: &AgentCtx) -> anyhow::Result<Arc<Policy>> {
         let key = agent.pack_key();
-        if let Ok(cache) = self.policies.read()
-            && let Some(p) = cache.get(&key)
+        if let Some(p) = cached(&self.policies, &key)
             && p.version >= agent.config_version()
         {
-            return Ok(p.clone());
+            return Ok(p);
         }
         let (rules, version) = data_path::effective_rules(&self.db, agent)
             .await
             .map_err(|e| anyhow::anyhow!("loading rules: {e}"))?;
-        let compiled = CompiledRules::compile(&rules.to_rule_set())?;
+        let compiled = self.scanning.compiled(&rules.to_rule_set()).await?;
         let policy = Arc::new(Policy {
             version,
             rules,
             compiled,
         });
-        if let Ok(mut cache) = self.policies.write() {
-            cache.insert(key, policy.clone());
+        if let Ok(mut cache) = self.policies.lock() {
+            cache.put(key, policy.clone());
         }
         Ok(policy)
     }
@@ -202,8 +215,13 @@ impl Gateway {
         };
 
         // 1. Arguments.
-        let args_value = Value::Object(arguments.clone().unwrap_or_default());
-        let findings = match policy.compiled.scan_json(&args_value) {
+        let (args_value, scanned) = self
+            .scan(
+                &policy,
+                Value::Object(arguments.clone().unwrap_or_default()),
+            )
+            .await;
+        let findings = match scanned {
             Ok(f) => f,
             Err(e) => {
                 trail.error_message = Some(format!("arguments could not be scanned: {e}"));
@@ -292,8 +310,13 @@ impl Gateway {
 
         // 3. Result: every field the agent will receive (content,
         // structuredContent, _meta and whatever else the upstream added).
-        let scanned = serde_json::to_value(&result).unwrap_or(Value::Null);
-        let findings = match policy.compiled.scan_json(&scanned) {
+        let (scanned, found) = self
+            .scan(
+                &policy,
+                serde_json::to_value(&result).unwrap_or(Value::Null),
+            )
+            .await;
+        let findings = match found {
             Ok(f) => f,
             Err(e) => {
                 trail.error_message = Some(format!("result could not be scanned: {e}"));
@@ -361,6 +384,24 @@ impl Gateway {
             result,
         )
         .await
+    }
+
+    /// Scans `doc` on the scanning pool (see [`crate::scanning`]) and hands
+    /// it back with the findings.
+    async fn scan(&self, policy: &Policy, doc: Value) -> (Value, Result<Vec<Finding>, String>) {
+        let compiled = policy.compiled.clone();
+        match self
+            .scanning
+            .run(move || {
+                let found = compiled.scan_json(&doc);
+                (doc, found)
+            })
+            .await
+        {
+            Ok((doc, found)) => (doc, found.map_err(|e| e.to_string())),
+            // The document moved into the crashed scan: nothing to hand back.
+            Err(e) => (Value::Null, Err(e.to_string())),
+        }
     }
 
     /// Records the detections of one direction on the trail.
@@ -431,8 +472,10 @@ impl Gateway {
         enforce: bool,
         e: UpstreamError,
     ) -> Result<Option<CallToolResult>, CallFailure> {
-        let doc = serde_json::json!({ "error": e.to_string() });
-        let findings = match policy.compiled.scan_json(&doc) {
+        let (doc, found) = self
+            .scan(policy, serde_json::json!({ "error": e.to_string() }))
+            .await;
+        let findings = match found {
             Ok(f) => f,
             Err(scan) => {
                 tracing::info!(connector = %target.connector_id, outcome = e.outcome(), "upstream call failed");
@@ -681,6 +724,10 @@ fn redacted_error(doc: &Value, findings: &[Finding]) -> String {
         },
         _ => String::new(),
     }
+}
+
+fn cached<V>(cache: &PackCache<V>, key: &(Uuid, Uuid)) -> Option<Arc<V>> {
+    cache.lock().ok().and_then(|mut c| c.get(key).cloned())
 }
 
 /// What the agent is told when a rule blocks: the rule, the entity and

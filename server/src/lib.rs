@@ -26,6 +26,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod recorder;
 pub mod scan_cli;
+pub mod scanning;
 pub mod secret_tokens;
 pub mod service;
 pub mod session;

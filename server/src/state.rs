@@ -12,6 +12,7 @@ use crate::crypto::Keyring;
 use crate::gateway::Gateway;
 use crate::metrics::Metrics;
 use crate::recorder::Recorder;
+use crate::scanning::Scanning;
 use crate::upstream::{UpstreamLimits, UpstreamPool};
 
 #[derive(Clone)]
@@ -52,6 +53,13 @@ impl AppState {
             config.public_base(),
             config.mcp_resource_url(),
         );
+        // Twice the policy cache: orgs' own rules (Rule Tester) besides packs'.
+        let scanning = Arc::new(Scanning::new(
+            config.policy_cache_size.saturating_mul(
+                std::num::NonZeroUsize::new(2).unwrap_or(std::num::NonZeroUsize::MIN),
+            ),
+            config.scan_parallelism,
+        ));
         let gateway = Arc::new(Gateway::new(
             db.clone(),
             keyring.clone(),
@@ -60,6 +68,8 @@ impl AppState {
             Recorder::spawn(db.clone()),
             metrics.clone(),
             clock.clone(),
+            scanning,
+            config.policy_cache_size,
         ));
         Ok(Self {
             db,

@@ -370,7 +370,7 @@ impl Backend for WebBackend {
         t: &TenantCtx,
         input: RuleTestInput,
     ) -> Result<RuleTestResult, ApiError> {
-        Ok(tester::test(&self.0.db, t, &input).await?)
+        Ok(tester::test(&self.0.db, &self.0.gateway.scanning, t, &input).await?)
     }
 
     async fn violations(

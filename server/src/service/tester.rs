@@ -9,17 +9,23 @@ use shared::policy::{Action, Direction, OrgRules};
 use sqlx::PgPool;
 
 use super::{ServiceResult, packs, rules};
+use crate::scanning::Scanning;
 
 /// The Rule Tester: scans a sample (JSON when it parses, else text) with
 /// the org's or a pack's rules and shows what each direction would do.
+///
+/// Open to viewers, so it is kept cheap: the sample is small, the rules are
+/// the cached compiled ones the data path uses, and the scan runs on the
+/// bounded scanning pool.
 pub async fn test(
     db: &PgPool,
+    scanning: &Scanning,
     t: &TenantCtx,
     input: &RuleTestInput,
 ) -> ServiceResult<RuleTestResult> {
     t.require(Role::Viewer)?;
-    if input.sample.len() > 256 * 1024 {
-        return Err(ApiError::invalid("sample", "Use a sample of at most 256 KiB.").into());
+    if input.sample.len() > MAX_SAMPLE {
+        return Err(ApiError::invalid("sample", "Use a sample of at most 64 KiB.").into());
     }
     let (mut rules, _) = rules::load_org(db, t.org_id).await?;
     if let Some(p) = input.pack_id {
@@ -27,10 +33,19 @@ pub async fn test(
         packs::get(db, t, p).await?;
         rules = rules.with_overrides(&rules::pack_overrides(db, t.org_id, p).await?);
     }
-    let compiled = CompiledRules::compile(&rules.to_rule_set())
+    let compiled = scanning
+        .compiled(&rules.to_rule_set())
+        .await
         .map_err(|e| ApiError::invalid("sample", format!("The rules do not compile: {e}")))?;
-    run_test(&rules, &compiled, &input.sample)
+    let sample = input.sample.clone();
+    scanning
+        .run(move || run_test(&rules, &compiled, &sample))
+        .await
+        .map_err(anyhow::Error::from)?
 }
+
+/// The largest sample the Rule Tester takes (viewers can use it).
+const MAX_SAMPLE: usize = 64 * 1024;
 
 /// The text a finding matched: its span of the sample (plain text), or of
 /// the string, number or key its pointer names (JSON).

@@ -517,7 +517,9 @@ pub async fn test_rules(
     Tenant(t): Tenant,
     Body(b): Body<RuleTestInput>,
 ) -> Res<shared::api::RuleTestResult> {
-    Ok(Json(tester::test(&s.db, &t, &b).await?))
+    Ok(Json(
+        tester::test(&s.db, &s.gateway.scanning, &t, &b).await?,
+    ))
 }
 
 // --- records -----------------------------------------------------------
