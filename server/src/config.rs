@@ -175,6 +175,24 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_SCAN_PARALLELISM")]
     pub scan_parallelism: Option<usize>,
 
+    /// Requests per second to `/mcp` for one organization (all its agent
+    /// keys together); 0 = unlimited. Per server process.
+    #[arg(long, env = "GATEHOUSE_MCP_RATE_PER_ORG", default_value_t = 500)]
+    pub mcp_rate_per_org: u32,
+
+    /// Requests per second to `/mcp` for one agent key; 0 = unlimited.
+    #[arg(long, env = "GATEHOUSE_MCP_RATE_PER_KEY", default_value_t = 100)]
+    pub mcp_rate_per_key: u32,
+
+    /// Token exchanges per minute at `/oauth/token` for one agent key;
+    /// 0 = unlimited.
+    #[arg(long, env = "GATEHOUSE_TOKEN_RATE_PER_KEY", default_value_t = 60)]
+    pub token_rate_per_key: u32,
+
+    /// Admin API requests per second for one organization; 0 = unlimited.
+    #[arg(long, env = "GATEHOUSE_API_RATE_PER_ORG", default_value_t = 50)]
+    pub api_rate_per_org: u32,
+
     /// Largest MCP request body, in bytes.
     #[arg(long, env = "GATEHOUSE_MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub mcp_max_body_bytes: usize,
@@ -207,6 +225,7 @@ pub struct Config {
     pub signing_key_reload: std::time::Duration,
     pub policy_cache_size: std::num::NonZeroUsize,
     pub scan_parallelism: usize,
+    pub rates: crate::limits::RateSettings,
 }
 
 impl Config {
@@ -238,6 +257,12 @@ impl Config {
                 args.policy_cache_size,
             )?)
             .unwrap_or(std::num::NonZeroUsize::MIN),
+            rates: crate::limits::RateSettings {
+                mcp_per_org: crate::limits::Rate::per_second(args.mcp_rate_per_org),
+                mcp_per_key: crate::limits::Rate::per_second(args.mcp_rate_per_key),
+                token_per_key: crate::limits::Rate::per_minute(args.token_rate_per_key),
+                api_per_org: crate::limits::Rate::per_second(args.api_rate_per_org),
+            },
             scan_parallelism: args
                 .scan_parallelism
                 .or_else(|| std::thread::available_parallelism().ok().map(usize::from))

@@ -21,6 +21,7 @@ pub mod egress;
 pub mod embedded_pg;
 pub mod gateway;
 pub mod http;
+pub mod limits;
 pub mod master_key;
 pub mod mcp;
 pub mod metrics;

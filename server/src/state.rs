@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Keyring;
 use crate::gateway::Gateway;
+use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::recorder::Recorder;
 use crate::scanning::Scanning;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub upstreams: Arc<UpstreamPool>,
     pub metrics: Metrics,
     pub gateway: Arc<Gateway>,
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -71,7 +73,10 @@ impl AppState {
             scanning,
             config.policy_cache_size,
         ));
+        let limits = RateLimits::new(config.rates);
+        limits.spawn_cleanup();
         Ok(Self {
+            limits,
             db,
             config: Arc::new(config),
             leptos,

@@ -148,6 +148,28 @@ fn unauthorized(config: &Config, error: Option<&str>) -> Response {
     res
 }
 
+/// JSON-RPC `RateLimited` (-32029) in an HTTP 429 with `Retry-After`.
+pub(crate) fn rate_limited(l: crate::limits::Limited) -> Response {
+    let secs = l.retry_after_secs();
+    let mut res = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": null,
+            "error": {
+                "code": -32029,
+                "message": format!("Too many requests for this agent or organization; retry in {secs} s."),
+                "data": { "retryAfterSeconds": secs },
+            },
+        })),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
 /// Authenticates every request to `/mcp`; the verified agent rides in the
 /// request extensions to the handler.
 async fn require_agent(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -156,6 +178,10 @@ async fn require_agent(State(s): State<AppState>, mut req: Request, next: Next) 
     };
     match s.gateway.authorize(&token).await {
         Ok(agent) => {
+            let c = agent.claims();
+            if let Err(limited) = s.limits.mcp(c.org, c.key) {
+                return rate_limited(limited);
+            }
             req.extensions_mut().insert(agent);
             next.run(req).await
         }

@@ -68,6 +68,25 @@ pub async fn token(State(s): State<AppState>, req: axum::extract::Request) -> Re
             "Only grant_type=client_credentials is supported.",
         );
     }
+    // Per agent key, before any database work: a key hammering the
+    // endpoint spends its own allowance only.
+    if let Some(secret) = basic.as_deref().or(form.client_secret.as_deref()) {
+        use sha2::{Digest, Sha256};
+        if let Err(l) = s.limits.token(Sha256::digest(secret.as_bytes()).into()) {
+            let mut res = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                &format!(
+                    "Too many token requests for this key; retry in {} s.",
+                    l.retry_after_secs()
+                ),
+            );
+            if let Ok(v) = HeaderValue::from_str(&l.retry_after_secs().to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            return res;
+        }
+    }
     let request = TokenRequest {
         secret: basic.as_deref().or(form.client_secret.as_deref()),
         resource: form.resource.as_deref(),

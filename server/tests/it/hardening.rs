@@ -636,3 +636,74 @@ async fn rotate_signing_key_reaches_a_running_server_at_once(db: PgPool) {
     .unwrap();
     assert_eq!(out[0]["text"], "still here");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn rates_are_limited_per_key_and_per_org_with_retry_after(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    let gh = Gatehouse::start(
+        &db,
+        &[
+            ("GATEHOUSE_MCP_RATE_PER_KEY", "2"),
+            ("GATEHOUSE_TOKEN_RATE_PER_KEY", "3"),
+            ("GATEHOUSE_API_RATE_PER_ORG", "10"),
+        ],
+    );
+    let acme = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = acme.agent_setup(&upstream, None, &["echo"]).await;
+    let globex = Admin::create(&db, &gh.base, "Globex").await;
+
+    // Token endpoint: three exchanges a minute for this key.
+    let mut statuses = Vec::new();
+    let mut bearer = String::new();
+    for _ in 0..4 {
+        let (status, body) = token(&gh.base, &key).await;
+        if status == 200 {
+            bearer = body["access_token"].as_str().unwrap().to_owned();
+        } else {
+            assert_eq!(body["error"], "slow_down", "{body}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+
+    // /mcp: two requests a second for this key, then 429 + -32029.
+    let mut limited = None;
+    for _ in 0..5 {
+        let res = http()
+            .post(format!("{}/mcp", gh.base))
+            .bearer_auth(&bearer)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 429 {
+            let retry: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+            limited = Some(res.json::<Value>().await.unwrap());
+            break;
+        }
+    }
+    let limited = limited.expect("no request was limited");
+    assert_eq!(limited["error"]["code"], -32029, "{limited}");
+
+    // Admin API: ten a second per org; another org is unaffected.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut refused = None;
+    for _ in 0..30 {
+        let (status, body) = acme.send(Method::GET, "/packs", None).await;
+        if status == 429 {
+            refused = Some(body);
+            break;
+        }
+    }
+    let refused = refused.expect("the admin API was not limited");
+    assert_eq!(refused["error"]["kind"], "rate_limited", "{refused}");
+    let (status, _) = globex.send(Method::GET, "/packs", None).await;
+    assert_eq!(status, 200);
+}

@@ -22,17 +22,28 @@ impl FromRequestParts<AppState> for Tenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(token) = credentials::bearer(&parts.headers) {
-            return match api_tokens::authenticate(&state.db, state.clock.now(), token).await? {
-                Some(t) => Ok(Tenant(t)),
-                None => Err(HttpError(ApiError::new(
-                    shared::error::ErrorKind::Unauthenticated,
-                    "The API token is unknown or has been revoked.",
-                ))),
-            };
+        let tenant = if let Some(token) = credentials::bearer(&parts.headers) {
+            api_tokens::authenticate(&state.db, state.clock.now(), token)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        shared::error::ErrorKind::Unauthenticated,
+                        "The API token is unknown, expired or revoked.",
+                    )
+                })?
+        } else {
+            // No token: the dashboard session (cookie), if any.
+            WebBackend(state.clone()).tenant(parts).await?
+        };
+        // Per org: one tenant's scripts cannot take everyone's capacity.
+        if let Err(l) = state.limits.api(tenant.org_id) {
+            let mut e = ApiError::new(
+                shared::error::ErrorKind::RateLimited,
+                "Too many API requests for this organization; retry shortly.",
+            );
+            e.retry_after_secs = Some(l.retry_after_secs());
+            return Err(HttpError(e));
         }
-        // No token: the dashboard session (cookie), if any.
-        let backend = WebBackend(state.clone());
-        Ok(Tenant(backend.tenant(parts).await?))
+        Ok(Tenant(tenant))
     }
 }

@@ -515,6 +515,12 @@ fn build() -> Value {
             "404".into(),
             error_response("No such object (another organization's objects read the same)"),
         );
+        responses.insert(
+            "429".into(),
+            error_response(
+                "Too many requests for this organization (GATEHOUSE_API_RATE_PER_ORG); see Retry-After",
+            ),
+        );
         if op.request.is_some() || has_query {
             responses.insert(
                 "422".into(),
