@@ -193,6 +193,11 @@ test.describe.serial('security gateway in the dashboard', () => {
     await expect(page.getByTestId('mode-card')).toContainText('cancel tool calls');
     await page.getByRole('button', { name: 'Yes, switch' }).click();
     await expect(page.getByTestId('current-mode')).toHaveText('enforce');
+    // Records keep the arguments' shape unless the org opts in to more.
+    await expect(page.getByTestId('current-evidence')).toHaveText("the arguments' shape");
+    await page.getByRole('button', { name: 'Keep full arguments' }).click();
+    await expect(page.getByTestId('evidence-card')).toContainText('readable by every member');
+    await page.getByRole('button', { name: 'Cancel' }).click();
 
     const out = agent([
       { op: 'list' },

@@ -233,8 +233,14 @@ impl Gateway {
             }
         };
         let verdict = policy.rules.decide(findings.clone(), Direction::Arguments);
-        // Evidence: every detected value is replaced, whatever the action.
-        trail.arguments_redacted = Some(shared::detect::redact_json(&args_value, &findings));
+        // Evidence: every detected value is replaced, whatever the action;
+        // by default only the arguments' shape is kept (values the rules
+        // did not flag never reach the record).
+        trail.arguments_redacted = Some(if agent.store_full_arguments() {
+            shared::detect::redact_json(&args_value, &findings)
+        } else {
+            shared::detect::argument_shape(&args_value, &findings)
+        });
         self.note(
             &mut trail,
             &args_value,

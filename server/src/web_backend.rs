@@ -192,6 +192,14 @@ impl Backend for WebBackend {
         Ok(accounts::set_mode(&self.0.db, t, mode).await?)
     }
 
+    async fn set_evidence(
+        &self,
+        t: &TenantCtx,
+        input: shared::account::EvidenceInput,
+    ) -> Result<OrgSettings, ApiError> {
+        Ok(accounts::set_evidence(&self.0.db, t, input).await?)
+    }
+
     fn public_url(&self) -> String {
         self.0.config.public_base()
     }

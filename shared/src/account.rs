@@ -409,6 +409,20 @@ pub struct OrgSettings {
     pub name: String,
     pub mode: OrgMode,
     pub created_at: DateTime<Utc>,
+    /// Call records keep full arguments (detected values redacted) instead
+    /// of their shape (types, lengths, placeholders).
+    #[serde(default)]
+    pub store_full_arguments: bool,
+}
+
+/// What call records keep of the arguments.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceInput {
+    /// true: full arguments with detected values redacted (values the rules
+    /// did not flag stay readable by every member); false (default): the
+    /// arguments' shape only.
+    pub store_full_arguments: bool,
 }
 
 /// The sign-up / first-run form as submitted.

@@ -56,6 +56,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn org_settings(&self, t: &TenantCtx) -> Result<OrgSettings, ApiError>;
     async fn rename_org(&self, t: &TenantCtx, name: OrgName) -> Result<OrgSettings, ApiError>;
     async fn set_mode(&self, t: &TenantCtx, mode: OrgMode) -> Result<OrgSettings, ApiError>;
+    async fn set_evidence(
+        &self,
+        t: &TenantCtx,
+        input: shared::account::EvidenceInput,
+    ) -> Result<OrgSettings, ApiError>;
     /// The public base URL agents connect to (for setup snippets).
     fn public_url(&self) -> String;
 

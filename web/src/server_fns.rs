@@ -147,6 +147,19 @@ pub async fn public_url() -> Result<String, AppError> {
     Ok(backend.public_url())
 }
 
+#[server(prefix = "/api/ui", endpoint = "set_evidence")]
+pub async fn set_evidence(store_full_arguments: bool) -> Result<OrgSettings, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend
+        .set_evidence(
+            &t,
+            shared::account::EvidenceInput {
+                store_full_arguments,
+            },
+        )
+        .await?)
+}
+
 #[server(prefix = "/api/ui", endpoint = "set_mode")]
 pub async fn set_mode(mode: String) -> Result<OrgSettings, AppError> {
     let mode = shared::account::ModeInput { mode }.parse()?;

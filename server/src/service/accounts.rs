@@ -360,17 +360,20 @@ pub async fn org_settings(db: &PgPool, t: &TenantCtx) -> ServiceResult<OrgSettin
 }
 
 async fn load_settings(db: &PgPool, org_id: Uuid) -> ServiceResult<OrgSettings> {
-    let (name, mode, created_at): (String, String, DateTime<Utc>) =
-        sqlx::query_as("SELECT name, mode, created_at FROM orgs WHERE id = $1")
-            .bind(org_id)
-            .fetch_optional(db)
-            .await?
-            .ok_or_else(|| ApiError::not_found("organization"))?;
+    let (name, mode, created_at, store_full_arguments): (String, String, DateTime<Utc>, bool) =
+        sqlx::query_as(
+            "SELECT name, mode, created_at, store_full_arguments FROM orgs WHERE id = $1",
+        )
+        .bind(org_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization"))?;
     Ok(OrgSettings {
         org_id,
         name,
         mode: mode.parse::<OrgMode>().map_err(|e| anyhow::anyhow!(e))?,
         created_at,
+        store_full_arguments,
     })
 }
 
@@ -393,6 +396,27 @@ pub async fn set_mode(db: &PgPool, t: &TenantCtx, mode: OrgMode) -> ServiceResul
         .execute(db)
         .await?;
     tracing::info!(org_id = %t.org_id, mode = mode.as_str(), "org mode changed");
+    load_settings(db, t.org_id).await
+}
+
+/// Chooses what call records keep of the arguments (owners and admins).
+/// Takes effect for the next calls (agents see it with the configuration
+/// version).
+pub async fn set_evidence(
+    db: &PgPool,
+    t: &TenantCtx,
+    input: shared::account::EvidenceInput,
+) -> ServiceResult<OrgSettings> {
+    t.require(Role::Admin)?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE orgs SET store_full_arguments = $2 WHERE id = $1")
+        .bind(t.org_id)
+        .bind(input.store_full_arguments)
+        .execute(&mut *tx)
+        .await?;
+    super::config_version::bump_in(&mut tx, t.org_id).await?;
+    tx.commit().await?;
+    tracing::info!(org_id = %t.org_id, store_full_arguments = input.store_full_arguments, "argument evidence changed");
     load_settings(db, t.org_id).await
 }
 

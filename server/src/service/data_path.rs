@@ -29,6 +29,7 @@ pub struct AgentCtx {
     claims: AgentClaims,
     mode: OrgMode,
     config_version: i64,
+    store_full_arguments: bool,
 }
 
 impl AgentCtx {
@@ -43,6 +44,11 @@ impl AgentCtx {
     /// Caches built at this version or later are current for this request.
     pub fn config_version(&self) -> i64 {
         self.config_version
+    }
+
+    /// Whether records keep full (redacted) arguments, not their shape.
+    pub fn store_full_arguments(&self) -> bool {
+        self.store_full_arguments
     }
 
     /// The cache key of everything per pack: `(org, pack)`.
@@ -71,8 +77,8 @@ pub async fn authorize(
     token: &str,
 ) -> Result<AgentCtx, AuthFailure> {
     let claims = tokens.verify(now, token).await?;
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT o.mode, o.config_version FROM agent_keys k JOIN orgs o ON o.id = k.org_id
+    let row: Option<(String, i64, bool)> = sqlx::query_as(
+        "SELECT o.mode, o.config_version, o.store_full_arguments FROM agent_keys k JOIN orgs o ON o.id = k.org_id
          JOIN tool_packs p ON p.id = k.pack_id
          WHERE k.id = $1 AND k.org_id = $2 AND k.pack_id = $3 AND k.registered_user_id = $4
            AND k.revoked_at IS NULL",
@@ -87,7 +93,7 @@ pub async fn authorize(
         tracing::error!(error = %e, "authorising agent token");
         AuthFailure::Unavailable
     })?;
-    let (mode, config_version) = row.ok_or(AuthFailure::Revoked)?;
+    let (mode, config_version, store_full_arguments) = row.ok_or(AuthFailure::Revoked)?;
     let mode = mode.parse().map_err(|e: String| {
         tracing::error!(error = %e, "org mode in database");
         AuthFailure::Unavailable
@@ -96,6 +102,7 @@ pub async fn authorize(
         claims,
         mode,
         config_version,
+        store_full_arguments,
     })
 }
 

@@ -707,3 +707,46 @@ async fn rates_are_limited_per_key_and_per_org_with_retry_after(db: PgPool) {
     let (status, _) = globex.send(Method::GET, "/packs", None).await;
     assert_eq!(status, 200);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn records_keep_argument_shapes_unless_the_org_asks_for_full_arguments(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    let gh = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (_, key) = admin.agent_setup(&upstream, None, &["send_email"]).await;
+    let args = json!({"to": "jane.doe@example.com", "subject": "Quarterly numbers", "body": "see attached"});
+    agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([call("send_email", args.clone())]),
+    );
+    let stored: Value = sqlx::query_scalar(
+        "SELECT arguments_redacted FROM tool_calls ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    // Nothing the rules did not flag is kept: only types and lengths.
+    assert_eq!(
+        stored,
+        json!({"to": "[REDACTED:EMAIL_ADDRESS]", "subject": "<string, 17 chars>", "body": "<string, 12 chars>"})
+    );
+    let settings = admin
+        .ok(
+            Method::PUT,
+            "/org/evidence",
+            Some(json!({"store_full_arguments": true})),
+        )
+        .await;
+    assert_eq!(settings["store_full_arguments"], true);
+    agent(&gh.base, &key, "auto", json!([call("send_email", args)]));
+    let stored: Value = sqlx::query_scalar(
+        "SELECT arguments_redacted FROM tool_calls ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(stored["subject"], "Quarterly numbers");
+    assert_eq!(stored["to"], "[REDACTED:EMAIL_ADDRESS]");
+}

@@ -68,7 +68,9 @@ mod validators;
 pub use context::{CONTEXT_BOOST, CONTEXT_FLOOR, CONTEXT_WINDOW, context_score};
 pub use entity::{Entity, EntityGroup, Region, UnknownName};
 pub use gazetteer::gazetteer_bytes;
-pub use redact::{SNIPPET_CONTEXT_CHARS, redact_json, redact_pointer, redact_text, snippet};
+pub use redact::{
+    SNIPPET_CONTEXT_CHARS, argument_shape, redact_json, redact_pointer, redact_text, snippet,
+};
 pub use rules::{
     CompiledRules, CustomRule, DEFAULT_THRESHOLD, EntitySetting, Limits, MAX_CONTEXT_WORD_LEN,
     MAX_CONTEXT_WORDS, MAX_CUSTOM_RULES, MAX_LABEL_LEN, MAX_PATTERN_DFA_BYTES, MAX_PATTERN_LEN,

@@ -111,37 +111,38 @@ pub fn redact_text(text: &str, findings: &[Finding]) -> String {
 /// assert_eq!(out, serde_json::json!({"q": "ssn [REDACTED:US_SSN]", "n": "[REDACTED:CREDIT_CARD]"}));
 /// ```
 pub fn redact_json(value: &Value, findings: &[Finding]) -> Value {
-    let mut by_field: HashMap<(&str, bool), Vec<&Finding>> = HashMap::new();
-    for f in findings {
-        if let Some(p) = f.pointer.as_deref() {
-            by_field.entry((p, f.in_key)).or_default().push(f);
+    let by = by_field(findings);
+    let leaf = |v: &Value, path: &str| match (v, by.get(&(path, false))) {
+        (Value::String(s), Some(fs)) => Value::String(redact_text(
+            s,
+            &fs.iter().map(|f| (*f).clone()).collect::<Vec<_>>(),
+        )),
+        (Value::Number(n), Some(fs)) => {
+            let text = n.to_string();
+            let ok = usable(&text, fs.iter().copied());
+            if ok.is_empty() {
+                v.clone()
+            } else {
+                Value::String(placeholder_for_number(&ok))
+            }
         }
-    }
-    let mut path = String::new();
-    redact_value(value, &by_field, &mut path)
+        _ => v.clone(),
+    };
+    rebuild(value, &by, &mut String::new(), &leaf)
 }
 
-fn redact_value(v: &Value, by: &HashMap<(&str, bool), Vec<&Finding>>, path: &mut String) -> Value {
+type ByField<'f> = HashMap<(&'f str, bool), Vec<&'f Finding>>;
+
+/// Rebuilds a document: `leaf` maps every string, number, boolean and null
+/// (given its pointer); keys with findings are renamed (a clash with an
+/// existing key gets a `#2`, `#3` suffix).
+fn rebuild(
+    v: &Value,
+    by: &ByField<'_>,
+    path: &mut String,
+    leaf: &dyn Fn(&Value, &str) -> Value,
+) -> Value {
     match v {
-        Value::String(s) => match by.get(&(path.as_str(), false)) {
-            Some(fs) => Value::String(redact_text(
-                s,
-                &fs.iter().map(|f| (*f).clone()).collect::<Vec<_>>(),
-            )),
-            None => v.clone(),
-        },
-        Value::Number(n) => match by.get(&(path.as_str(), false)) {
-            Some(fs) => {
-                let text = n.to_string();
-                let ok = usable(&text, fs.iter().copied());
-                if ok.is_empty() {
-                    v.clone()
-                } else {
-                    Value::String(placeholder_for_number(&ok))
-                }
-            }
-            None => v.clone(),
-        },
         Value::Array(items) => Value::Array(
             items
                 .iter()
@@ -150,7 +151,7 @@ fn redact_value(v: &Value, by: &HashMap<(&str, bool), Vec<&Finding>>, path: &mut
                     let len = path.len();
                     path.push('/');
                     path.push_str(&i.to_string());
-                    let r = redact_value(item, by, path);
+                    let r = rebuild(item, by, path, leaf);
                     path.truncate(len);
                     r
                 })
@@ -162,7 +163,7 @@ fn redact_value(v: &Value, by: &HashMap<(&str, bool), Vec<&Finding>>, path: &mut
                 let len = path.len();
                 path.push('/');
                 push_escaped(path, k);
-                let new_item = redact_value(item, by, path);
+                let new_item = rebuild(item, by, path, leaf);
                 let mut new_key = match by.get(&(path.as_str(), true)) {
                     Some(fs) => {
                         redact_text(k, &fs.iter().map(|f| (*f).clone()).collect::<Vec<_>>())
@@ -182,8 +183,18 @@ fn redact_value(v: &Value, by: &HashMap<(&str, bool), Vec<&Finding>>, path: &mut
             }
             Value::Object(out)
         }
-        Value::Null | Value::Bool(_) => v.clone(),
+        other => leaf(other, path),
     }
+}
+
+fn by_field(findings: &[Finding]) -> ByField<'_> {
+    let mut by: ByField<'_> = HashMap::new();
+    for f in findings {
+        if let Some(p) = f.pointer.as_deref() {
+            by.entry((p, f.in_key)).or_default().push(f);
+        }
+    }
+    by
 }
 
 /// A JSON Pointer with every object-key segment that holds a finding
@@ -231,6 +242,51 @@ pub fn redact_pointer(pointer: &str, findings: &[Finding]) -> String {
         }
     }
     out
+}
+
+/// The *shape* of a JSON document, for storing a call's arguments without
+/// their values: every string becomes `<string, N chars>`, every number
+/// `<number>`, every boolean `<boolean>`; a string or number with findings
+/// becomes its placeholders only (`[REDACTED:EMAIL_ADDRESS]`), and keys with
+/// findings are renamed as [`redact_json`] does. Values the rules did not
+/// flag (below a threshold, a disabled entity) are never kept.
+///
+/// ```
+/// use shared::detect::{argument_shape, CompiledRules, RuleSet};
+/// let rules = CompiledRules::compile(&RuleSet::default()).unwrap();
+/// let doc = serde_json::json!({"to": "mail jane@example.com", "limit": 5, "dry": true, "note": "hi"});
+/// let shape = argument_shape(&doc, &rules.scan_json(&doc).unwrap());
+/// assert_eq!(shape, serde_json::json!({
+///     "to": "[REDACTED:EMAIL_ADDRESS]", "limit": "<number>", "dry": "<boolean>", "note": "<string, 2 chars>"
+/// }));
+/// ```
+pub fn argument_shape(value: &Value, findings: &[Finding]) -> Value {
+    let by = by_field(findings);
+    let found =
+        |path: &str, text: &str| by.get(&(path, false)).and_then(|fs| placeholders(text, fs));
+    let leaf = |v: &Value, path: &str| match v {
+        Value::String(s) => Value::String(
+            found(path, s).unwrap_or_else(|| format!("<string, {} chars>", s.chars().count())),
+        ),
+        Value::Number(n) => {
+            Value::String(found(path, &n.to_string()).unwrap_or_else(|| "<number>".to_owned()))
+        }
+        Value::Bool(_) => Value::String("<boolean>".to_owned()),
+        _ => Value::Null,
+    };
+    rebuild(value, &by, &mut String::new(), &leaf)
+}
+
+fn placeholders(text: &str, fs: &[&Finding]) -> Option<String> {
+    let ok = usable(text, fs.iter().copied());
+    let spans = merge_spans(&ok);
+    (!spans.is_empty()).then(|| {
+        spans
+            .iter()
+            .map(|(_, _, f)| f.placeholder())
+            .collect::<Vec<_>>()
+            .join(" … ")
+    })
 }
 
 /// Characters of context kept on each side of a finding in a [`snippet`].

@@ -10,15 +10,23 @@ use crate::components::{
     action_error, can_admin, fmt_opt_time, fmt_time,
 };
 use crate::server_fns::{
-    CreateApiToken, RenameOrg, RevokeApiToken, SetMode, get_org_settings, list_api_tokens,
+    CreateApiToken, RenameOrg, RevokeApiToken, SetEvidence, SetMode, get_org_settings,
+    list_api_tokens,
 };
 
 #[component]
 pub fn Settings() -> impl IntoView {
     let rename = ServerAction::<RenameOrg>::new();
     let set_mode = ServerAction::<SetMode>::new();
+    let set_evidence = ServerAction::<SetEvidence>::new();
     let settings = Resource::new(
-        move || (rename.version().get(), set_mode.version().get()),
+        move || {
+            (
+                rename.version().get(),
+                set_mode.version().get(),
+                set_evidence.version().get(),
+            )
+        },
         |_| get_org_settings(),
     );
     let error = action_error(rename);
@@ -53,6 +61,7 @@ pub fn Settings() -> impl IntoView {
                             </dl>
                         </section>
                         <ModeCard mode=s.mode action=set_mode/>
+                        <EvidenceCard full=s.store_full_arguments action=set_evidence/>
                     }.into_any(),
                     Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                 }
@@ -61,6 +70,33 @@ pub fn Settings() -> impl IntoView {
         // Only admins may manage tokens (the server checks too); viewers
         // already see the page's one refusal above.
         {can_admin().then(|| view! { <ApiTokens/> })}
+    }
+}
+
+/// What call records keep of the arguments: a confirmation, because full
+/// arguments make values the rules did not flag readable by every member.
+#[component]
+fn EvidenceCard(full: bool, action: ServerAction<SetEvidence>) -> impl IntoView {
+    let (label, question) = if full {
+        (
+            "Keep only the shape",
+            "Keep only the arguments' shape from now on? New records show types, lengths and what was detected, never values.",
+        )
+    } else {
+        (
+            "Keep full arguments",
+            "Keep full arguments from now on? Detected values stay redacted, but everything the rules did not flag (values below a threshold, disabled entities) becomes readable by every member, viewers included.",
+        )
+    };
+    view! {
+        <section class="card narrow-card" data-testid="evidence-card">
+            <h2>"Call evidence"</h2>
+            <p>"Records keep "<strong data-testid="current-evidence">{if full { "full arguments (detected values redacted)" } else { "the arguments' shape" }}</strong>
+                ". Detections always keep a redacted snippet."</p>
+            <FormError error=action_error(action)/>
+            <ConfirmButton label=label question=question.to_owned() yes="Yes, change"
+                on_confirm=Callback::new(move |_| { action.dispatch(SetEvidence { store_full_arguments: !full }); })/>
+        </section>
     }
 }
 

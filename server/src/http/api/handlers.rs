@@ -123,6 +123,14 @@ pub async fn set_mode(
     Ok(Json(accounts::set_mode(&s.db, &t, b.parse()?).await?))
 }
 
+pub async fn set_evidence(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<shared::account::EvidenceInput>,
+) -> Res<shared::account::OrgSettings> {
+    Ok(Json(accounts::set_evidence(&s.db, &t, b).await?))
+}
+
 // --- connectors --------------------------------------------------------
 
 pub async fn list_connectors(

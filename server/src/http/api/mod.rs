@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(me))
         .route("/org", get(org))
         .route("/org/mode", put(set_mode))
+        .route("/org/evidence", put(set_evidence))
         .route("/connectors", get(list_connectors).post(create_connector))
         .route(
             "/connectors/{id}",

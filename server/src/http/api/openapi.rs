@@ -12,7 +12,7 @@ use axum::Json;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
-use shared::account::{Me, ModeInput, OrgSettings};
+use shared::account::{EvidenceInput, Me, ModeInput, OrgSettings};
 use shared::api::*;
 use shared::error::ApiError;
 use shared::policy::{CustomRegexRule, CustomRuleInput};
@@ -104,6 +104,15 @@ fn ops() -> Vec<Op> {
             "/org/mode",
             "Switch between monitor and enforce",
             Some(s::<ModeInput>),
+            Some(s::<OrgSettings>),
+            200,
+            "admin"
+        ),
+        op!(
+            "put",
+            "/org/evidence",
+            "Choose what call records keep of the arguments: their shape (default) or full arguments with detected values redacted",
+            Some(s::<EvidenceInput>),
             Some(s::<OrgSettings>),
             200,
             "admin"
