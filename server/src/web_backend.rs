@@ -99,7 +99,13 @@ impl Backend for WebBackend {
     }
 
     async fn sign_up(&self, req: &Parts, input: SignUp) -> Result<(), ApiError> {
+        let client = req
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        accounts::sign_up_allowed(&self.0.db, self.0.clock.now(), client).await?;
         let (user_id, org_id) = accounts::sign_up(&self.0.db, &input).await?;
+        accounts::remember_org(&self.0.db, user_id, org_id).await?;
         session::sign_in(
             session_of(req)?,
             SessionAuth {
@@ -119,12 +125,11 @@ impl Backend for WebBackend {
             .map(|c| c.0.ip());
         let now = self.0.clock.now();
         let user_id = accounts::authenticate(&self.0.db, now, email, password, client).await?;
-        let orgs = accounts::user_orgs(&self.0.db, user_id).await?;
         session::sign_in(
             session_of(req)?,
             SessionAuth {
                 user_id,
-                org_id: orgs.first().map(|o| o.org_id),
+                org_id: accounts::landing_org(&self.0.db, user_id).await?,
                 signed_in_at: now,
             },
         )
@@ -146,6 +151,7 @@ impl Backend for WebBackend {
             .await?
             .ok_or_else(|| ApiError::not_found("organization"))?;
         session::set_org(session_of(req)?, Some(org_id)).await?;
+        accounts::remember_org(&self.0.db, viewer.user_id, org_id).await?;
         Ok(())
     }
 
@@ -156,6 +162,7 @@ impl Backend for WebBackend {
             .ok_or_else(ApiError::unauthenticated)?;
         let org_id = accounts::create_org(&self.0.db, viewer.user_id, &name).await?;
         session::set_org(session_of(req)?, Some(org_id)).await?;
+        accounts::remember_org(&self.0.db, viewer.user_id, org_id).await?;
         Ok(())
     }
 

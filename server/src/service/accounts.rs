@@ -73,6 +73,47 @@ async fn insert_org(
     Ok(org_id)
 }
 
+/// Counts a sign-up from `client` (10 per hour per address), refusing it
+/// when the allowance is used up.
+pub async fn sign_up_allowed(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    client: Option<IpAddr>,
+) -> ServiceResult<()> {
+    match client {
+        Some(ip) => throttle::attempt(db, now, Scope::SignUp, &ip.to_string()).await,
+        None => Ok(()),
+    }
+}
+
+/// The organization a person lands on after signing in: the one they used
+/// last if they are still a member, else their oldest membership.
+pub async fn landing_org(db: &PgPool, user_id: Uuid) -> ServiceResult<Option<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT m.org_id FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.user_id = $1
+         ORDER BY (m.org_id = u.last_org_id) DESC NULLS LAST, m.created_at, m.org_id
+         LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Remembers the organization a person is working in (for the next
+/// sign-in).
+pub async fn remember_org(db: &PgPool, user_id: Uuid, org_id: Uuid) -> ServiceResult<()> {
+    sqlx::query(
+        "UPDATE users SET last_org_id = $2 WHERE id = $1
+           AND EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND org_id = $2)",
+    )
+    .bind(user_id)
+    .bind(org_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Another organization owned by an existing user.
 pub async fn create_org(db: &PgPool, user_id: Uuid, name: &OrgName) -> ServiceResult<Uuid> {
     let mut tx = db.begin().await?;
@@ -95,11 +136,15 @@ pub async fn authenticate(
     if email_norm.parse::<Email>().is_err() {
         return Err(ApiError::invalid("email", shared::account::InvalidEmail.to_string()).into());
     }
+    // Every attempt is counted before the password is checked (see
+    // `throttle`): per account and address, per address, per account.
     let address = client.map(|ip| ip.to_string());
-    throttle::check(db, now, Scope::Account, &email_norm).await?;
+    let pair = format!("{email_norm}|{}", address.as_deref().unwrap_or("-"));
+    throttle::attempt(db, now, Scope::AccountAddress, &pair).await?;
     if let Some(a) = &address {
-        throttle::check(db, now, Scope::Address, a).await?;
+        throttle::attempt(db, now, Scope::Address, a).await?;
     }
+    throttle::attempt(db, now, Scope::Account, &email_norm).await?;
     let row: Option<(Uuid, String)> =
         sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
             .bind(&email_norm)
@@ -112,14 +157,14 @@ pub async fn authenticate(
     let ok = passwords::verify(password, hash).await;
     match (ok, id) {
         (true, Some(id)) => {
-            throttle::clear(db, Scope::Account, &email_norm).await?;
+            throttle::clear(db, Scope::AccountAddress, &pair).await?;
+            throttle::give_back(db, Scope::Account, &email_norm).await?;
+            if let Some(a) = &address {
+                throttle::give_back(db, Scope::Address, a).await?;
+            }
             Ok(id)
         }
         _ => {
-            throttle::record_failure(db, now, Scope::Account, &email_norm).await?;
-            if let Some(a) = &address {
-                throttle::record_failure(db, now, Scope::Address, a).await?;
-            }
             tracing::info!("failed sign-in");
             Err(ApiError::new(ErrorKind::Unauthenticated, "Wrong email or password.").into())
         }

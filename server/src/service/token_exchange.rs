@@ -71,21 +71,23 @@ pub async fn exchange(
         .filter(|s| !s.trim().is_empty())
         .ok_or(ExchangeError::MissingClient)?;
     let address = req.client.map(|ip| format!("token:{ip}"));
+    // Counted before the key is checked (parallel guesses cannot slip
+    // through together); a valid key gives its attempt back.
     if let Some(a) = &address {
-        throttle::check(db, now, Scope::Address, a)
+        throttle::attempt(db, now, Scope::Address, a)
             .await
             .map_err(|e| ExchangeError::SlowDown(e.into_api().message))?;
     }
     let grant = match agent_keys::authenticate(db, now, secret).await {
-        Ok(Some(g)) => g,
-        Ok(None) => {
+        Ok(Some(g)) => {
             if let Some(a) = &address
-                && let Err(e) = throttle::record_failure(db, now, Scope::Address, a).await
+                && let Err(e) = throttle::give_back(db, Scope::Address, a).await
             {
-                tracing::warn!(error = %e, "recording a failed token request");
+                tracing::warn!(error = %e, "releasing a token attempt");
             }
-            return Err(ExchangeError::InvalidClient);
+            g
         }
+        Ok(None) => return Err(ExchangeError::InvalidClient),
         Err(e) => {
             // Logged by into_api; the caller only learns "try again".
             let _ = e.into_api();

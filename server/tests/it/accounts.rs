@@ -353,3 +353,85 @@ async fn another_orgs_members_read_as_not_found(db: PgPool) {
         ErrorKind::NotFound
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn parallel_guesses_cannot_slip_past_the_throttle_together(db: PgPool) {
+    org_with_owner(&db, "Acme", "ada@example.com").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let ip: Option<std::net::IpAddr> = Some("203.0.113.9".parse().unwrap());
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            authenticate(&db, t0, "ada@example.com", "wrong password!!", ip)
+                .await
+                .unwrap_err()
+                .into_api()
+                .kind
+        }));
+    }
+    let mut checked = 0;
+    for t in tasks {
+        if t.await.unwrap() == ErrorKind::Unauthenticated {
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 5,
+        "exactly the allowance reached the password check"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_attacker_cannot_lock_the_owner_out_from_elsewhere(db: PgPool) {
+    let (_, user, _) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let attacker = Some("203.0.113.9".parse().unwrap());
+    for _ in 0..10 {
+        let _ = authenticate(&db, t0, "ada@example.com", "wrong password!!", attacker).await;
+    }
+    let e = authenticate(&db, t0, "ada@example.com", PASSWORD, attacker)
+        .await
+        .unwrap_err();
+    assert_eq!(kind(e), ErrorKind::RateLimited);
+    // Ada, from her own network, signs in as usual.
+    let home = Some("198.51.100.7".parse().unwrap());
+    assert_eq!(
+        authenticate(&db, t0, "ada@example.com", PASSWORD, home)
+            .await
+            .unwrap(),
+        user
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_ups_are_throttled_per_address(db: PgPool) {
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let ip = Some("203.0.113.9".parse().unwrap());
+    for _ in 0..10 {
+        accounts::sign_up_allowed(&db, t0, ip).await.unwrap();
+    }
+    let e = accounts::sign_up_allowed(&db, t0, ip).await.unwrap_err();
+    assert_eq!(kind(e), ErrorKind::RateLimited);
+    let other = Some("198.51.100.7".parse().unwrap());
+    accounts::sign_up_allowed(&db, t0, other).await.unwrap();
+    accounts::sign_up_allowed(&db, t0 + Duration::minutes(61), ip)
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_in_lands_on_the_last_used_org(db: PgPool) {
+    let (acme_owner, ada, acme) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let globex = accounts::create_org(&db, ada, &OrgName::parse("Globex").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(accounts::landing_org(&db, ada).await.unwrap(), Some(acme));
+    accounts::remember_org(&db, ada, globex).await.unwrap();
+    assert_eq!(accounts::landing_org(&db, ada).await.unwrap(), Some(globex));
+    // An org she is not a member of is never remembered.
+    let (_, _, initech) = org_with_owner(&db, "Initech", "ian@example.com").await;
+    accounts::remember_org(&db, ada, initech).await.unwrap();
+    assert_eq!(accounts::landing_org(&db, ada).await.unwrap(), Some(globex));
+    let _ = acme_owner;
+}
