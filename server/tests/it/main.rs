@@ -16,4 +16,5 @@ mod layering;
 mod mcp;
 mod scan_cli;
 mod support;
+mod tenancy;
 mod tokens;
