@@ -153,4 +153,40 @@ test('sign-up creates a second organization and members switch between orgs', as
   await navTo(page, 'Members');
   await expect(page.locator('tr[data-email="hank@globex.test"]')).toBeVisible();
   await expect(page.locator(`tr[data-email="${VIEWER.email}"]`)).toHaveCount(0);
+
+  // The next sign-in lands on the organization used last.
+  await signOut(page);
+  await signIn(page, OWNER.email, OWNER.password);
+  await expect(page.getByRole('heading', { name: 'Globex', level: 1 })).toBeVisible();
+  await page.getByLabel('Organization').selectOption({ label: 'Acme' });
+  await expect(page.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+});
+
+test('changing the password needs the current one and signs out other sessions', async ({ page, browser }) => {
+  const other = await browser.newPage();
+  await signIn(other, VIEWER.email, VIEWER.password);
+  await signIn(page, VIEWER.email, VIEWER.password);
+  await page.getByRole('link', { name: 'Your account' }).click();
+  await expect(page.getByRole('heading', { name: 'Your account', level: 1 })).toBeVisible();
+  await hydrated(page);
+  const change = async (current: string, next: string) => {
+    await page.getByLabel('Current password').fill(current);
+    await page.getByLabel('New password').fill(next);
+    await page.getByRole('button', { name: 'Change password' }).click();
+  };
+  await change('not my password at all', 'a brand new passphrase');
+  await expect(page.getByText('This is not your current password.')).toBeVisible();
+  await change(VIEWER.password, 'a brand new passphrase');
+  await expect(page.getByRole('status')).toContainText('Your other sessions are signed out.');
+  // This session carries on; the other one is over.
+  await navTo(page, 'Members');
+  await expect(page.getByRole('table', { name: 'Members' })).toBeVisible();
+  await other.goto('/members');
+  await expect(other).toHaveURL(/\/signin$/);
+  await other.close();
+  // Back to the password the other tests use.
+  await page.getByRole('link', { name: 'Your account' }).click();
+  await hydrated(page);
+  await change('a brand new passphrase', VIEWER.password);
+  await expect(page.getByRole('status')).toContainText('Password changed.');
 });

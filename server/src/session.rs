@@ -19,6 +19,10 @@ pub struct SessionAuth {
     /// however active (records from before this field read as expired).
     #[serde(default)]
     pub signed_in_at: DateTime<Utc>,
+    /// The credentials' generation at sign-in: a password change moves it,
+    /// ending this session.
+    #[serde(default)]
+    pub generation: i32,
 }
 
 impl SessionAuth {
@@ -72,6 +76,7 @@ mod tests {
             user_id: Uuid::nil(),
             org_id: None,
             signed_in_at: t0,
+            generation: 0,
         };
         let week = chrono::Duration::days(7);
         assert!(!auth.expired(t0 + chrono::Duration::days(6), week));

@@ -46,7 +46,10 @@ impl WebBackend {
         let Some(auth) = session::read(session).await? else {
             return Ok(None);
         };
-        if auth.expired(self.0.clock.now(), self.0.config.session_max_age) {
+        let generation = accounts::credentials_generation(db, auth.user_id).await?;
+        if auth.expired(self.0.clock.now(), self.0.config.session_max_age)
+            || generation != Some(auth.generation)
+        {
             session::sign_out(session).await?;
             return Ok(None);
         }
@@ -112,6 +115,8 @@ impl Backend for WebBackend {
                 user_id,
                 org_id: Some(org_id),
                 signed_in_at: self.0.clock.now(),
+                // A new account starts at the first generation.
+                generation: 0,
             },
         )
         .await?;
@@ -131,6 +136,9 @@ impl Backend for WebBackend {
                 user_id,
                 org_id: accounts::landing_org(&self.0.db, user_id).await?,
                 signed_in_at: now,
+                generation: accounts::credentials_generation(&self.0.db, user_id)
+                    .await?
+                    .unwrap_or_default(),
             },
         )
         .await?;
@@ -139,6 +147,39 @@ impl Backend for WebBackend {
 
     async fn sign_out(&self, req: &Parts) -> Result<(), ApiError> {
         Ok(session::sign_out(session_of(req)?).await?)
+    }
+
+    async fn change_password(
+        &self,
+        req: &Parts,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<(), ApiError> {
+        let viewer = self
+            .resolve(req)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let now = self.0.clock.now();
+        let generation = accounts::change_password(
+            &self.0.db,
+            now,
+            viewer.user_id,
+            current_password,
+            new_password,
+        )
+        .await?;
+        // This session carries on, as a fresh sign-in; all others end.
+        session::sign_in(
+            session_of(req)?,
+            SessionAuth {
+                user_id: viewer.user_id,
+                org_id: viewer.current.map(|c| c.org_id),
+                signed_in_at: now,
+                generation,
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     async fn switch_org(&self, req: &Parts, org_id: Uuid) -> Result<(), ApiError> {

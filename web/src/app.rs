@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/members") view=pages::members::Members/>
                     <Route path=path!("/settings") view=pages::settings::Settings/>
                     <Route path=path!("/orgs/new") view=pages::orgs::NewOrg/>
+                    <Route path=path!("/account") view=pages::account::Account/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -184,6 +185,7 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
             <div class="nav-footer">
                 <A href="/orgs/new">"+ New organization"</A>
                 <div class="user-email" title="Signed in as">{viewer.email.clone()}</div>
+                <A href="/account">"Your account"</A>
                 <ActionForm action=sign_out>
                     <button type="submit" class="btn btn-ghost">"Sign out"</button>
                 </ActionForm>

@@ -40,6 +40,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn sign_up(&self, req: &Parts, input: SignUp) -> Result<(), ApiError>;
     async fn sign_in(&self, req: &Parts, email: &str, password: &str) -> Result<(), ApiError>;
     async fn sign_out(&self, req: &Parts) -> Result<(), ApiError>;
+    /// Changes the signed-in person's password; their other sessions end.
+    async fn change_password(
+        &self,
+        req: &Parts,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<(), ApiError>;
     async fn switch_org(&self, req: &Parts, org_id: Uuid) -> Result<(), ApiError>;
     async fn create_org(&self, req: &Parts, name: OrgName) -> Result<(), ApiError>;
 

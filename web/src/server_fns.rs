@@ -55,6 +55,18 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+#[server(prefix = "/api/ui", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let (backend, parts) = crate::port::request()?;
+    backend
+        .change_password(&parts, &current_password, &new_password)
+        .await?;
+    Ok(())
+}
+
 /// Makes another of the user's organizations the current one.
 #[server(prefix = "/api/ui", endpoint = "switch_org")]
 pub async fn switch_org(org_id: Uuid) -> Result<(), AppError> {

@@ -171,6 +171,55 @@ pub async fn authenticate(
     }
 }
 
+/// Changes the signed-in person's password: the current one is required
+/// (attempts count against the account's sign-in throttle), and the
+/// credentials' generation moves, which ends every session signed in with
+/// the old one. Returns the new generation.
+pub async fn change_password(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    current: &str,
+    new: &str,
+) -> ServiceResult<i32> {
+    let (email, hash): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+    let new = shared::account::NewPassword::parse(new, &email)
+        .map_err(|e| ApiError::invalid("new_password", e.to_string()))?;
+    throttle::attempt(db, now, Scope::Account, &email).await?;
+    if !passwords::verify(current, Some(hash)).await {
+        return Err(
+            ApiError::invalid("current_password", "This is not your current password.").into(),
+        );
+    }
+    throttle::give_back(db, Scope::Account, &email).await?;
+    let hash = passwords::hash(&new).await?;
+    let generation: i32 = sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, credentials_generation = credentials_generation + 1
+         WHERE id = $1 RETURNING credentials_generation",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .fetch_one(db)
+    .await?;
+    tracing::info!(%user_id, "password changed; other sessions end");
+    Ok(generation)
+}
+
+/// The generation of a person's credentials (None: no such account).
+pub async fn credentials_generation(db: &PgPool, user_id: Uuid) -> ServiceResult<Option<i32>> {
+    Ok(
+        sqlx::query_scalar("SELECT credentials_generation FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
 /// The user's email, or None if the account no longer exists.
 pub async fn user_email(db: &PgPool, user_id: Uuid) -> ServiceResult<Option<String>> {
     Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")

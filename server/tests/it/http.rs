@@ -360,3 +360,72 @@ async fn server_functions_enforce_roles_and_tenancy(db: PgPool) {
         .unwrap();
     assert_eq!(users, 3);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(db: PgPool) {
+    org_with_owner(&db, "Acme", "ada@example.com").await;
+    let app = app(db, BASE).await;
+    let laptop = sign_in(&app, "ada@example.com").await;
+    let phone = sign_in(&app, "ada@example.com").await;
+    let new = "a brand new passphrase";
+
+    let (status, _, body) = send(
+        &app,
+        post_form(
+            "/api/ui/change_password",
+            &format!(
+                "current_password=guess+guess+guess&new_password={}",
+                new.replace(' ', "+")
+            ),
+            Some(&laptop),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("current_password"), "{body}");
+
+    let (status, headers, body) = send(
+        &app,
+        post_form(
+            "/api/ui/change_password",
+            &format!(
+                "current_password={}&new_password={}",
+                PASSWORD.replace(' ', "+"),
+                new.replace(' ', "+")
+            ),
+            Some(&laptop),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // This session carries on (under a fresh id); the other one is over.
+    let laptop = session_cookie(&headers).expect("a fresh session id");
+    let (_, _, who) = send(&app, post_form("/api/ui/whoami", "", Some(&laptop))).await;
+    assert!(who.contains("ada@example.com"), "{who}");
+    let (_, _, who) = send(&app, post_form("/api/ui/whoami", "", Some(&phone))).await;
+    assert_eq!(who, "null");
+    // The old password no longer signs in; the new one does.
+    let (status, _, _) = send(
+        &app,
+        post_form(
+            "/api/ui/sign_in",
+            &format!(
+                "email=ada@example.com&password={}",
+                PASSWORD.replace(' ', "+")
+            ),
+            None,
+        ),
+    )
+    .await;
+    assert_ne!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        &app,
+        post_form(
+            "/api/ui/sign_in",
+            &format!("email=ada@example.com&password={}", new.replace(' ', "+")),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

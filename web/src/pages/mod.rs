@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod account;
 pub mod alerts;
 pub mod auth;
 pub mod connectors;
