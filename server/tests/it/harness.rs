@@ -126,6 +126,15 @@ impl Upstream {
         }
     }
 
+    /// Kills the server outright (no graceful shutdown: in-flight calls
+    /// are cut).
+    pub fn kill(self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self._proc.0.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+
     /// Every call the upstream received, in order.
     pub fn calls(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.log)
@@ -162,11 +171,16 @@ pub struct Gatehouse {
 
 impl Gatehouse {
     pub fn start(db: &PgPool, extra_env: &[(&str, &str)]) -> Self {
+        Self::start_at(&database_url(db), extra_env)
+    }
+
+    /// As [`Gatehouse::start`], on the database at `url`.
+    pub fn start_at(url: &str, extra_env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let dir = temp_dir("gatehouse");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
         cmd.arg("serve")
-            .env("DATABASE_URL", database_url(db))
+            .env("DATABASE_URL", url)
             .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
             .env("GATEHOUSE_DATA_DIR", &dir)
             .env("GATEHOUSE_SITE_ROOT", "/nonexistent")

@@ -9,6 +9,7 @@ mod accounts;
 mod alerts;
 mod api;
 mod embedded_pg;
+mod faults;
 mod hardening;
 mod harness;
 mod http;
