@@ -50,32 +50,42 @@ test('sign out, wrong password, sign in', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
 });
 
-test('owner adds a member and changes their role', async ({ page }) => {
+test('owner invites a member, who joins with their own password, and changes their role', async ({ page, browser }) => {
   await signIn(page, OWNER.email, OWNER.password);
   await navTo(page, 'Members');
   await expect(page.getByRole('heading', { name: 'Members', level: 1 })).toBeVisible();
   await hydrated(page);
 
-  const add = page.locator('form', { has: page.getByRole('button', { name: 'Add member' }) });
-  // New person without an initial password: explained, nothing added.
-  await add.getByLabel('Email').fill(VIEWER.email);
-  await add.getByLabel('Role').selectOption('admin');
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(add.getByText('This person has no Gatehouse account yet')).toBeVisible();
+  const invite = page.locator('form', { has: page.getByRole('button', { name: 'Create invitation link' }) });
+  await invite.getByLabel('Email').fill(VIEWER.email);
+  await invite.getByLabel('Role').selectOption('admin');
+  await invite.getByRole('button', { name: 'Create invitation link' }).click();
+  const link = (await page.getByTestId('invitation-link').textContent())!.trim();
+  expect(link).toMatch(/\/invite\/ghi_/);
+  await expect(page.getByRole('table', { name: 'Pending invitations' })).toContainText(VIEWER.email);
 
-  await add.getByLabel('Initial password').fill(VIEWER.password);
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(page.getByRole('status')).toHaveText(`Added ${VIEWER.email} as admin.`);
+  // The person opens the link in their own browser and chooses a password.
+  const theirs = await browser.newContext();
+  const guest = await theirs.newPage();
+  await guest.goto(link);
+  await expect(guest.getByRole('heading', { name: 'Join Acme' })).toBeVisible();
+  await hydrated(guest);
+  await guest.getByLabel('Choose a password').fill('short');
+  await guest.getByRole('button', { name: 'Create my account and join' }).click();
+  await expect(guest.getByText(/Too short/).first()).toBeVisible();
+  await guest.getByLabel('Choose a password').fill(VIEWER.password);
+  await guest.getByRole('button', { name: 'Create my account and join' }).click();
+  await expect(guest.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+  // The link worked once.
+  await guest.goto(link);
+  await expect(guest.getByText('invalid, already used', { exact: false })).toBeVisible();
+  await theirs.close();
 
+  await page.reload();
   const row = page.locator(`tr[data-email="${VIEWER.email}"]`);
   await expect(row).toBeVisible();
   await expect(row.getByRole('combobox')).toHaveValue('admin');
-
-  // Duplicate: a clear error, still one row.
-  await add.getByLabel('Email').fill(VIEWER.email);
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(add.getByText(`${VIEWER.email} is already a member of this organization.`)).toBeVisible();
-  await expect(page.locator(`tr[data-email="${VIEWER.email}"]`)).toHaveCount(1);
+  await expect(page.getByText('No pending invitations.')).toBeVisible();
 
   // Demote to viewer; the change survives a reload.
   await row.getByRole('combobox').selectOption('viewer');
@@ -104,12 +114,12 @@ test('a viewer is refused on admin pages and admin server functions', async ({ p
 
   await navTo(page, 'Members');
   await expect(page.getByRole('table', { name: 'Members' })).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Add member' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Create invitation link' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Change role' })).toHaveCount(0);
 
   // Calling the admin endpoint directly is refused by the server too.
-  const res = await page.request.post('/api/ui/add_member', {
-    form: { email: 'sneaky@acme.test', role: 'owner', password: 'sneaky passphrase 1' },
+  const res = await page.request.post('/api/ui/invite', {
+    form: { email: 'sneaky@acme.test', role: 'owner' },
   });
   expect(res.status()).toBe(403);
   expect((await res.json()).kind).toBe('forbidden');
@@ -134,22 +144,26 @@ test('sign-up creates a second organization and members switch between orgs', as
   await page.getByRole('button', { name: 'Create organization' }).click();
   await expect(page.getByRole('heading', { name: 'Globex', level: 1 })).toBeVisible();
 
-  // Globex adds Acme's owner as an admin.
+  // Globex invites Acme's owner as an admin…
   await navTo(page, 'Members');
   await hydrated(page);
-  const add = page.locator('form', { has: page.getByRole('button', { name: 'Add member' }) });
-  await add.getByLabel('Email').fill(OWNER.email);
-  await add.getByLabel('Role').selectOption('admin');
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(page.getByRole('status')).toHaveText(`Added ${OWNER.email} as admin.`);
+  const invite = page.locator('form', { has: page.getByRole('button', { name: 'Create invitation link' }) });
+  await invite.getByLabel('Email').fill(OWNER.email);
+  await invite.getByLabel('Role').selectOption('admin');
+  await invite.getByRole('button', { name: 'Create invitation link' }).click();
+  const link = (await page.getByTestId('invitation-link').textContent())!.trim();
   await signOut(page);
 
-  // Acme's owner now has two orgs, and Acme's members are not Globex's.
+  // …who accepts it signed in to their own account (nothing about it changes).
   await signIn(page, OWNER.email, OWNER.password);
+  await expect(page.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+  await page.goto(link);
+  await expect(page.getByRole('heading', { name: 'Join Globex' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Accept and join' }).click();
+  await expect(page.getByRole('heading', { name: 'Globex', level: 1 })).toBeVisible();
   const switcher = page.getByLabel('Organization');
   await expect(switcher.locator('option')).toHaveText(['Acme', 'Globex']);
-  await switcher.selectOption({ label: 'Globex' });
-  await expect(page.getByRole('heading', { name: 'Globex', level: 1 })).toBeVisible();
   await navTo(page, 'Members');
   await expect(page.locator('tr[data-email="hank@globex.test"]')).toBeVisible();
   await expect(page.locator(`tr[data-email="${VIEWER.email}"]`)).toHaveCount(0);

@@ -13,6 +13,8 @@ pub enum Kind {
     AgentKey,
     /// `gha_…`: authenticates the admin API.
     ApiToken,
+    /// `ghi_…`: a single-use invitation to join an organization.
+    Invitation,
 }
 
 impl Kind {
@@ -20,6 +22,7 @@ impl Kind {
         match self {
             Kind::AgentKey => "ghk_",
             Kind::ApiToken => "gha_",
+            Kind::Invitation => "ghi_",
         }
     }
 }

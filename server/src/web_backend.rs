@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use axum::extract::ConnectInfo;
 use http::request::Parts;
 use shared::account::{
-    Actor, AddMember, Member, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer,
+    Actor, Invitation, InvitationCreated, InvitationPreview, Invite, Member, OrgMode, OrgName,
+    OrgSettings, Role, SignUp, TenantCtx, Viewer,
 };
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
@@ -23,7 +24,8 @@ use uuid::Uuid;
 use web::port::Backend;
 
 use crate::service::{
-    accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules, tester,
+    accounts, agent_keys, api_tokens, connectors, invitations, packs, records, registered_users,
+    rules, tester,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -211,8 +213,67 @@ impl Backend for WebBackend {
         Ok(accounts::list_members(&self.0.db, t).await?)
     }
 
-    async fn add_member(&self, t: &TenantCtx, input: AddMember) -> Result<Member, ApiError> {
-        Ok(accounts::add_member(&self.0.db, t, &input).await?)
+    async fn invite(&self, t: &TenantCtx, input: Invite) -> Result<InvitationCreated, ApiError> {
+        let (invitation, secret) =
+            invitations::create(&self.0.db, t, self.0.clock.now(), &input).await?;
+        Ok(InvitationCreated {
+            invitation,
+            link: format!("{}/invite/{secret}", self.0.config.public_base()),
+        })
+    }
+
+    async fn list_invitations(&self, t: &TenantCtx) -> Result<Vec<Invitation>, ApiError> {
+        Ok(invitations::list(&self.0.db, t, self.0.clock.now()).await?)
+    }
+
+    async fn revoke_invitation(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(invitations::revoke(&self.0.db, t, self.0.clock.now(), id).await?)
+    }
+
+    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, ApiError> {
+        Ok(invitations::preview(&self.0.db, self.0.clock.now(), token).await?)
+    }
+
+    async fn accept_invitation(
+        &self,
+        req: &Parts,
+        token: &str,
+        password: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let now = self.0.clock.now();
+        if let Some(password) = password {
+            // Signing in here is signing in: same checks and throttles.
+            let preview = invitations::preview(&self.0.db, now, token).await?;
+            self.sign_in(req, &preview.email, password).await?;
+        }
+        let viewer = self
+            .resolve(req)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let org_id = invitations::accept(&self.0.db, now, token, viewer.user_id).await?;
+        session::set_org(session_of(req)?, Some(org_id)).await?;
+        Ok(())
+    }
+
+    async fn accept_invitation_new(
+        &self,
+        req: &Parts,
+        token: &str,
+        password: &str,
+    ) -> Result<(), ApiError> {
+        let now = self.0.clock.now();
+        let (user_id, org_id) = invitations::accept_new(&self.0.db, now, token, password).await?;
+        session::sign_in(
+            session_of(req)?,
+            SessionAuth {
+                user_id,
+                org_id: Some(org_id),
+                signed_in_at: now,
+                generation: 0,
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     async fn set_member_role(

@@ -467,54 +467,70 @@ impl SignUpInput {
     }
 }
 
-/// The add-member form as submitted.
+/// The invite form as submitted.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct AddMemberInput {
+pub struct InviteInput {
     pub email: String,
     pub role: String,
-    /// Initial password; only used (and then required) when the person has
-    /// no Gatehouse account yet.
-    pub password: String,
 }
 
-/// A valid add-member request.
+/// A valid invitation request.
 #[derive(Debug, Clone)]
-pub struct AddMember {
+pub struct Invite {
     pub email: Email,
     pub role: Role,
-    pub password: Option<NewPassword>,
 }
 
-impl AddMemberInput {
-    /// Parses every field; an empty password means "none given".
+impl InviteInput {
+    /// Parses every field.
     ///
     /// ```
-    /// use shared::account::{AddMemberInput, Role};
-    /// let ok = AddMemberInput { email: "bo@example.com".into(), role: "viewer".into(), password: "".into() };
-    /// let m = ok.parse().unwrap();
-    /// assert_eq!(m.role, Role::Viewer);
-    /// assert!(m.password.is_none());
+    /// use shared::account::{InviteInput, Role};
+    /// let ok = InviteInput { email: "Bo@Example.com".into(), role: "viewer".into() };
+    /// let i = ok.parse().unwrap();
+    /// assert_eq!((i.email.as_str(), i.role), ("bo@example.com", Role::Viewer));
+    /// assert!(InviteInput { email: "bo".into(), role: "king".into() }.parse().is_err());
     /// ```
-    pub fn parse(&self) -> Result<AddMember, crate::error::ApiError> {
+    pub fn parse(&self) -> Result<Invite, crate::error::ApiError> {
         let mut errs = crate::error::FieldErrors::new();
         let email = errs.check("email", self.email.parse::<Email>());
         let role = errs.check("role", self.role.parse::<Role>());
-        let password = if self.password.is_empty() {
-            Some(None)
-        } else {
-            errs.check("password", NewPassword::parse(&self.password, &self.email))
-                .map(Some)
-        };
-        match (email, role, password) {
-            (Some(email), Some(role), Some(password)) if errs.is_empty() => Ok(AddMember {
-                email,
-                role,
-                password,
-            }),
+        match (email, role) {
+            (Some(email), Some(role)) if errs.is_empty() => Ok(Invite { email, role }),
             _ => Err(errs.into_error()),
         }
     }
+}
+
+/// A pending invitation as listed to admins.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new invitation and its link, shown once.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationCreated {
+    pub invitation: Invitation,
+    /// The single-use link to give the person (it carries the secret).
+    pub link: String,
+}
+
+/// What the invitation page shows the person holding the link.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub org_name: String,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Who is acting on a tenant's behalf.

@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=pages::auth::SignIn ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view=pages::auth::SignUp ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view=pages::auth::Setup ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::overview::Overview/>
                     <Route path=path!("/connectors") view=pages::connectors::Connectors/>

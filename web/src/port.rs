@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use http::request::Parts;
 use leptos::prelude::*;
 use shared::account::{
-    AddMember, Member, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx, Viewer,
+    Invitation, InvitationCreated, InvitationPreview, Invite, Member, OrgMode, OrgName,
+    OrgSettings, Role, SignUp, TenantCtx, Viewer,
 };
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
@@ -51,7 +52,27 @@ pub trait Backend: Send + Sync + 'static {
     async fn create_org(&self, req: &Parts, name: OrgName) -> Result<(), ApiError>;
 
     async fn list_members(&self, t: &TenantCtx) -> Result<Vec<Member>, ApiError>;
-    async fn add_member(&self, t: &TenantCtx, input: AddMember) -> Result<Member, ApiError>;
+    /// Invites an e-mail address; the link is returned once.
+    async fn invite(&self, t: &TenantCtx, input: Invite) -> Result<InvitationCreated, ApiError>;
+    async fn list_invitations(&self, t: &TenantCtx) -> Result<Vec<Invitation>, ApiError>;
+    async fn revoke_invitation(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+    /// What an invitation link invites to (no sign-in needed).
+    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, ApiError>;
+    /// Accepts as the signed-in person; `password` given: signs in as the
+    /// invited address first. The session then works in the org joined.
+    async fn accept_invitation(
+        &self,
+        req: &Parts,
+        token: &str,
+        password: Option<&str>,
+    ) -> Result<(), ApiError>;
+    /// Accepts with a new account (the person's own password), signed in.
+    async fn accept_invitation_new(
+        &self,
+        req: &Parts,
+        token: &str,
+        password: &str,
+    ) -> Result<(), ApiError>;
     async fn set_member_role(
         &self,
         t: &TenantCtx,

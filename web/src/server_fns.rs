@@ -93,16 +93,61 @@ pub async fn list_members() -> Result<Vec<Member>, AppError> {
     Ok(backend.list_members(&t).await?)
 }
 
-#[server(prefix = "/api/ui", endpoint = "add_member")]
-pub async fn add_member(email: String, role: String, password: String) -> Result<Member, AppError> {
-    let input = shared::account::AddMemberInput {
-        email,
-        role,
-        password,
-    }
-    .parse()?;
+#[server(prefix = "/api/ui", endpoint = "invite")]
+pub async fn invite(
+    email: String,
+    role: String,
+) -> Result<shared::account::InvitationCreated, AppError> {
+    let input = shared::account::InviteInput { email, role }.parse()?;
     let (backend, t) = crate::port::tenant().await?;
-    Ok(backend.add_member(&t, input).await?)
+    Ok(backend.invite(&t, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_invitations")]
+pub async fn list_invitations() -> Result<Vec<shared::account::Invitation>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.list_invitations(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.revoke_invitation(&t, id).await?)
+}
+
+/// Public: the link itself is the credential to see what it invites to.
+#[server(prefix = "/api/ui", endpoint = "preview_invitation")]
+pub async fn preview_invitation(
+    token: String,
+) -> Result<shared::account::InvitationPreview, AppError> {
+    let (backend, _) = crate::port::request()?;
+    Ok(backend.preview_invitation(&token).await?)
+}
+
+/// Accepts as the signed-in person, or signs in with `password` first.
+#[server(prefix = "/api/ui", endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String, password: Option<String>) -> Result<(), AppError> {
+    let (backend, parts) = crate::port::request()?;
+    backend
+        .accept_invitation(
+            &parts,
+            &token,
+            password.as_deref().filter(|p| !p.is_empty()),
+        )
+        .await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Accepts with a new account whose password the person chooses.
+#[server(prefix = "/api/ui", endpoint = "accept_invitation_new")]
+pub async fn accept_invitation_new(token: String, password: String) -> Result<(), AppError> {
+    let (backend, parts) = crate::port::request()?;
+    backend
+        .accept_invitation_new(&parts, &token, &password)
+        .await?;
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 #[server(prefix = "/api/ui", endpoint = "set_member_role")]

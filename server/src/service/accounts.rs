@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use shared::account::{
-    AddMember, Email, Member, OrgMembership, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx,
+    Email, Member, OrgMembership, OrgMode, OrgName, OrgSettings, Role, SignUp, TenantCtx,
 };
 use shared::error::{ApiError, ErrorKind};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -326,67 +326,6 @@ async fn owner_count(tx: &mut Transaction<'_, Postgres>, org_id: Uuid) -> Servic
 
 const LAST_OWNER: &str =
     "An organization needs at least one owner. Make someone else an owner first.";
-
-/// Adds a member: an existing account joins with `role`; otherwise an
-/// account is created with the given initial password.
-pub async fn add_member(db: &PgPool, t: &TenantCtx, input: &AddMember) -> ServiceResult<Member> {
-    t.require_manage(input.role)?;
-    // Hash before taking the lock: it is slow and needs no database.
-    let new_hash = match &input.password {
-        Some(p) => Some(passwords::hash(p).await?),
-        None => None,
-    };
-    let mut tx = db.begin().await?;
-    lock_org(&mut tx, t.org_id).await?;
-    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(input.email.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let user_id = match existing {
-        Some(id) => {
-            if member_role(&mut tx, t.org_id, id).await?.is_some() {
-                return Err(ApiError::invalid(
-                    "email",
-                    format!("{} is already a member of this organization.", input.email),
-                )
-                .into());
-            }
-            id
-        }
-        None => {
-            let Some(hash) = new_hash else {
-                return Err(ApiError::invalid(
-                    "password",
-                    "This person has no Gatehouse account yet: set an initial password for them.",
-                )
-                .into());
-            };
-            sqlx::query_scalar(
-                "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id",
-            )
-            .bind(input.email.as_str())
-            .bind(hash)
-            .fetch_one(&mut *tx)
-            .await?
-        }
-    };
-    let joined_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) RETURNING created_at",
-    )
-    .bind(t.org_id)
-    .bind(user_id)
-    .bind(input.role.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    tracing::info!(org_id = %t.org_id, %user_id, role = %input.role, "member added");
-    Ok(Member {
-        user_id,
-        email: input.email.to_string(),
-        role: input.role,
-        joined_at,
-    })
-}
 
 /// Changes a member's role. Only owners grant or take away `owner`; the
 /// last owner keeps their role.

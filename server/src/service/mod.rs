@@ -9,6 +9,7 @@ pub mod api_tokens;
 mod config_version;
 pub mod connectors;
 pub mod data_path;
+pub mod invitations;
 pub mod packs;
 mod paging;
 pub mod passwords;

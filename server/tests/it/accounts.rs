@@ -3,7 +3,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use server::service::ServiceError;
 use server::service::accounts::{self, authenticate};
-use shared::account::{AddMemberInput, OrgName, Role, SignUpInput};
+use shared::account::{InviteInput, OrgName, Role, SignUpInput};
 use shared::error::ErrorKind;
 use sqlx::PgPool;
 
@@ -145,45 +145,121 @@ async fn sign_in_throttles_per_client_address_across_accounts(db: PgPool) {
     );
 }
 
+fn invite(email: &str, role: &str) -> shared::account::Invite {
+    InviteInput {
+        email: email.into(),
+        role: role.into(),
+    }
+    .parse()
+    .unwrap()
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn members_are_added_once_and_new_people_need_a_password(db: PgPool) {
-    let (owner, _, _) = org_with_owner(&db, "Acme", "ada@example.com").await;
-    let no_pw = AddMemberInput {
-        email: "bo@example.com".into(),
-        role: "viewer".into(),
-        password: "".into(),
-    }
-    .parse()
-    .unwrap();
-    let e = accounts::add_member(&db, &owner, &no_pw)
+async fn people_join_by_single_use_invitations_and_set_their_own_passwords(db: PgPool) {
+    use server::service::invitations;
+    let (acme, _, acme_id) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let t0 = Utc::now();
+    // A new person: the link lets them choose their password, once.
+    let (inv, link) = invitations::create(&db, &acme, t0, &invite("bo@example.com", "viewer"))
+        .await
+        .unwrap();
+    assert_eq!(inv.role, Role::Viewer);
+    assert_eq!(invitations::list(&db, &acme, t0).await.unwrap().len(), 1);
+    let preview = invitations::preview(&db, t0, &link).await.unwrap();
+    assert_eq!(
+        (preview.org_name.as_str(), preview.email.as_str()),
+        ("Acme", "bo@example.com")
+    );
+    let weak = invitations::accept_new(&db, t0, &link, "short")
+        .await
+        .unwrap_err();
+    assert!(weak.into_api().field("password").is_some());
+    let (bo, org) = invitations::accept_new(&db, t0, &link, PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(org, acme_id);
+    assert_eq!(
+        authenticate(&db, t0, "bo@example.com", PASSWORD, None)
+            .await
+            .unwrap(),
+        bo
+    );
+    // Used up.
+    let again = invitations::accept_new(&db, t0, &link, PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(kind(again), ErrorKind::NotFound);
+    assert!(invitations::list(&db, &acme, t0).await.unwrap().is_empty());
+
+    // Another org invites Bo: joining needs Bo's own sign-in, and Globex
+    // never learns whether Bo has an account nor sets anything on it.
+    let (globex, _, globex_id) = org_with_owner(&db, "Globex", "hank@globex.test").await;
+    let (_, link) = invitations::create(&db, &globex, t0, &invite("bo@example.com", "admin"))
+        .await
+        .unwrap();
+    let taken = invitations::accept_new(&db, t0, &link, "another long passphrase")
         .await
         .unwrap_err()
         .into_api();
-    assert_eq!(e.kind, ErrorKind::Invalid);
-    assert!(e.field("password").is_some());
-    assert_eq!(count(&db, "SELECT count(*) FROM users").await, 1);
-
-    add(&db, &owner, "bo@example.com", Role::Viewer).await;
-    let again = AddMemberInput {
-        email: "bo@example.com".into(),
-        role: "admin".into(),
-        password: "".into(),
-    }
-    .parse()
-    .unwrap();
-    let e = accounts::add_member(&db, &owner, &again)
-        .await
-        .unwrap_err()
-        .into_api();
-    assert!(e.field("email").unwrap().contains("already a member"));
-
-    // An existing account (member elsewhere) joins without a password.
-    let (globex, _, _) = org_with_owner(&db, "Globex", "hank@globex.test").await;
-    let m = accounts::add_member(&db, &globex, &again).await.unwrap();
-    assert_eq!(m.role, Role::Admin);
+    assert!(
+        taken.field("password").unwrap().contains("sign in"),
+        "{taken:?}"
+    );
+    assert_eq!(
+        authenticate(&db, t0, "bo@example.com", PASSWORD, None)
+            .await
+            .unwrap(),
+        bo
+    );
+    // Someone else signed in cannot use Bo's invitation.
+    let ada: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'ada@example.com'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let wrong = invitations::accept(&db, t0, &link, ada).await.unwrap_err();
+    assert_eq!(kind(wrong), ErrorKind::Forbidden);
+    assert_eq!(
+        invitations::accept(&db, t0, &link, bo).await.unwrap(),
+        globex_id
+    );
     let members = accounts::list_members(&db, &globex).await.unwrap();
     let emails: Vec<_> = members.iter().map(|m| m.email.as_str()).collect();
     assert_eq!(emails, ["bo@example.com", "hank@globex.test"]);
+
+    // Expired and revoked links do nothing.
+    let (_, old) = invitations::create(&db, &acme, t0, &invite("cy@example.com", "viewer"))
+        .await
+        .unwrap();
+    let late = t0 + chrono::Duration::days(8);
+    assert_eq!(
+        kind(
+            invitations::accept_new(&db, late, &old, PASSWORD)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::NotFound
+    );
+    let (inv, revoked) = invitations::create(&db, &acme, t0, &invite("di@example.com", "viewer"))
+        .await
+        .unwrap();
+    invitations::revoke(&db, &acme, t0, inv.id).await.unwrap();
+    assert_eq!(
+        kind(
+            invitations::accept_new(&db, t0, &revoked, PASSWORD)
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM users WHERE email IN ('cy@example.com', 'di@example.com')"
+        )
+        .await,
+        0
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -199,15 +275,17 @@ async fn roles_limit_who_may_change_what(db: PgPool) {
     // Viewers and approvers read but never write.
     assert_eq!(accounts::list_members(&db, &viewer).await.unwrap().len(), 4);
     for who in [&viewer, &approver] {
-        let input = AddMemberInput {
-            email: "x@example.com".into(),
-            role: "viewer".into(),
-            password: PASSWORD.into(),
-        }
-        .parse()
-        .unwrap();
         assert_eq!(
-            kind(accounts::add_member(&db, who, &input).await.unwrap_err()),
+            kind(
+                server::service::invitations::create(
+                    &db,
+                    who,
+                    Utc::now(),
+                    &invite("x@example.com", "viewer")
+                )
+                .await
+                .unwrap_err()
+            ),
             ErrorKind::Forbidden
         );
         assert_eq!(

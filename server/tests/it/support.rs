@@ -8,7 +8,7 @@ use server::config::{Cli, Config};
 use server::crypto::Keyring;
 use server::master_key::MasterKey;
 use server::state::AppState;
-use shared::account::{Actor, AddMemberInput, Role, SignUpInput, TenantCtx};
+use shared::account::{Actor, InviteInput, Role, SignUpInput, TenantCtx};
 use sqlx::PgPool;
 use tower_sessions_sqlx_store::PostgresStore;
 use uuid::Uuid;
@@ -80,17 +80,33 @@ pub fn ctx(org_id: Uuid, user_id: Uuid, role: Role) -> TenantCtx {
     }
 }
 
-/// Adds a member with `role` (creating the account); returns their id.
+/// Adds a member with `role` the way people join: an invitation, accepted
+/// by their account (or a new one with [`PASSWORD`]); returns their id.
 pub async fn add(db: &PgPool, owner: &TenantCtx, email: &str, role: Role) -> Uuid {
-    let input = AddMemberInput {
+    use server::service::invitations;
+    let invite = InviteInput {
         email: email.into(),
         role: role.as_str().into(),
-        password: PASSWORD.into(),
     }
     .parse()
     .unwrap();
-    server::service::accounts::add_member(db, owner, &input)
+    let now = chrono::Utc::now();
+    let (_, link) = invitations::create(db, owner, now, &invite).await.unwrap();
+    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(invite.email.as_str())
+        .fetch_optional(db)
         .await
-        .unwrap()
-        .user_id
+        .unwrap();
+    match existing {
+        Some(id) => {
+            invitations::accept(db, now, &link, id).await.unwrap();
+            id
+        }
+        None => {
+            invitations::accept_new(db, now, &link, PASSWORD)
+                .await
+                .unwrap()
+                .0
+        }
+    }
 }

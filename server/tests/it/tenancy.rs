@@ -34,6 +34,7 @@ impl Ids {
 fn resource_of(hint: &str) -> &'static str {
     let h = hint.to_ascii_lowercase();
     let pairs = [
+        ("invitation", "invitation"),
         ("api-token", "api_token"),
         ("api_token", "api_token"),
         ("custom", "custom_rule"),
@@ -88,6 +89,7 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         "entity_rules",
         "rule_overrides",
         "memberships",
+        "invitations",
     ] {
         // last_used_at moves with Acme's own use, which this test makes.
         let rows: Option<String> = sqlx::query_scalar(&format!(
@@ -177,6 +179,22 @@ async fn another_orgs_ids_read_as_not_found_everywhere_and_nothing_changes(db: P
     .fetch_one(&db)
     .await
     .unwrap();
+    let owner_ctx = crate::support::ctx(
+        org.parse().unwrap(),
+        owner.parse().unwrap(),
+        shared::account::Role::Owner,
+    );
+    let invite = shared::account::InviteInput {
+        email: "new.hire@example.com".into(),
+        role: "viewer".into(),
+    }
+    .parse()
+    .unwrap();
+    let (invitation, _) =
+        server::service::invitations::create(&db, &owner_ctx, chrono::Utc::now(), &invite)
+            .await
+            .unwrap();
+    ids.insert("invitation", invitation.id.to_string());
     ids.insert("member", owner);
     let ids = Ids(ids);
     let before = snapshot(&db, &org).await;

@@ -5,8 +5,13 @@ use leptos_meta::Title;
 use shared::account::{Member, Role, Viewer};
 use uuid::Uuid;
 
-use crate::components::{ErrorNote, FieldError, FormError, SubmitButton, action_error};
-use crate::server_fns::{AddMember, RemoveMember, SetMemberRole, list_members};
+use crate::components::{
+    ConfirmButton, ErrorNote, FieldError, FormError, SecretOnce, SubmitButton, action_error,
+    fmt_time,
+};
+use crate::server_fns::{
+    Invite, RemoveMember, RevokeInvitation, SetMemberRole, list_invitations, list_members,
+};
 
 #[component]
 pub fn Members() -> impl IntoView {
@@ -18,7 +23,7 @@ pub fn Members() -> impl IntoView {
         .unwrap_or(Role::Viewer);
     let can_manage = my_role.allows(Role::Admin);
 
-    let add = ServerAction::<AddMember>::new();
+    let add = ServerAction::<Invite>::new();
     let set_role = ServerAction::<SetMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let members = Resource::new(
@@ -44,7 +49,7 @@ pub fn Members() -> impl IntoView {
             <h1>"Members"</h1>
             <p class="muted">"People who can sign in to this organization, and what they may do."</p>
         </header>
-        {can_manage.then(|| view! { <AddMemberForm action=add my_role/> })}
+        {can_manage.then(|| view! { <Invitations action=add my_role/> })}
         <section class="card">
             <h2>"Team"</h2>
             <FormError error=row_error/>
@@ -163,17 +168,21 @@ fn MemberRow(
     }
 }
 
+/// Invitations: a single-use link, shown once, that the person opens to
+/// join (signed in to their account, or choosing their own password).
 #[component]
-fn AddMemberForm(action: ServerAction<AddMember>, my_role: Role) -> impl IntoView {
+fn Invitations(action: ServerAction<Invite>, my_role: Role) -> impl IntoView {
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let pending_list = Resource::new(
+        move || (action.version().get(), revoke.version().get()),
+        |_| list_invitations(),
+    );
     let error = action_error(action);
     let pending = action.pending().into();
-    let added = move || match action.value().get() {
-        Some(Ok(m)) => Some(format!("Added {} as {}.", m.email, m.role)),
-        _ => None,
-    };
     view! {
         <section class="card">
-            <h2>"Add a member"</h2>
+            <h2>"Invite someone"</h2>
+            <p class="muted">"They get a link that works once, for 7 days. People who already use Gatehouse accept it signed in; others choose their own password. No one else ever sets their password."</p>
             <ActionForm action=action attr:class="form-grid">
                 <FormError error/>
                 <div class="field">
@@ -190,21 +199,45 @@ fn AddMemberForm(action: ServerAction<AddMember>, my_role: Role) -> impl IntoVie
                     </select>
                     <FieldError error field="role"/>
                 </div>
-                <div class="field">
-                    <label for="member-password">"Initial password"</label>
-                    <input id="member-password" name="password" type="password" autocomplete="new-password"
-                        aria-describedby="member-password-hint password-error"/>
-                    <p class="hint" id="member-password-hint">
-                        "Needed only if they have no Gatehouse account yet; share it with them privately. "
-                        {shared::account::PASSWORD_RULE}
-                    </p>
-                    <FieldError error field="password"/>
-                </div>
                 <div class="form-actions">
-                    <SubmitButton pending label="Add member" busy_label="Adding…"/>
-                    {move || added().map(|m| view! { <span class="saved" role="status">{m}</span> })}
+                    <SubmitButton pending label="Create invitation link" busy_label="Creating…"/>
                 </div>
             </ActionForm>
+            {move || match action.value().get() {
+                Some(Ok(c)) => Some(view! {
+                    <SecretOnce what="invitation link" secret=c.link.clone() testid="invitation-link"
+                        hint="Send it to them yourself (chat, e-mail). Anyone holding it can accept it, so share it privately."/>
+                }),
+                _ => None,
+            }}
+            <FormError error=action_error(revoke)/>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match pending_list.await {
+                        Ok(v) if v.is_empty() => view! { <p class="muted">"No pending invitations."</p> }.into_any(),
+                        Ok(v) => view! {
+                            <table class="table small" aria-label="Pending invitations">
+                                <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Expires"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                                <tbody>
+                                    {v.into_iter().map(|i| {
+                                        let id = i.id;
+                                        view! {
+                                            <tr data-invited=i.email.clone()>
+                                                <td>{i.email.clone()}</td><td>{i.role.as_str()}</td><td>{fmt_time(i.expires_at)}</td>
+                                                <td class="actions">
+                                                    <ConfirmButton label="Revoke" question=format!("Revoke the invitation for {}? The link stops working.", i.email)
+                                                        yes="Yes, revoke" on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeInvitation { id }); })/>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

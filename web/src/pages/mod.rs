@@ -4,6 +4,7 @@ pub mod account;
 pub mod alerts;
 pub mod auth;
 pub mod connectors;
+pub mod invite;
 pub mod members;
 pub mod orgs;
 pub mod overview;
