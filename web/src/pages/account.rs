@@ -31,7 +31,7 @@ pub fn Account() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="new_password">"New password"</label>
-                    <input id="new_password" name="new_password" type="password" required minlength="12"
+                    <input id="new_password" name="new_password" type="password" required
                         autocomplete="new-password" aria-describedby="new_password-error"/>
                     <FieldError error field="new_password"/>
                 </div>

@@ -93,7 +93,7 @@ fn Accept(token: String, preview: InvitationPreview, viewer: Option<Viewer>) -> 
                     <div class="field">
                         <label for="new-password">"Choose a password"</label>
                         <input id="new-password" name="password" type="password" autocomplete="new-password" required
-                            minlength="12" aria-describedby="new-password-hint password-error"/>
+                            aria-describedby="new-password-hint password-error"/>
                         <p class="hint" id="new-password-hint">{PASSWORD_RULE}</p>
                         <FieldError error=create_error field="password"/>
                     </div>
