@@ -204,3 +204,28 @@ test('changing the password needs the current one and signs out other sessions',
   await change('a brand new passphrase', VIEWER.password);
   await expect(page.getByRole('status')).toContainText('Password changed.');
 });
+
+test('an owner gives a member a reset link; the member chooses the password', async ({ page, browser }) => {
+  await signIn(page, OWNER.email, OWNER.password);
+  await navTo(page, 'Members');
+  await hydrated(page);
+  await page.locator(`tr[data-email="${VIEWER.email}"]`).getByRole('button', { name: 'Reset link' }).click();
+  const link = (await page.getByTestId('reset-link').textContent())!.trim();
+  expect(link).toMatch(/\/reset\/ghr_/);
+
+  const theirs = await browser.newContext();
+  const member = await theirs.newPage();
+  await member.goto(link);
+  await expect(member.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+  await hydrated(member);
+  // (The same password the other tests use: the member chooses it.)
+  await member.getByLabel('New password').fill(VIEWER.password);
+  await member.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(member.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+  await member.goto(link);
+  await member.getByLabel('New password').fill('a passphrase for nobody');
+  await hydrated(member);
+  await member.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(member.getByText('invalid, already used', { exact: false })).toBeVisible();
+  await theirs.close();
+});

@@ -15,6 +15,8 @@ pub enum Kind {
     ApiToken,
     /// `ghi_…`: a single-use invitation to join an organization.
     Invitation,
+    /// `ghr_…`: a single-use link to choose a new password.
+    PasswordReset,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
             Kind::AgentKey => "ghk_",
             Kind::ApiToken => "gha_",
             Kind::Invitation => "ghi_",
+            Kind::PasswordReset => "ghr_",
         }
     }
 }

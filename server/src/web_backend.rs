@@ -25,7 +25,7 @@ use web::port::Backend;
 
 use crate::service::{
     accounts, agent_keys, api_tokens, connectors, invitations, packs, records, registered_users,
-    rules, tester,
+    resets, rules, tester,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -220,6 +220,28 @@ impl Backend for WebBackend {
             invitation,
             link: format!("{}/invite/{secret}", self.0.config.public_base()),
         })
+    }
+
+    async fn reset_link(&self, t: &TenantCtx, user_id: Uuid) -> Result<String, ApiError> {
+        let secret = resets::create(&self.0.db, t, self.0.clock.now(), user_id).await?;
+        Ok(format!("{}/reset/{secret}", self.0.config.public_base()))
+    }
+
+    async fn redeem_reset(&self, req: &Parts, token: &str, password: &str) -> Result<(), ApiError> {
+        let now = self.0.clock.now();
+        let (user_id, org_id, generation) =
+            resets::redeem(&self.0.db, now, token, password).await?;
+        session::sign_in(
+            session_of(req)?,
+            SessionAuth {
+                user_id,
+                org_id: Some(org_id),
+                signed_in_at: now,
+                generation,
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     async fn list_invitations(&self, t: &TenantCtx) -> Result<Vec<Invitation>, ApiError> {

@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=pages::auth::SignUp ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view=pages::auth::Setup ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/reset/:token") view=pages::reset::ResetPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::overview::Overview/>
                     <Route path=path!("/connectors") view=pages::connectors::Connectors/>

@@ -55,6 +55,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Invites an e-mail address; the link is returned once.
     async fn invite(&self, t: &TenantCtx, input: Invite) -> Result<InvitationCreated, ApiError>;
     async fn list_invitations(&self, t: &TenantCtx) -> Result<Vec<Invitation>, ApiError>;
+    /// An owner's single-use link for a member to choose a new password.
+    async fn reset_link(&self, t: &TenantCtx, user_id: Uuid) -> Result<String, ApiError>;
+    /// Uses a reset link; signs the person in.
+    async fn redeem_reset(&self, req: &Parts, token: &str, password: &str) -> Result<(), ApiError>;
     async fn revoke_invitation(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
     /// What an invitation link invites to (no sign-in needed).
     async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, ApiError>;

@@ -103,6 +103,22 @@ pub async fn invite(
     Ok(backend.invite(&t, input).await?)
 }
 
+/// Owners: a single-use link for a member to choose a new password.
+#[server(prefix = "/api/ui", endpoint = "reset_link")]
+pub async fn reset_link(user_id: Uuid) -> Result<String, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.reset_link(&t, user_id).await?)
+}
+
+/// Public: the link is the credential.
+#[server(prefix = "/api/ui", endpoint = "redeem_reset")]
+pub async fn redeem_reset(token: String, password: String) -> Result<(), AppError> {
+    let (backend, parts) = crate::port::request()?;
+    backend.redeem_reset(&parts, &token, &password).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
 #[server(prefix = "/api/ui", endpoint = "list_invitations")]
 pub async fn list_invitations() -> Result<Vec<shared::account::Invitation>, AppError> {
     let (backend, t) = crate::port::tenant().await?;

@@ -15,6 +15,7 @@ mod paging;
 pub mod passwords;
 pub mod records;
 pub mod registered_users;
+pub mod resets;
 pub mod rotation;
 pub mod rules;
 pub mod tester;

@@ -513,3 +513,75 @@ async fn sign_in_lands_on_the_last_used_org(db: PgPool) {
     assert_eq!(accounts::landing_org(&db, ada).await.unwrap(), Some(globex));
     let _ = acme_owner;
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn owners_give_reset_links_only_for_members_of_no_other_org(db: PgPool) {
+    use server::service::resets;
+    let (owner, owner_id, org) = org_with_owner(&db, "Acme", "ada@example.com").await;
+    let bo = add(&db, &owner, "bo@example.com", Role::Viewer).await;
+    let admin_id = add(&db, &owner, "al@example.com", Role::Admin).await;
+    let t0 = Utc::now();
+    // Only owners; not for oneself.
+    let admin = ctx(org, admin_id, Role::Admin);
+    assert_eq!(
+        kind(resets::create(&db, &admin, t0, bo).await.unwrap_err()),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(resets::create(&db, &owner, t0, owner_id).await.unwrap_err()),
+        ErrorKind::Conflict
+    );
+    // Another org's person reads as not found.
+    let (_, hank, _) = org_with_owner(&db, "Globex", "hank@globex.test").await;
+    assert_eq!(
+        kind(resets::create(&db, &owner, t0, hank).await.unwrap_err()),
+        ErrorKind::NotFound
+    );
+
+    let link = resets::create(&db, &owner, t0, bo).await.unwrap();
+    let weak = resets::redeem(&db, t0, &link, "short").await.unwrap_err();
+    assert!(weak.into_api().field("password").is_some());
+    let (user, joined, _) = resets::redeem(&db, t0, &link, "bo's own new passphrase")
+        .await
+        .unwrap();
+    assert_eq!((user, joined), (bo, org));
+    assert_eq!(
+        authenticate(&db, t0, "bo@example.com", "bo's own new passphrase", None)
+            .await
+            .unwrap(),
+        bo
+    );
+    // Once only.
+    assert_eq!(
+        kind(
+            resets::redeem(&db, t0, &link, "yet another passphrase")
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::NotFound
+    );
+
+    // A member who also belongs elsewhere is not this org's to recover,
+    // even with a link made before they joined the other org.
+    let early = resets::create(&db, &owner, t0, bo).await.unwrap();
+    let (globex, _, _) = org_with_owner(&db, "Initech", "ian@example.com").await;
+    add(&db, &globex, "bo@example.com", Role::Viewer).await;
+    assert_eq!(
+        kind(resets::create(&db, &owner, t0, bo).await.unwrap_err()),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(
+            resets::redeem(&db, t0, &early, "taken over passphrase")
+                .await
+                .unwrap_err()
+        ),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        authenticate(&db, t0, "bo@example.com", "bo's own new passphrase", None)
+            .await
+            .unwrap(),
+        bo
+    );
+}

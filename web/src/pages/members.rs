@@ -10,7 +10,8 @@ use crate::components::{
     fmt_time,
 };
 use crate::server_fns::{
-    Invite, RemoveMember, RevokeInvitation, SetMemberRole, list_invitations, list_members,
+    Invite, RemoveMember, ResetLink, RevokeInvitation, SetMemberRole, list_invitations,
+    list_members,
 };
 
 #[component]
@@ -26,6 +27,7 @@ pub fn Members() -> impl IntoView {
     let add = ServerAction::<Invite>::new();
     let set_role = ServerAction::<SetMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let reset = ServerAction::<ResetLink>::new();
     let members = Resource::new(
         move || {
             (
@@ -40,6 +42,7 @@ pub fn Members() -> impl IntoView {
         action_error(set_role)
             .get()
             .or_else(|| action_error(remove).get())
+            .or_else(|| action_error(reset).get())
     });
     let confirming = RwSignal::new(None::<Uuid>);
 
@@ -66,6 +69,13 @@ pub fn Members() -> impl IntoView {
                 };
                 msg.map(|m| view! { <p class="notice notice-ok" role="status">{m}</p> })
             }}
+            {move || match reset.value().get() {
+                Some(Ok(link)) => Some(view! {
+                    <SecretOnce what="password reset link" secret=link testid="reset-link"
+                        hint="Give it to them privately. It works once, for 24 hours; their sessions end when they use it."/>
+                }),
+                _ => None,
+            }}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match members.await {
@@ -77,7 +87,7 @@ pub fn Members() -> impl IntoView {
                                 </thead>
                                 <tbody>
                                     {list.into_iter().map(|m| view! {
-                                        <MemberRow member=m me my_role set_role remove confirming/>
+                                        <MemberRow member=m me my_role set_role remove reset confirming/>
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -103,6 +113,7 @@ fn MemberRow(
     my_role: Role,
     set_role: ServerAction<SetMemberRole>,
     remove: ServerAction<RemoveMember>,
+    reset: ServerAction<ResetLink>,
     confirming: RwSignal<Option<Uuid>>,
 ) -> impl IntoView {
     let id = member.user_id;
@@ -142,6 +153,11 @@ fn MemberRow(
             <td>{member.joined_at.format("%Y-%m-%d").to_string()}</td>
             {my_role.allows(Role::Admin).then(|| view! {
                 <td class="actions">
+                    // Owners only; the server also refuses members of other orgs.
+                    {(my_role == Role::Owner && !is_me).then(|| view! {
+                        <button type="button" class="btn btn-small"
+                            on:click=move |_| { reset.dispatch(ResetLink { user_id: id }); }>"Reset link"</button>
+                    })}
                     {manageable.then(|| view! {
                         <Show
                             when=move || confirming.get() == Some(id)
