@@ -75,7 +75,8 @@ test('owner invites a member, who joins with their own password, and changes the
   await expect(guest.getByText(/Too short/).first()).toBeVisible();
   await guest.getByLabel('Choose a password').fill(VIEWER.password);
   await guest.getByRole('button', { name: 'Create my account and join' }).click();
-  await expect(guest.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+  // Exact: the invitation page's own heading is "Join Acme".
+  await expect(guest.getByRole('heading', { name: 'Acme', level: 1, exact: true })).toBeVisible();
   // The link worked once.
   await guest.goto(link);
   await expect(guest.getByText('invalid, already used', { exact: false })).toBeVisible();
@@ -161,7 +162,7 @@ test('sign-up creates a second organization and members switch between orgs', as
   await expect(page.getByRole('heading', { name: 'Join Globex' })).toBeVisible();
   await hydrated(page);
   await page.getByRole('button', { name: 'Accept and join' }).click();
-  await expect(page.getByRole('heading', { name: 'Globex', level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Globex', level: 1, exact: true })).toBeVisible();
   const switcher = page.getByLabel('Organization');
   await expect(switcher.locator('option')).toHaveText(['Acme', 'Globex']);
   await navTo(page, 'Members');
@@ -221,10 +222,10 @@ test('an owner gives a member a reset link; the member chooses the password', as
   // (The same password the other tests use: the member chooses it.)
   await member.getByLabel('New password').fill(VIEWER.password);
   await member.getByRole('button', { name: 'Set password and sign in' }).click();
-  await expect(member.getByRole('heading', { name: 'Acme', level: 1 })).toBeVisible();
+  await expect(member.getByRole('heading', { name: 'Acme', level: 1, exact: true })).toBeVisible();
   await member.goto(link);
-  await member.getByLabel('New password').fill('a passphrase for nobody');
   await hydrated(member);
+  await member.getByLabel('New password').fill('a passphrase for nobody');
   await member.getByRole('button', { name: 'Set password and sign in' }).click();
   await expect(member.getByText('invalid, already used', { exact: false })).toBeVisible();
   await theirs.close();

@@ -8,6 +8,7 @@ pub mod account;
 pub mod api;
 pub mod detect;
 pub mod error;
+pub mod mcp;
 pub mod policy;
 #[cfg(feature = "schema")]
 mod schema;

@@ -23,83 +23,25 @@ use crate::state::AppState;
 const MCP_METHOD: &str = "mcp-method";
 const MCP_NAME: &str = "mcp-name";
 
-/// JSON-RPC `HeaderMismatch` (MCP 2026-07-28).
-pub const HEADER_MISMATCH: i64 = -32020;
+pub use shared::mcp::HEADER_MISMATCH;
 
-/// Where `Mcp-Name` comes from, per method (as the specification lists).
-fn name_of<'v>(method: &str, params: Option<&'v Value>) -> Option<&'v str> {
-    let key = match method {
-        "tools/call" | "prompts/get" => "name",
-        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => "uri",
-        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
-        _ => return None,
-    };
-    params?.get(key)?.as_str()
+/// Every value of a header as received (`None`: not text).
+fn values<'h>(headers: &'h HeaderMap, name: &str) -> Vec<Option<&'h str>> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|v| v.to_str().ok())
+        .collect()
 }
 
-/// A header value, base64-decoded when wrapped as `=?base64?…?=`.
-fn decode(raw: &str) -> Option<String> {
-    use base64::Engine;
-    match raw
-        .strip_prefix("=?base64?")
-        .and_then(|s| s.strip_suffix("?="))
-    {
-        Some(inner) => base64::engine::general_purpose::STANDARD
-            .decode(inner)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok()),
-        None => Some(raw.to_owned()),
-    }
-}
-
-/// The single value of a header; several values, or one that is not
-/// text, count as a mismatch (a proxy may read any one of them).
-fn single(headers: &HeaderMap, name: &str) -> Result<Option<String>, String> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(format!("several {name} headers"));
-    }
-    first
-        .to_str()
-        .ok()
-        .and_then(decode)
-        .map(Some)
-        .ok_or_else(|| format!("the {name} header is not valid text"))
-}
-
-/// Compares the supplied headers with one JSON-RPC message. Batches and
-/// responses carry no method: any routing header on them is a mismatch.
+/// Compares the supplied headers with one JSON-RPC message (the rule
+/// itself lives in `shared::mcp`, where it is fuzzed).
 pub fn check(headers: &HeaderMap, body: &Value) -> Result<(), String> {
-    let method = single(headers, MCP_METHOD)?;
-    let name = single(headers, MCP_NAME)?;
-    if method.is_none() && name.is_none() {
-        return Ok(());
-    }
-    let Some(body_method) = body.get("method").and_then(Value::as_str) else {
-        return Err("routing headers on a message without a method".into());
-    };
-    if let Some(m) = &method
-        && m != body_method
-    {
-        return Err(format!(
-            "Mcp-Method header `{m}` does not match body method `{body_method}`"
-        ));
-    }
-    if let Some(n) = &name {
-        match name_of(body_method, body.get("params")) {
-            Some(expected) if expected == n => {}
-            Some(expected) => {
-                return Err(format!(
-                    "Mcp-Name header `{n}` does not match body value `{expected}`"
-                ));
-            }
-            None => return Err(format!("Mcp-Name header on a `{body_method}` request")),
-        }
-    }
-    Ok(())
+    shared::mcp::check_routing_headers(
+        &values(headers, MCP_METHOD),
+        &values(headers, MCP_NAME),
+        body,
+    )
 }
 
 fn mismatch(id: Value, reason: String) -> Response {
