@@ -110,7 +110,6 @@ pub struct UpstreamLimits {
 pub struct UpstreamPool {
     conns: Mutex<HashMap<Uuid, Arc<Conn>>>,
     limits: UpstreamLimits,
-    call_timeout: Duration,
     connect_timeout: Duration,
 }
 
@@ -146,7 +145,6 @@ impl UpstreamPool {
         Self {
             conns: Mutex::new(HashMap::new()),
             limits,
-            call_timeout: limits.call_timeout,
             connect_timeout: Duration::from_secs(10),
         }
     }
@@ -246,9 +244,9 @@ impl UpstreamPool {
         self.forget(target.connector_id).await;
         let conn = self.conn(target).await?;
         let peer = Self::peer(&conn);
-        let tools = tokio::time::timeout(self.call_timeout, peer.list_all_tools())
+        let tools = tokio::time::timeout(self.limits.call_timeout, peer.list_all_tools())
             .await
-            .map_err(|_| UpstreamError::Timeout(self.call_timeout.as_secs()))?
+            .map_err(|_| UpstreamError::Timeout(self.limits.call_timeout.as_secs()))?
             .map_err(|e| UpstreamError::Rejected(describe(&e)))?;
         let info = peer.peer_info();
         Ok(Discovered {
@@ -281,8 +279,10 @@ impl UpstreamPool {
             attempt += 1;
             let conn = self.conn(target).await?;
             let peer = Self::peer(&conn);
-            match tokio::time::timeout(self.call_timeout, peer.call_tool(params.clone())).await {
-                Err(_) => return Err(UpstreamError::Timeout(self.call_timeout.as_secs())),
+            match tokio::time::timeout(self.limits.call_timeout, peer.call_tool(params.clone()))
+                .await
+            {
+                Err(_) => return Err(UpstreamError::Timeout(self.limits.call_timeout.as_secs())),
                 Ok(Ok(r)) => return self.within_limit(r),
                 Ok(Err(ServiceError::McpError(e))) => {
                     return Err(UpstreamError::Rejected(excerpt(&e.message)));

@@ -48,16 +48,19 @@ impl WebBackend {
         let Some(auth) = session::read(session).await? else {
             return Ok(None);
         };
-        let generation = accounts::credentials_generation(db, auth.user_id).await?;
-        if auth.expired(self.0.clock.now(), self.0.config.session_max_age)
-            || generation != Some(auth.generation)
-        {
-            session::sign_out(session).await?;
-            return Ok(None);
-        }
-        let Some(email) = accounts::user_email(db, auth.user_id).await? else {
-            session::sign_out(session).await?;
-            return Ok(None);
+        // One read: the account may be gone, or its password changed
+        // since this session signed in.
+        let email = match accounts::account(db, auth.user_id).await? {
+            Some((email, generation))
+                if generation == auth.generation
+                    && !auth.expired(self.0.clock.now(), self.0.config.session_max_age) =>
+            {
+                email
+            }
+            _ => {
+                session::sign_out(session).await?;
+                return Ok(None);
+            }
         };
         let orgs = accounts::user_orgs(db, auth.user_id).await?;
         let current = auth
@@ -75,6 +78,32 @@ impl WebBackend {
             current,
             orgs,
         }))
+    }
+}
+
+impl WebBackend {
+    /// Starts a signed-in session under a fresh id (see `session::sign_in`).
+    async fn start_session(
+        &self,
+        req: &Parts,
+        user_id: Uuid,
+        org_id: Option<Uuid>,
+        generation: i32,
+    ) -> Result<(), ApiError> {
+        let auth = SessionAuth {
+            user_id,
+            org_id,
+            signed_in_at: self.0.clock.now(),
+            generation,
+        };
+        Ok(session::sign_in(session_of(req)?, auth).await?)
+    }
+
+    /// Makes `org_id` the session's current org and the one the person
+    /// lands on next time.
+    async fn enter_org(&self, req: &Parts, user_id: Uuid, org_id: Uuid) -> Result<(), ApiError> {
+        session::set_org(session_of(req)?, Some(org_id)).await?;
+        Ok(accounts::remember_org(&self.0.db, user_id, org_id).await?)
     }
 }
 
@@ -111,18 +140,8 @@ impl Backend for WebBackend {
         accounts::sign_up_allowed(&self.0.db, self.0.clock.now(), client).await?;
         let (user_id, org_id) = accounts::sign_up(&self.0.db, &input).await?;
         accounts::remember_org(&self.0.db, user_id, org_id).await?;
-        session::sign_in(
-            session_of(req)?,
-            SessionAuth {
-                user_id,
-                org_id: Some(org_id),
-                signed_in_at: self.0.clock.now(),
-                // A new account starts at the first generation.
-                generation: 0,
-            },
-        )
-        .await?;
-        Ok(())
+        // A new account starts at the first generation.
+        self.start_session(req, user_id, Some(org_id), 0).await
     }
 
     async fn sign_in(&self, req: &Parts, email: &str, password: &str) -> Result<(), ApiError> {
@@ -132,19 +151,11 @@ impl Backend for WebBackend {
             .map(|c| c.0.ip());
         let now = self.0.clock.now();
         let user_id = accounts::authenticate(&self.0.db, now, email, password, client).await?;
-        session::sign_in(
-            session_of(req)?,
-            SessionAuth {
-                user_id,
-                org_id: accounts::landing_org(&self.0.db, user_id).await?,
-                signed_in_at: now,
-                generation: accounts::credentials_generation(&self.0.db, user_id)
-                    .await?
-                    .unwrap_or_default(),
-            },
-        )
-        .await?;
-        Ok(())
+        let generation = accounts::account(&self.0.db, user_id)
+            .await?
+            .map_or(0, |(_, generation)| generation);
+        let org_id = accounts::landing_org(&self.0.db, user_id).await?;
+        self.start_session(req, user_id, org_id, generation).await
     }
 
     async fn sign_out(&self, req: &Parts) -> Result<(), ApiError> {
@@ -171,17 +182,9 @@ impl Backend for WebBackend {
         )
         .await?;
         // This session carries on, as a fresh sign-in; all others end.
-        session::sign_in(
-            session_of(req)?,
-            SessionAuth {
-                user_id: viewer.user_id,
-                org_id: viewer.current.map(|c| c.org_id),
-                signed_in_at: now,
-                generation,
-            },
-        )
-        .await?;
-        Ok(())
+        let org_id = viewer.current.map(|c| c.org_id);
+        self.start_session(req, viewer.user_id, org_id, generation)
+            .await
     }
 
     async fn switch_org(&self, req: &Parts, org_id: Uuid) -> Result<(), ApiError> {
@@ -193,9 +196,7 @@ impl Backend for WebBackend {
         accounts::role_in(&self.0.db, viewer.user_id, org_id)
             .await?
             .ok_or_else(|| ApiError::not_found("organization"))?;
-        session::set_org(session_of(req)?, Some(org_id)).await?;
-        accounts::remember_org(&self.0.db, viewer.user_id, org_id).await?;
-        Ok(())
+        self.enter_org(req, viewer.user_id, org_id).await
     }
 
     async fn create_org(&self, req: &Parts, name: OrgName) -> Result<(), ApiError> {
@@ -204,9 +205,7 @@ impl Backend for WebBackend {
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         let org_id = accounts::create_org(&self.0.db, viewer.user_id, &name).await?;
-        session::set_org(session_of(req)?, Some(org_id)).await?;
-        accounts::remember_org(&self.0.db, viewer.user_id, org_id).await?;
-        Ok(())
+        self.enter_org(req, viewer.user_id, org_id).await
     }
 
     async fn list_members(&self, t: &TenantCtx) -> Result<Vec<Member>, ApiError> {
@@ -231,17 +230,8 @@ impl Backend for WebBackend {
         let now = self.0.clock.now();
         let (user_id, org_id, generation) =
             resets::redeem(&self.0.db, now, token, password).await?;
-        session::sign_in(
-            session_of(req)?,
-            SessionAuth {
-                user_id,
-                org_id: Some(org_id),
-                signed_in_at: now,
-                generation,
-            },
-        )
-        .await?;
-        Ok(())
+        self.start_session(req, user_id, Some(org_id), generation)
+            .await
     }
 
     async fn list_invitations(&self, t: &TenantCtx) -> Result<Vec<Invitation>, ApiError> {
@@ -285,17 +275,7 @@ impl Backend for WebBackend {
     ) -> Result<(), ApiError> {
         let now = self.0.clock.now();
         let (user_id, org_id) = invitations::accept_new(&self.0.db, now, token, password).await?;
-        session::sign_in(
-            session_of(req)?,
-            SessionAuth {
-                user_id,
-                org_id: Some(org_id),
-                signed_in_at: now,
-                generation: 0,
-            },
-        )
-        .await?;
-        Ok(())
+        self.start_session(req, user_id, Some(org_id), 0).await
     }
 
     async fn set_member_role(

@@ -197,35 +197,38 @@ pub async fn change_password(
         );
     }
     throttle::give_back(db, Scope::Account, &email).await?;
-    let hash = passwords::hash(&new).await?;
-    let generation: i32 = sqlx::query_scalar(
+    let generation = replace_password(&mut *db.acquire().await?, user_id, &new).await?;
+    tracing::info!(%user_id, "password changed; other sessions end");
+    Ok(generation)
+}
+
+/// Stores a new password and moves the credentials' generation, which
+/// ends every session signed in with the old one. Returns the generation.
+pub(super) async fn replace_password(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    password: &shared::account::NewPassword,
+) -> ServiceResult<i32> {
+    let hash = passwords::hash(password).await?;
+    Ok(sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, credentials_generation = credentials_generation + 1
          WHERE id = $1 RETURNING credentials_generation",
     )
     .bind(user_id)
     .bind(hash)
-    .fetch_one(db)
-    .await?;
-    tracing::info!(%user_id, "password changed; other sessions end");
-    Ok(generation)
+    .fetch_one(conn)
+    .await?)
 }
 
-/// The generation of a person's credentials (None: no such account).
-pub async fn credentials_generation(db: &PgPool, user_id: Uuid) -> ServiceResult<Option<i32>> {
+/// The account's email and credentials generation, or None if it no
+/// longer exists.
+pub async fn account(db: &PgPool, user_id: Uuid) -> ServiceResult<Option<(String, i32)>> {
     Ok(
-        sqlx::query_scalar("SELECT credentials_generation FROM users WHERE id = $1")
+        sqlx::query_as("SELECT email, credentials_generation FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(db)
             .await?,
     )
-}
-
-/// The user's email, or None if the account no longer exists.
-pub async fn user_email(db: &PgPool, user_id: Uuid) -> ServiceResult<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db)
-        .await?)
 }
 
 /// Every organization the user belongs to, by name.

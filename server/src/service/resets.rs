@@ -12,7 +12,7 @@ use shared::error::{ApiError, ErrorKind};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, passwords};
+use super::ServiceResult;
 use crate::secret_tokens::{self, Kind};
 
 /// How long a reset link works.
@@ -108,15 +108,7 @@ pub async fn redeem(
     }
     let password = NewPassword::parse(password, &email)
         .map_err(|e| ApiError::invalid("password", e.to_string()))?;
-    let hash = passwords::hash(&password).await?;
-    let generation: i32 = sqlx::query_scalar(
-        "UPDATE users SET password_hash = $2, credentials_generation = credentials_generation + 1
-         WHERE id = $1 RETURNING credentials_generation",
-    )
-    .bind(user_id)
-    .bind(hash)
-    .fetch_one(&mut *tx)
-    .await?;
+    let generation = super::accounts::replace_password(&mut tx, user_id, &password).await?;
     tx.commit().await?;
     tracing::info!(%user_id, "password reset by link; sessions end");
     Ok((user_id, org_id, generation))

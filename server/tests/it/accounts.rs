@@ -391,7 +391,7 @@ async fn an_org_always_keeps_an_owner(db: PgPool) {
         .unwrap();
     assert_eq!(accounts::role_in(&db, owner_id, org).await.unwrap(), None);
     // The account itself remains (it may belong to other orgs).
-    assert!(accounts::user_email(&db, owner_id).await.unwrap().is_some());
+    assert!(accounts::account(&db, owner_id).await.unwrap().is_some());
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
