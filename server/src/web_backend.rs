@@ -137,11 +137,15 @@ impl Backend for WebBackend {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        accounts::sign_up_allowed(&self.0.db, self.0.clock.now(), client).await?;
-        let (user_id, org_id) = accounts::sign_up(&self.0.db, &input).await?;
+        let now = self.0.clock.now();
+        accounts::sign_up_allowed(&self.0.db, now, client).await?;
+        let (user_id, org_id) = accounts::register(&self.0.db, now, &input, client).await?;
         accounts::remember_org(&self.0.db, user_id, org_id).await?;
-        // A new account starts at the first generation.
-        self.start_session(req, user_id, Some(org_id), 0).await
+        let generation = accounts::account(&self.0.db, user_id)
+            .await?
+            .map_or(0, |(_, generation)| generation);
+        self.start_session(req, user_id, Some(org_id), generation)
+            .await
     }
 
     async fn sign_in(&self, req: &Parts, email: &str, password: &str) -> Result<(), ApiError> {

@@ -21,8 +21,46 @@ pub async fn needs_setup(db: &PgPool) -> ServiceResult<bool> {
     Ok(!any)
 }
 
+/// Sign-up as the form offers it: an organization for the person who knows
+/// the password of the address given. It never tells whether the address
+/// already has an account (SECURITY.md): a new address gets a new account,
+/// a known one must come with that account's password — checked exactly as
+/// a sign-in, under the same throttles and with the same answer when it is
+/// wrong — and the organization is added to that account. Both paths cost
+/// one Argon2 computation. Returns `(user_id, org_id)`.
+pub async fn register(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    input: &SignUp,
+    client: Option<IpAddr>,
+) -> ServiceResult<(Uuid, Uuid)> {
+    let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
+        .bind(input.email.as_str())
+        .fetch_one(db)
+        .await?;
+    if !known {
+        match sign_up(db, input).await {
+            // Someone created the account in the meantime: treat it as known.
+            Err(ServiceError::Client(e)) if e.kind == ErrorKind::Conflict => {}
+            other => return other,
+        }
+    }
+    let user_id = authenticate(
+        db,
+        now,
+        input.email.as_str(),
+        input.password.expose(),
+        client,
+    )
+    .await?;
+    let org_id = create_org(db, user_id, &input.org_name).await?;
+    Ok((user_id, org_id))
+}
+
 /// Creates a user, an organization and the owner membership in one
-/// transaction. Returns `(user_id, org_id)`.
+/// transaction. Returns `(user_id, org_id)`; a `Conflict` when the address
+/// already has an account (callers facing the public use [`register`],
+/// which never says so).
 pub async fn sign_up(db: &PgPool, input: &SignUp) -> ServiceResult<(Uuid, Uuid)> {
     let hash = passwords::hash(&input.password).await?;
     let mut tx = db.begin().await?;
@@ -34,20 +72,9 @@ pub async fn sign_up(db: &PgPool, input: &SignUp) -> ServiceResult<(Uuid, Uuid)>
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    ServiceError::Client(ApiError {
-                        kind: ErrorKind::Conflict,
-                        message: "An account with this email already exists.".into(),
-                        fields: [(
-                            "email".to_owned(),
-                            "An account with this email already exists. Sign in, then create the \
-                     organization from the menu."
-                                .to_owned(),
-                        )]
-                        .into(),
-                        retry_after_secs: None,
-                    })
+                    ApiError::new(ErrorKind::Conflict, "account exists").into()
                 } else {
-                    e.into()
+                    ServiceError::from(e)
                 }
             })?;
     let org_id = insert_org(&mut tx, &input.org_name, user_id).await?;

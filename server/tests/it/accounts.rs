@@ -18,7 +18,7 @@ async fn count(db: &PgPool, sql: &str) -> i64 {
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn sign_up_creates_org_and_owner_and_refuses_a_duplicate_account(db: PgPool) {
+async fn sign_up_creates_org_and_owner_and_never_reveals_an_existing_account(db: PgPool) {
     assert!(accounts::needs_setup(&db).await.unwrap());
     let (_, user, org) = org_with_owner(&db, "Acme", "Ada@Example.com").await;
     assert!(!accounts::needs_setup(&db).await.unwrap());
@@ -35,6 +35,11 @@ async fn sign_up_creates_org_and_owner_and_refuses_a_duplicate_account(db: PgPoo
     assert_eq!(email, "ada@example.com");
     assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
 
+    // Sign-up never says an address has an account. A wrong password reads
+    // exactly like a wrong sign-in password (and counts against the same
+    // throttle); nothing is created.
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let ip = Some("10.0.0.9".parse().unwrap());
     let dup = SignUpInput {
         org_name: "Other".into(),
         email: "ADA@example.com".into(),
@@ -42,12 +47,55 @@ async fn sign_up_creates_org_and_owner_and_refuses_a_duplicate_account(db: PgPoo
     }
     .parse()
     .unwrap();
-    let err = accounts::sign_up(&db, &dup).await.unwrap_err().into_api();
-    assert_eq!(err.kind, ErrorKind::Conflict);
-    assert!(err.field("email").unwrap().contains("already exists"));
-    // Nothing half-created: still one org, one user.
+    let err = accounts::register(&db, t0, &dup, ip)
+        .await
+        .unwrap_err()
+        .into_api();
+    let sign_in = authenticate(&db, t0, "ada@example.com", "another long passphrase", ip)
+        .await
+        .unwrap_err()
+        .into_api();
+    assert_eq!(err.kind, ErrorKind::Unauthenticated);
+    assert_eq!(err.message, sign_in.message);
+    assert!(err.fields.is_empty() && !err.message.contains("exist"));
     assert_eq!(count(&db, "SELECT count(*) FROM orgs").await, 1);
     assert_eq!(count(&db, "SELECT count(*) FROM users").await, 1);
+    // One account was tried, so there is one per-account counter.
+    let attempts: i32 =
+        sqlx::query_scalar("SELECT failures FROM signin_throttle WHERE scope = 'account'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(attempts, 2, "both wrong passwords counted");
+
+    // With the account's own password, the organization is added to it:
+    // still one account, now owner of two organizations.
+    let mine = SignUpInput {
+        org_name: "Other".into(),
+        email: "ada@example.com".into(),
+        password: PASSWORD.into(),
+    }
+    .parse()
+    .unwrap();
+    let (same_user, other) = accounts::register(&db, t0, &mine, ip).await.unwrap();
+    assert_eq!(same_user, user);
+    assert_ne!(other, org);
+    assert_eq!(count(&db, "SELECT count(*) FROM users").await, 1);
+    let orgs = accounts::user_orgs(&db, user).await.unwrap();
+    assert_eq!(orgs.len(), 2);
+    assert!(orgs.iter().all(|o| o.role == Role::Owner));
+
+    // A new address still gets its own account.
+    let new = SignUpInput {
+        org_name: "Globex".into(),
+        email: "hank@globex.test".into(),
+        password: "hank's long passphrase".into(),
+    }
+    .parse()
+    .unwrap();
+    let (hank, _) = accounts::register(&db, t0, &new, ip).await.unwrap();
+    assert_ne!(hank, user);
+    assert_eq!(count(&db, "SELECT count(*) FROM users").await, 2);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -122,7 +122,8 @@ fn OrgForm(heading: &'static str, intro: &'static str) -> impl IntoView {
                         <label for="password">"Password"</label>
                         <input id="password" name="password" type="password" autocomplete="new-password" required
                             aria-describedby="password-hint password-error"/>
-                        <p class="hint" id="password-hint">{PASSWORD_RULE}</p>
+                        <p class="hint" id="password-hint">{PASSWORD_RULE}
+                            " If this email already has a Gatehouse account, use its password: the organization is added to it."</p>
                         <FieldError error field="password"/>
                     </div>
                     <SubmitButton pending label="Create organization" busy_label="Creating…"/>
