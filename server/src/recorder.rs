@@ -17,6 +17,8 @@
 //! between the two leaves the intent: no upstream call without a trace.
 
 use chrono::{DateTime, Utc};
+use shared::api::{Decision, Outcome};
+use shared::policy::{Action, Direction};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -34,9 +36,9 @@ pub struct CallRecord {
     pub tool: String,
     pub upstream_tool: Option<String>,
     pub mode: shared::account::OrgMode,
-    pub decision: &'static str,
+    pub decision: Decision,
     pub reasons: Vec<String>,
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub arguments_redacted: Option<serde_json::Value>,
     pub error_message: Option<String>,
     pub latency_us: i64,
@@ -51,9 +53,6 @@ pub struct CallRecord {
     /// record; it adds no session count and no violations.
     pub intent: bool,
 }
-
-/// Outcome of an intent record: dispatched, result not known yet.
-pub const IN_FLIGHT: &str = "in_flight";
 
 /// Postgres cannot store U+0000 in `text` or `jsonb`.
 fn clean(s: &mut String) {
@@ -121,10 +120,10 @@ pub struct SessionRecord {
 pub struct ViolationRecord {
     pub rule_key: String,
     pub label: String,
-    pub direction: &'static str,
+    pub direction: Direction,
     pub pointer: Option<String>,
     pub score: f32,
-    pub action: &'static str,
+    pub action: Action,
     pub enforced: bool,
     pub snippet: String,
 }
@@ -287,9 +286,9 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     .bind(records.iter().map(|r| r.tool.clone()).collect::<Vec<_>>())
     .bind(col(|r| r.upstream_tool.clone()))
     .bind(records.iter().map(|r| r.mode.as_str()).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.decision).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.decision.as_str()).collect::<Vec<_>>())
     .bind(records.iter().map(|r| serde_json::json!(r.reasons)).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.outcome).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.arguments_redacted.clone()).collect::<Vec<_>>())
     .bind(col(|r| r.error_message.clone()))
     .bind(records.iter().map(|r| r.latency_us).collect::<Vec<_>>())
@@ -306,10 +305,10 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     .bind(v.iter().map(|(r, _)| r.registered_user_id).collect::<Vec<_>>())
     .bind(v.iter().map(|(_, x)| x.rule_key.clone()).collect::<Vec<_>>())
     .bind(v.iter().map(|(_, x)| x.label.clone()).collect::<Vec<_>>())
-    .bind(v.iter().map(|(_, x)| x.direction).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.direction.as_str()).collect::<Vec<_>>())
     .bind(v.iter().map(|(_, x)| x.pointer.clone()).collect::<Vec<_>>())
     .bind(v.iter().map(|(_, x)| x.score).collect::<Vec<_>>())
-    .bind(v.iter().map(|(_, x)| x.action).collect::<Vec<_>>())
+    .bind(v.iter().map(|(_, x)| x.action.as_str()).collect::<Vec<_>>())
     .bind(v.iter().map(|(_, x)| x.enforced).collect::<Vec<_>>())
     .bind(v.iter().map(|(_, x)| x.snippet.clone()).collect::<Vec<_>>())
     .bind(v.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())

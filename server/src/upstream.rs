@@ -72,13 +72,14 @@ pub enum UpstreamError {
 
 impl UpstreamError {
     /// The outcome code recorded for the call.
-    pub fn outcome(&self) -> &'static str {
+    pub fn outcome(&self) -> shared::api::Outcome {
+        use shared::api::Outcome;
         match self {
-            UpstreamError::Unreachable(_) => "upstream_unreachable",
-            UpstreamError::Timeout(_) => "upstream_timeout",
-            UpstreamError::Rejected(_) => "upstream_error",
-            UpstreamError::TooLarge(_) => "upstream_too_large",
-            UpstreamError::Forbidden(_) => "upstream_forbidden",
+            UpstreamError::Unreachable(_) => Outcome::UpstreamUnreachable,
+            UpstreamError::Timeout(_) => Outcome::UpstreamTimeout,
+            UpstreamError::Rejected(_) => Outcome::UpstreamError,
+            UpstreamError::TooLarge(_) => Outcome::UpstreamTooLarge,
+            UpstreamError::Forbidden(_) => Outcome::UpstreamForbidden,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod api;
+pub mod decision;
 pub mod detect;
 pub mod error;
 pub mod mcp;

@@ -1,33 +1,44 @@
-//! The data path of one `tools/call`, protocol plumbing aside:
-//! resolve the tool in the pack → effective rules (cached per configuration
-//! version) → scan arguments → act → dispatch → scan the result → act →
-//! record durably → answer. The MCP surface ([`crate::mcp`]) authenticates
-//! the agent and hands the call here; what this reads from the database
-//! comes from [`crate::service::data_path`].
+//! The data path of one `tools/call`, protocol plumbing aside, as typed
+//! stages: (the MCP surface authorizes the agent) → resolve the tool in the
+//! pack → policy → scan arguments → act → dispatch (after recording the
+//! intent) → scan the result, every field the agent will see, upstream
+//! error text included → act → record durably → answer.
+//!
+//! Each "act" is [`shared::decision::decide`], a pure function; a stage
+//! that ends the call early returns a [`Stop`], which becomes the agent's
+//! answer in one place ([`Gateway::stopped`]). What this reads from the
+//! database comes from [`crate::service::data_path`].
+
+mod error;
+mod trail;
+
+pub use error::Error;
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use lru::LruCache;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ResultType, Tool};
 use serde_json::Value;
 use shared::account::OrgMode;
+use shared::api::{Decision, Outcome};
+use shared::decision::{Blocked, Effect, ToolVerdict};
 use shared::detect::{CompiledRules, Finding};
-use shared::policy::{Action, Direction, OrgRules, RuleKey, Verdict};
+use shared::policy::{Direction, OrgRules, RuleKey, Verdict};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::agent_tokens::{AgentClaims, AgentTokens};
+use crate::agent_tokens::AgentTokens;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
-use crate::metrics::{DecisionLabels, DetectionLabels, Metrics};
-use crate::recorder::{CallRecord, Recorder, SessionRecord, ViolationRecord};
+use crate::metrics::{DecisionLabels, Metrics};
+use crate::recorder::Recorder;
 use crate::scanning::Scanning;
 use crate::service::data_path::{self, AgentCtx, AuthFailure, Route};
-use crate::upstream::{Target, UpstreamError, UpstreamPool};
+use crate::upstream::{UpstreamError, UpstreamPool};
+use trail::Trail;
 
 /// Details of the request that are recorded with the call.
 #[derive(Debug, Clone, Default)]
@@ -46,7 +57,7 @@ struct Routes {
 
 /// Compiled rules for one pack at one configuration version (the
 /// compiled form is shared with every pack whose rules are the same).
-struct Policy {
+struct Rules {
     version: i64,
     rules: OrgRules,
     compiled: Arc<CompiledRules>,
@@ -66,13 +77,9 @@ pub struct Gateway {
     pub metrics: Metrics,
     pub clock: Clock,
     pub scanning: Arc<Scanning>,
-    policies: PackCache<Policy>,
+    rules: PackCache<Rules>,
     routes: PackCache<Routes>,
 }
-
-/// What an agent sees when Gatehouse cannot decide (fail closed).
-const CANNOT_DECIDE: &str =
-    "Gatehouse could not evaluate this call right now, so it was not run. Try again shortly.";
 
 impl Gateway {
     // Wiring only, called once from `AppState::build`: a parameter struct
@@ -98,7 +105,7 @@ impl Gateway {
             metrics,
             clock,
             scanning,
-            policies: Mutex::new(LruCache::new(cache_size)),
+            rules: Mutex::new(LruCache::new(cache_size)),
             routes: Mutex::new(LruCache::new(cache_size)),
         }
     }
@@ -109,10 +116,11 @@ impl Gateway {
     }
 
     /// The pack's tools, as the upstreams described them, namespaced.
-    pub async fn list_tools(&self, agent: &AgentCtx) -> anyhow::Result<Vec<Tool>> {
-        let defs = data_path::pack_tools(&self.db, agent)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pub async fn list_tools(&self, agent: &AgentCtx) -> Result<Vec<Tool>, Error> {
+        let defs = data_path::pack_tools(&self.db, agent).await.map_err(|e| {
+            tracing::error!(error = %e, "listing tools");
+            Error::ListUnavailable
+        })?;
         Ok(defs
             .into_iter()
             .map(|d| {
@@ -158,9 +166,9 @@ impl Gateway {
 
     /// The compiled rules for the agent's pack at the version the request
     /// saw; recompiled only when the version moved.
-    async fn policy(&self, agent: &AgentCtx) -> anyhow::Result<Arc<Policy>> {
+    async fn rules(&self, agent: &AgentCtx) -> anyhow::Result<Arc<Rules>> {
         let key = agent.pack_key();
-        if let Some(p) = cached(&self.policies, &key)
+        if let Some(p) = cached(&self.rules, &key)
             && p.version >= agent.config_version()
         {
             return Ok(p);
@@ -169,234 +177,190 @@ impl Gateway {
             .await
             .map_err(|e| anyhow::anyhow!("loading rules: {e}"))?;
         let compiled = self.scanning.compiled(&rules.to_rule_set()).await?;
-        let policy = Arc::new(Policy {
+        let policy = Arc::new(Rules {
             version,
             rules,
             compiled,
         });
-        if let Ok(mut cache) = self.policies.lock() {
+        if let Ok(mut cache) = self.rules.lock() {
             cache.put(key, policy.clone());
         }
         Ok(policy)
     }
 
-    /// Handles one tools/call. `Ok(None)` means the tool is not in the pack.
+    /// Handles one tools/call (the stages of the module docs).
     pub async fn call_tool(
         &self,
         agent: &AgentCtx,
         meta: &CallMeta,
         exposed: &str,
         arguments: Option<JsonObject>,
-    ) -> Result<Option<CallToolResult>, CallFailure> {
+    ) -> Result<CallToolResult, Error> {
         let started = Instant::now();
-        let now = self.clock.now();
         self.metrics.calls.inc();
-        let Some(route) = self.route(agent, exposed).await.map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "resolving tool");
-            CallFailure::CannotDecide
-        })?
-        else {
-            return Ok(None);
-        };
-        let Route {
-            connector_id,
-            upstream_tool,
-            target,
-        } = route;
-        let enforce = agent.mode() == OrgMode::Enforce;
-        let mut trail = Trail::new(agent, meta, now, exposed, connector_id, &upstream_tool);
-
-        let policy = match self.policy(agent).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "compiling rules");
-                return self.fail_closed(trail, started, "rules_unavailable").await;
+        // Resolve the tool; outside the pack reads as unknown.
+        let route = self
+            .route(agent, exposed)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %format!("{e:#}"), "resolving tool");
+                Error::CannotDecide
+            })?
+            .ok_or_else(|| Error::UnknownTool(exposed.to_owned()))?;
+        let mut trail = Trail::new(
+            agent,
+            meta,
+            self.clock.now(),
+            exposed,
+            route.connector_id,
+            &route.upstream_tool,
+        );
+        let (result, outcome) = match self
+            .run(agent, &mut trail, &route, arguments, started)
+            .await
+        {
+            Ok(result) => {
+                let outcome = if result.is_error == Some(true) {
+                    Outcome::ToolError
+                } else {
+                    Outcome::Ok
+                };
+                (result, outcome)
             }
+            Err(stop) => self.stopped(&mut trail, stop),
         };
+        self.record(trail, started, outcome).await?;
+        Ok(result)
+    }
 
-        // 1. Arguments.
-        let (args_value, scanned) = self
+    /// The stages from policy to the scanned result.
+    async fn run(
+        &self,
+        agent: &AgentCtx,
+        trail: &mut Trail,
+        route: &Route,
+        arguments: Option<JsonObject>,
+        started: Instant,
+    ) -> Result<CallToolResult, Stop> {
+        let rules = self.rules(agent).await.map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "compiling rules");
+            Stop::CannotDecide("rules_unavailable")
+        })?;
+
+        // Policy: what the tool policy says about this call.
+        let tool = ToolVerdict::default();
+
+        // Scan the arguments, then act on them.
+        let args = self
             .scan(
-                &policy,
-                Value::Object(arguments.clone().unwrap_or_default()),
+                trail,
+                &rules,
+                Value::Object(arguments.unwrap_or_default()),
+                Direction::Arguments,
+                "arguments",
             )
-            .await;
-        let findings = match scanned {
-            Ok(f) => f,
-            Err(e) => {
-                trail.error_message = Some(format!("arguments could not be scanned: {e}"));
-                if enforce {
-                    return self.fail_closed(trail, started, "scan_error").await;
-                }
-                trail.reasons.push("scan_error".into());
-                Vec::new()
-            }
-        };
-        let verdict = policy.rules.decide(findings.clone(), Direction::Arguments);
+            .await?;
         // Evidence: every detected value is replaced, whatever the action;
         // by default only the arguments' shape is kept (values the rules
         // did not flag never reach the record).
         trail.arguments_redacted = Some(if agent.store_full_arguments() {
-            shared::detect::redact_json(&args_value, &findings)
+            shared::detect::redact_json(&args.doc, &args.findings())
         } else {
-            shared::detect::argument_shape(&args_value, &findings)
+            shared::detect::argument_shape(&args.doc, &args.findings())
         });
-        self.note(
-            &mut trail,
-            &args_value,
-            &verdict,
+        let decided = trail.decide(
+            &self.metrics,
+            &tool,
             Direction::Arguments,
-            enforce,
+            &args.verdict,
+            &args.doc,
         );
-
-        if let Some(block) = verdict.blocking().cloned()
-            && enforce
-        {
-            let message = blocked_message(&block, &findings, Direction::Arguments);
-            return self
-                .finish(
-                    trail,
-                    started,
-                    None,
-                    "block",
-                    "blocked",
-                    Some(message.clone()),
-                    error_result(message),
-                )
-                .await;
-        }
-        let mut dispatch_args = arguments;
-        let mut redacted_any = false;
-        if enforce && verdict.action >= Action::Redact {
-            let to_redact = verdict.to_redact();
-            if !to_redact.is_empty() {
-                if let Value::Object(m) = shared::detect::redact_json(&args_value, &to_redact) {
-                    dispatch_args = Some(m);
-                }
-                redacted_any = true;
+        let dispatch_args = match decided.effect {
+            Effect::Proceed => args.doc,
+            Effect::Redact(found) => shared::detect::redact_json(&args.doc, &found),
+            Effect::Block(why) => {
+                return Err(Stop::Blocked(blocked_message(
+                    &why,
+                    &args.findings(),
+                    Direction::Arguments,
+                )));
             }
-        }
-        let mut decision = match verdict.action {
-            Action::Block => "block",
-            Action::Redact => "redact",
-            Action::Allow => "allow",
+            // No tool policy holds calls yet, so nothing can wait for an
+            // approver: refuse rather than run an action meant to wait.
+            Effect::Hold(_) => return Err(Stop::CannotDecide("approval_unavailable")),
         };
 
-        // 2. Dispatch, once the intent is on record: a crash while the
+        // Dispatch, once the intent is on record: a crash while the
         // upstream works leaves a trace, and a database that cannot take
         // the record means the call does not run at all.
-        let mut intent = trail.clone().into_record(
-            decision,
-            crate::recorder::IN_FLIGHT,
-            None,
-            i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-            None,
-        );
-        intent.intent = true;
+        let intent = trail.to_record(Outcome::InFlight, micros(started.elapsed()));
         if let Err(e) = self.recorder.record(intent).await {
             tracing::error!(error = %e, "intent record not written; not dispatching");
-            return Err(CallFailure::CannotDecide);
+            return Err(Stop::Unrecorded);
         }
         let up_started = Instant::now();
+        let dispatch_args = match dispatch_args {
+            Value::Object(m) => Some(m),
+            _ => None,
+        };
         let result = self
             .upstreams
-            .call(&target, &upstream_tool, dispatch_args)
+            .call(&route.target, &route.upstream_tool, dispatch_args)
             .await;
-        let upstream_us = i64::try_from(up_started.elapsed().as_micros()).unwrap_or(i64::MAX);
-        trail.upstream_us = Some(upstream_us);
+        trail.upstream_us = Some(micros(up_started.elapsed()));
         let mut result = match result {
             Ok(r) => r,
-            Err(e) => {
-                return self
-                    .upstream_failed(trail, started, &target, &policy, enforce, e)
-                    .await;
-            }
+            Err(e) => return Err(self.upstream_failed(trail, route, &rules, e).await),
         };
         result.result_type = Some(ResultType::COMPLETE);
 
-        // 3. Result: every field the agent will receive (content,
-        // structuredContent, _meta and whatever else the upstream added).
-        let (scanned, found) = self
-            .scan(
-                &policy,
-                serde_json::to_value(&result).unwrap_or(Value::Null),
-            )
-            .await;
-        let findings = match found {
-            Ok(f) => f,
-            Err(e) => {
-                trail.error_message = Some(format!("result could not be scanned: {e}"));
-                if enforce {
-                    return self.fail_closed(trail, started, "scan_error").await;
-                }
-                trail.reasons.push("scan_error".into());
-                Vec::new()
-            }
-        };
-        let verdict = policy.rules.decide(findings.clone(), Direction::Results);
-        self.note(&mut trail, &scanned, &verdict, Direction::Results, enforce);
-        if verdict.action > Action::Allow && decision != "block" {
-            decision = match verdict.action {
-                Action::Block => "block",
-                _ => "redact",
-            };
-        }
-        if let Some(block) = verdict.blocking().cloned()
-            && enforce
-        {
-            let message = blocked_message(&block, &findings, Direction::Results);
-            return self
-                .finish(
-                    trail,
-                    started,
-                    Some(upstream_us),
-                    "block",
-                    "blocked",
-                    Some(message.clone()),
-                    error_result(message),
-                )
-                .await;
-        }
-        if enforce && verdict.action >= Action::Redact {
-            let to_redact = verdict.to_redact();
-            if !to_redact.is_empty() {
-                let clean = shared::detect::redact_json(&scanned, &to_redact);
-                match serde_json::from_value::<CallToolResult>(clean) {
-                    Ok(r) => result = r,
-                    Err(e) => {
+        // Scan the result (content, structuredContent, _meta and whatever
+        // else the upstream added), then act on it.
+        let doc = serde_json::to_value(&result).unwrap_or(Value::Null);
+        let res = self
+            .scan(trail, &rules, doc, Direction::Results, "result")
+            .await?;
+        let decided = trail.decide(
+            &self.metrics,
+            &tool,
+            Direction::Results,
+            &res.verdict,
+            &res.doc,
+        );
+        match decided.effect {
+            // The result step never holds (the call has already run).
+            Effect::Proceed | Effect::Hold(_) => Ok(result),
+            Effect::Redact(found) => {
+                let clean = shared::detect::redact_json(&res.doc, &found);
+                let mut redacted =
+                    serde_json::from_value::<CallToolResult>(clean).map_err(|e| {
                         tracing::error!(error = %e, "rebuilding a redacted result");
-                        return self.fail_closed(trail, started, "redaction_error").await;
-                    }
-                }
-                result.result_type = Some(ResultType::COMPLETE);
-                redacted_any = true;
+                        Stop::CannotDecide("redaction_error")
+                    })?;
+                redacted.result_type = Some(ResultType::COMPLETE);
+                Ok(redacted)
             }
+            Effect::Block(why) => Err(Stop::Blocked(blocked_message(
+                &why,
+                &res.findings(),
+                Direction::Results,
+            ))),
         }
-        if enforce && !redacted_any && decision == "redact" {
-            decision = "allow";
-        }
-        let outcome = if result.is_error == Some(true) {
-            "tool_error"
-        } else {
-            "ok"
-        };
-        self.finish(
-            trail,
-            started,
-            Some(upstream_us),
-            decision,
-            outcome,
-            None,
-            result,
-        )
-        .await
     }
 
-    /// Scans `doc` on the scanning pool (see [`crate::scanning`]) and hands
-    /// it back with the findings.
-    async fn scan(&self, policy: &Policy, doc: Value) -> (Value, Result<Vec<Finding>, String>) {
-        let compiled = policy.compiled.clone();
-        match self
+    /// Scans `doc` on the scanning pool (see [`crate::scanning`]) with the
+    /// pack's rules. A scan that fails stops the call in enforce mode (fail
+    /// closed); in monitor mode the call goes on, recorded as unscanned.
+    async fn scan(
+        &self,
+        trail: &mut Trail,
+        rules: &Rules,
+        doc: Value,
+        direction: Direction,
+        what: &str,
+    ) -> Result<Scanned, Stop> {
+        let compiled = rules.compiled.clone();
+        let (doc, found) = match self
             .scanning
             .run(move || {
                 let found = compiled.scan_json(&doc);
@@ -407,63 +371,22 @@ impl Gateway {
             Ok((doc, found)) => (doc, found.map_err(|e| e.to_string())),
             // The document moved into the crashed scan: nothing to hand back.
             Err(e) => (Value::Null, Err(e.to_string())),
-        }
-    }
-
-    /// Records the detections of one direction on the trail.
-    fn note(&self, trail: &mut Trail, doc: &Value, verdict: &Verdict, d: Direction, enforce: bool) {
-        let all: Vec<Finding> = verdict.applied.iter().map(|a| a.finding.clone()).collect();
-        for a in &verdict.applied {
-            let f = &a.finding;
-            let key = RuleKey::of(f)
-                .map(|k| k.to_string())
-                .unwrap_or_else(|| f.label.clone());
-            self.metrics
-                .detections
-                .get_or_create(&DetectionLabels {
-                    // Bounded labels: custom rules are named by tenants.
-                    entity: match f.entity() {
-                        Some(_) => f.label.clone(),
-                        None => "custom".to_owned(),
-                    },
-                    direction: d.as_str().to_owned(),
-                    action: a.action.as_str().to_owned(),
-                })
-                .inc();
-            let text = field_text(doc, f).unwrap_or_default();
-            let same_field: Vec<Finding> = all
-                .iter()
-                .filter(|o| o.pointer == f.pointer && o.in_key == f.in_key)
-                .cloned()
-                .collect();
-            trail.violations.push(ViolationRecord {
-                rule_key: key,
-                label: f.label.clone(),
-                direction: d.as_str(),
-                pointer: f
-                    .pointer
-                    .as_deref()
-                    .map(|p| shared::detect::redact_pointer(p, &all)),
-                score: f.score,
-                action: a.action.as_str(),
-                enforced: enforce,
-                snippet: shared::detect::snippet(&text, f, &same_field),
-            });
-        }
-        let dir = d.as_str();
-        match (verdict.action, enforce) {
-            (Action::Allow, _) if !verdict.applied.is_empty() => {
-                trail.reasons.push(format!("detected_{dir}"))
+        };
+        let findings = match found {
+            Ok(f) => f,
+            Err(e) => {
+                trail.error_message = Some(format!("the {what} could not be scanned: {e}"));
+                if trail.mode == OrgMode::Enforce {
+                    return Err(Stop::CannotDecide("scan_error"));
+                }
+                trail.reason("scan_error");
+                Vec::new()
             }
-            (Action::Allow, _) => {}
-            (Action::Redact, true) => trail.reasons.push(format!("redacted_{dir}")),
-            (Action::Block, true) => trail.reasons.push(format!("blocked_{dir}")),
-            (Action::Redact, false) => trail.reasons.push(format!("would_redact_{dir}")),
-            (Action::Block, false) => trail.reasons.push(format!("would_block_{dir}")),
-        }
-        if let Some(k) = verdict.blocking().and_then(RuleKey::of) {
-            trail.reasons.push(format!("rule:{k}"));
-        }
+        };
+        Ok(Scanned {
+            verdict: rules.rules.decide(findings, direction),
+            doc,
+        })
     }
 
     /// An upstream failure. Its text was written by the upstream (maybe
@@ -471,254 +394,157 @@ impl Gateway {
     /// before the agent sees it, and stored and logged only redacted.
     async fn upstream_failed(
         &self,
-        mut trail: Trail,
-        started: Instant,
-        target: &Target,
-        policy: &Policy,
-        enforce: bool,
+        trail: &mut Trail,
+        route: &Route,
+        rules: &Rules,
         e: UpstreamError,
-    ) -> Result<Option<CallToolResult>, CallFailure> {
-        let (doc, found) = self
-            .scan(policy, serde_json::json!({ "error": e.to_string() }))
-            .await;
-        let findings = match found {
-            Ok(f) => f,
-            Err(scan) => {
-                tracing::info!(connector = %target.connector_id, outcome = e.outcome(), "upstream call failed");
-                trail.error_message =
-                    Some(format!("the upstream error could not be scanned: {scan}"));
-                if enforce {
-                    return self.fail_closed(trail, started, "scan_error").await;
-                }
-                trail.reasons.push("scan_error".into());
-                Vec::new()
+    ) -> Stop {
+        let outcome = e.outcome();
+        let doc = serde_json::json!({ "error": e.to_string() });
+        let scanned = match self
+            .scan(trail, rules, doc, Direction::Results, "upstream error")
+            .await
+        {
+            Ok(s) => s,
+            Err(stop) => {
+                tracing::info!(connector = %route.connector_id, outcome = outcome.as_str(), "upstream call failed");
+                return stop;
             }
         };
-        let verdict = policy.rules.decide(findings.clone(), Direction::Results);
-        self.note(&mut trail, &doc, &verdict, Direction::Results, enforce);
-        let redacted = redacted_error(&doc, &findings);
-        tracing::info!(connector = %target.connector_id, error = %redacted, "upstream call failed");
-        trail.reasons.push(e.outcome().to_owned());
-        let shown = match (enforce, verdict.blocking()) {
-            (true, Some(block)) => format!(
+        let decided = trail.decide(
+            &self.metrics,
+            &ToolVerdict::default(),
+            Direction::Results,
+            &scanned.verdict,
+            &scanned.doc,
+        );
+        let stored = redacted_error(&scanned.doc, &scanned.findings());
+        tracing::info!(connector = %route.connector_id, error = %stored, "upstream call failed");
+        trail.reason(outcome.as_str());
+        let shown = match decided.effect {
+            Effect::Block(Blocked::Finding(f)) => format!(
                 "The tool call failed, and its error message was withheld: Gatehouse rule {} matched {} in it.",
-                RuleKey::of(block)
-                    .map(|k| k.to_string())
-                    .unwrap_or_else(|| block.label.clone()),
-                block.label
+                rule_name(&f),
+                f.label
             ),
-            (true, None) if verdict.action >= Action::Redact => {
+            Effect::Redact(found) => {
                 format!(
                     "The tool call failed: {}.",
-                    redacted_error(&doc, &verdict.to_redact())
+                    redacted_error(&scanned.doc, &found)
                 )
             }
             _ => format!("The tool call failed: {e}."),
         };
-        let upstream = trail.upstream_us;
-        self.finish(
-            trail,
-            started,
-            upstream,
-            "error",
-            e.outcome(),
-            Some(format!("The tool call failed: {redacted}.")),
-            error_result(shown),
-        )
-        .await
-    }
-
-    /// Gatehouse could not decide: do not run the call, record why.
-    async fn fail_closed(
-        &self,
-        mut trail: Trail,
-        started: Instant,
-        reason: &str,
-    ) -> Result<Option<CallToolResult>, CallFailure> {
-        trail.reasons.push(reason.to_owned());
-        let upstream = trail.upstream_us;
-        self.finish(
-            trail,
-            started,
-            upstream,
-            "error",
-            "not_run",
-            Some(CANNOT_DECIDE.to_owned()),
-            error_result(CANNOT_DECIDE.to_owned()),
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn finish(
-        &self,
-        mut trail: Trail,
-        started: Instant,
-        upstream_us: Option<i64>,
-        decision: &'static str,
-        outcome: &'static str,
-        error_message: Option<String>,
-        result: CallToolResult,
-    ) -> Result<Option<CallToolResult>, CallFailure> {
-        let total = started.elapsed();
-        let latency_us = i64::try_from(total.as_micros()).unwrap_or(i64::MAX);
-        if trail.mode == OrgMode::Monitor
-            && decision != "error"
-            && !trail.reasons.iter().any(|r| r == "monitor_mode")
-        {
-            trail.reasons.push("monitor_mode".into());
+        Stop::Upstream {
+            outcome,
+            shown,
+            stored: format!("The tool call failed: {stored}."),
         }
-        let record = trail.into_record(decision, outcome, error_message, latency_us, upstream_us);
-        let mode = record.mode;
+    }
+
+    /// Turns a stop into the agent's answer and the record's outcome: the
+    /// one place a stage's early end meets the wire.
+    fn stopped(&self, trail: &mut Trail, stop: Stop) -> (CallToolResult, Outcome) {
+        match stop {
+            Stop::Blocked(message) => {
+                trail.decision = Decision::Block;
+                trail.error_message = Some(message.clone());
+                (error_result(message), Outcome::Blocked)
+            }
+            Stop::CannotDecide(reason) => {
+                trail.decision = Decision::Error;
+                trail.reason(reason);
+                let message = Error::CannotDecide.to_string();
+                trail.error_message.get_or_insert_with(|| message.clone());
+                (error_result(message), Outcome::NotRun)
+            }
+            Stop::Unrecorded => {
+                trail.decision = Decision::Error;
+                trail.reason("record_unavailable");
+                (
+                    error_result(Error::CannotDecide.to_string()),
+                    Outcome::NotRun,
+                )
+            }
+            Stop::Upstream {
+                outcome,
+                shown,
+                stored,
+            } => {
+                trail.decision = Decision::Error;
+                trail.error_message = Some(stored);
+                (error_result(shown), outcome)
+            }
+        }
+    }
+
+    /// Records the call durably; an unrecorded call does not get its
+    /// answer (nothing lost).
+    async fn record(&self, trail: Trail, started: Instant, outcome: Outcome) -> Result<(), Error> {
+        let total = started.elapsed();
+        let upstream_us = trail.upstream_us;
+        let decision = trail.decision;
+        let mode = trail.mode;
+        let record = trail.into_record(outcome, micros(total));
         if let Err(e) = self.recorder.record(record).await {
-            // Nothing lost: an unrecorded call does not get its answer.
             tracing::error!(error = %e, "decision record not written; withholding the result");
-            return Err(CallFailure::CannotDecide);
+            return Err(Error::CannotDecide);
         }
         self.metrics
             .decisions
             .get_or_create(&DecisionLabels {
-                decision: decision.to_owned(),
+                decision: decision.as_str().to_owned(),
                 mode: mode.as_str().to_owned(),
             })
             .inc();
         self.metrics.call_seconds.observe(total.as_secs_f64());
         let overhead = total.as_secs_f64() - upstream_us.map(|u| u as f64 / 1e6).unwrap_or(0.0);
         self.metrics.overhead_seconds.observe(overhead.max(0.0));
-        Ok(Some(result))
+        Ok(())
     }
 }
 
-/// A failure the agent sees as a JSON-RPC error rather than a tool result.
-#[derive(Debug, thiserror::Error)]
-pub enum CallFailure {
-    #[error("{CANNOT_DECIDE}")]
-    CannotDecide,
+/// Why a call ends before its tool's answer reaches the agent.
+enum Stop {
+    /// A rule blocked it; the agent is told which (never a value).
+    Blocked(String),
+    /// Gatehouse could not decide (the reason is recorded): fail closed.
+    CannotDecide(&'static str),
+    /// The intent could not be recorded, so the call was not dispatched.
+    Unrecorded,
+    /// The upstream failed: what the agent is shown and what is stored,
+    /// both scanned.
+    Upstream {
+        outcome: Outcome,
+        shown: String,
+        stored: String,
+    },
 }
 
-/// Everything recorded about a call, gathered as it progresses.
-#[derive(Clone)]
-struct Trail {
-    /// The call's record id, shared by its intent and its final record.
-    id: Uuid,
-    org_id: Uuid,
-    pack_id: Uuid,
-    user_id: Uuid,
-    key_id: Uuid,
-    session: SessionRecord,
-    connector_id: Uuid,
-    tool: String,
-    upstream_tool: String,
-    mode: OrgMode,
-    reasons: Vec<String>,
-    arguments_redacted: Option<Value>,
-    error_message: Option<String>,
-    upstream_us: Option<i64>,
-    meta: CallMeta,
-    created_at: DateTime<Utc>,
-    violations: Vec<ViolationRecord>,
+/// A scanned document with its verdict.
+struct Scanned {
+    doc: Value,
+    verdict: Verdict,
 }
 
-impl Trail {
-    fn new(
-        agent: &AgentCtx,
-        meta: &CallMeta,
-        now: DateTime<Utc>,
-        tool: &str,
-        connector_id: Uuid,
-        upstream_tool: &str,
-    ) -> Self {
-        let c = agent.claims();
-        Trail {
-            id: Uuid::new_v4(),
-            org_id: c.org,
-            pack_id: c.pack,
-            user_id: c.sub,
-            key_id: c.key,
-            session: session_of(c, meta),
-            connector_id,
-            tool: tool.to_owned(),
-            upstream_tool: upstream_tool.to_owned(),
-            mode: agent.mode(),
-            reasons: Vec::new(),
-            arguments_redacted: None,
-            error_message: None,
-            upstream_us: None,
-            meta: meta.clone(),
-            created_at: now,
-            violations: Vec::new(),
-        }
+impl Scanned {
+    fn findings(&self) -> Vec<Finding> {
+        self.verdict
+            .applied
+            .iter()
+            .map(|a| a.finding.clone())
+            .collect()
     }
 }
 
-impl Trail {
-    fn into_record(
-        self,
-        decision: &'static str,
-        outcome: &'static str,
-        error_message: Option<String>,
-        latency_us: i64,
-        upstream_us: Option<i64>,
-    ) -> CallRecord {
-        CallRecord {
-            id: self.id,
-            org_id: self.org_id,
-            pack_id: self.pack_id,
-            registered_user_id: self.user_id,
-            agent_key_id: self.key_id,
-            session: self.session,
-            connector_id: Some(self.connector_id),
-            tool: self.tool,
-            upstream_tool: Some(self.upstream_tool),
-            mode: self.mode,
-            decision,
-            reasons: self.reasons,
-            outcome,
-            arguments_redacted: self.arguments_redacted,
-            error_message: error_message.or(self.error_message),
-            latency_us,
-            upstream_us,
-            mcp_session_id: self.meta.mcp_session_id,
-            client_name: self.meta.client_name,
-            client_version: self.meta.client_version,
-            protocol_version: self.meta.protocol_version,
-            created_at: self.created_at,
-            violations: self.violations,
-            intent: false,
-        }
-    }
+fn micros(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
-/// The runtime session a call belongs to: the MCP session when the
-/// transport has one, else the token's client session. Ids are derived per
-/// agent key, so two agents can never share a session.
-fn session_of(c: &AgentClaims, meta: &CallMeta) -> SessionRecord {
-    use sha2::{Digest, Sha256};
-    let basis = match &meta.mcp_session_id {
-        Some(s) => format!("mcp:{}:{s}", c.key),
-        None => format!("token:{}:{}", c.key, c.sid),
-    };
-    let h = Sha256::digest(basis.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h[..16]);
-    SessionRecord {
-        id: uuid::Builder::from_random_bytes(b).into_uuid(),
-        mcp_session_id: meta.mcp_session_id.clone(),
-    }
-}
-
-/// The text a finding was found in (string value, number text or key).
-fn field_text(doc: &Value, f: &Finding) -> Option<String> {
-    let ptr = f.pointer.as_deref()?;
-    if f.in_key {
-        let last = ptr.rsplit('/').next()?;
-        return Some(last.replace("~1", "/").replace("~0", "~"));
-    }
-    match doc.pointer(ptr)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+fn rule_name(f: &Finding) -> String {
+    RuleKey::of(f)
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| f.label.clone())
 }
 
 /// The `error` text of `{"error": …}` with `findings` redacted.
@@ -738,10 +564,18 @@ fn cached<V>(cache: &PackCache<V>, key: &(Uuid, Uuid)) -> Option<Arc<V>> {
 
 /// What the agent is told when a rule blocks: the rule, the entity and
 /// where (the pointer with detected keys redacted, never a value).
-fn blocked_message(f: &Finding, all: &[Finding], d: Direction) -> String {
-    let rule = RuleKey::of(f)
-        .map(|k| k.to_string())
-        .unwrap_or_else(|| f.label.clone());
+fn blocked_message(why: &Blocked, all: &[Finding], d: Direction) -> String {
+    let f = match why {
+        Blocked::Tool(Some(rule)) => {
+            return format!(
+                "The call was blocked and not sent to the tool: Gatehouse tool policy \"{rule}\" blocks it."
+            );
+        }
+        Blocked::Tool(None) => {
+            return "The call was blocked and not sent to the tool: Gatehouse blocks this tool by default.".to_owned();
+        }
+        Blocked::Finding(f) => f,
+    };
     let place = match d {
         Direction::Arguments => "the arguments",
         Direction::Results => "the tool's result",
@@ -755,7 +589,8 @@ fn blocked_message(f: &Finding, all: &[Finding], d: Direction) -> String {
         Direction::Results => "The result was withheld",
     };
     format!(
-        "{what}: Gatehouse rule {rule} matched {} in {place}{field}.",
+        "{what}: Gatehouse rule {} matched {} in {place}{field}.",
+        rule_name(f),
         f.label
     )
 }

@@ -11,7 +11,7 @@ use rmcp::model::{ListPromptsResult, ListResourceTemplatesResult, ListResourcesR
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
-use crate::gateway::{CallMeta, Gateway};
+use crate::gateway::{CallMeta, Error, Gateway};
 use crate::service::data_path::AgentCtx;
 
 #[derive(Clone)]
@@ -26,7 +26,7 @@ fn agent(cx: &RequestContext<RoleServer>) -> Result<AgentCtx, McpError> {
         .get::<http::request::Parts>()
         .and_then(|p| p.extensions.get::<AgentCtx>())
         .cloned()
-        .ok_or_else(|| McpError::internal_error("request not authenticated", None))
+        .ok_or_else(|| Error::NotAuthenticated.into())
 }
 
 fn meta(cx: &RequestContext<RoleServer>) -> CallMeta {
@@ -71,10 +71,7 @@ impl ServerHandler for GatewayHandler {
         cx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let agent = agent(&cx)?;
-        let tools = self.gateway.list_tools(&agent).await.map_err(|e| {
-            tracing::error!(error = %e, "listing tools");
-            McpError::internal_error("Gatehouse could not list tools right now.", None)
-        })?;
+        let tools = self.gateway.list_tools(&agent).await?;
         let mut res = ListToolsResult::with_all_items(tools).with_cache_scope(CacheScope::Private);
         res.result_type = Some(ResultType::COMPLETE);
         Ok(res)
@@ -125,18 +122,10 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<CallToolResponse, McpError> {
         let agent = agent(&cx)?;
         let meta = meta(&cx);
-        match self
+        let result = self
             .gateway
             .call_tool(&agent, &meta, &request.name, request.arguments)
-            .await
-        {
-            Ok(Some(result)) => Ok(result.into()),
-            // Outside the pack is indistinguishable from nonexistent.
-            Ok(None) => Err(McpError::invalid_params(
-                format!("Unknown tool: {}", request.name),
-                None,
-            )),
-            Err(e) => Err(McpError::internal_error(e.to_string(), None)),
-        }
+            .await?;
+        Ok(result.into())
     }
 }

@@ -1,6 +1,7 @@
 //! The hosted MCP endpoint (`/mcp`), its OAuth-style token endpoint and the
 //! discovery documents agents use to find them.
 
+mod error;
 mod handler;
 pub mod headers;
 pub mod token;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use shared::account::{OrgMode, Role, TenantCtx};
 use shared::api::{
-    AlertBucket, AlertRange, AlertsQuery, AlertsSummary, CallFilter, CountRow, Decision,
+    AlertBucket, AlertRange, AlertsQuery, AlertsSummary, CallFilter, CountRow, Decision, Outcome,
     OverviewStats, Page, ToolCall, ToolCallDetail, Violation, ViolationFilter,
 };
 use shared::error::ApiError;
@@ -163,7 +163,10 @@ fn to_call(r: CRow) -> ServiceResult<ToolCall> {
             .parse::<Decision>()
             .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?,
         reasons: r.reasons,
-        outcome: r.outcome,
+        outcome: r
+            .outcome
+            .parse::<Outcome>()
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?,
         error_message: r.error_message,
         latency_ms: r.latency_us as f64 / 1000.0,
         upstream_ms: r.upstream_us.map(|u| u as f64 / 1000.0),

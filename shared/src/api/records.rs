@@ -10,7 +10,7 @@ use crate::policy::{Action, Direction};
 
 /// What Gatehouse decided for one call.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Passed unchanged (possibly with allow-and-log detections).
@@ -44,6 +44,76 @@ impl std::str::FromStr for Decision {
             "error" => Ok(Decision::Error),
             _ => Err(format!("unknown decision {s:?}")),
         }
+    }
+}
+
+/// How a recorded call ended.
+///
+/// ```
+/// use shared::api::records::Outcome;
+/// assert_eq!("upstream_timeout".parse::<Outcome>(), Ok(Outcome::UpstreamTimeout));
+/// assert_eq!(Outcome::NotRun.as_str(), "not_run");
+/// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The tool answered.
+    Ok,
+    /// The tool answered with an error result of its own.
+    ToolError,
+    /// Gatehouse blocked the call or withheld its result.
+    Blocked,
+    /// Gatehouse could not decide, so the call did not run (fail closed).
+    NotRun,
+    /// Dispatched; the final record has not replaced this one (yet).
+    InFlight,
+    UpstreamUnreachable,
+    UpstreamTimeout,
+    /// The upstream refused the call (a protocol or HTTP error).
+    UpstreamError,
+    UpstreamTooLarge,
+    /// The upstream's address is not allowed (egress policy).
+    UpstreamForbidden,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 10] = [
+        Outcome::Ok,
+        Outcome::ToolError,
+        Outcome::Blocked,
+        Outcome::NotRun,
+        Outcome::InFlight,
+        Outcome::UpstreamUnreachable,
+        Outcome::UpstreamTimeout,
+        Outcome::UpstreamError,
+        Outcome::UpstreamTooLarge,
+        Outcome::UpstreamForbidden,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::ToolError => "tool_error",
+            Outcome::Blocked => "blocked",
+            Outcome::NotRun => "not_run",
+            Outcome::InFlight => "in_flight",
+            Outcome::UpstreamUnreachable => "upstream_unreachable",
+            Outcome::UpstreamTimeout => "upstream_timeout",
+            Outcome::UpstreamError => "upstream_error",
+            Outcome::UpstreamTooLarge => "upstream_too_large",
+            Outcome::UpstreamForbidden => "upstream_forbidden",
+        }
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown outcome {s:?}"))
     }
 }
 
@@ -89,7 +159,7 @@ pub struct ToolCall {
     pub mode: crate::account::OrgMode,
     pub decision: Decision,
     pub reasons: Vec<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub error_message: Option<String>,
     pub latency_ms: f64,
     pub upstream_ms: Option<f64>,

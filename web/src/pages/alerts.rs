@@ -373,7 +373,7 @@ pub fn CallDetail() -> impl IntoView {
                                     <dt>"Registered User"</dt><dd>{c.registered_user_name.clone().unwrap_or_else(|| "—".into())}</dd>
                                     <dt>"Agent key"</dt><dd>{c.agent_key_prefix.clone().map(|p| format!("{p}…")).unwrap_or_else(|| "—".into())}</dd>
                                     <dt>"Mode"</dt><dd>{c.mode.as_str()}</dd>
-                                    <dt>"Decision"</dt><dd>{c.decision.as_str()}" — "{c.outcome.clone()}</dd>
+                                    <dt>"Decision"</dt><dd>{c.decision.as_str()}" — "{c.outcome.as_str()}</dd>
                                     <dt>"Reasons"</dt><dd>{if c.reasons.is_empty() { "—".to_owned() } else { c.reasons.join("; ") }}</dd>
                                     {c.error_message.clone().map(|m| view! { <dt>"Error"</dt><dd>{m}</dd> })}
                                     <dt>"Latency"</dt><dd>{format!("{:.1} ms total", c.latency_ms)}{c.upstream_ms.map(|u| format!(", {u:.1} ms upstream"))}</dd>
