@@ -33,5 +33,6 @@ pub mod service;
 pub mod session;
 pub mod state;
 pub mod telemetry;
+pub mod tool_policy;
 pub mod upstream;
 pub mod web_backend;

@@ -13,8 +13,9 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
     Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
-    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser, RuleTestInput,
-    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation, ViolationFilter,
+    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult,
+    RegisteredUser, RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack,
+    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -25,7 +26,7 @@ use web::port::Backend;
 
 use crate::service::{
     accounts, agent_keys, api_tokens, connectors, invitations, packs, records, registered_users,
-    resets, rules, tester,
+    resets, rules, tester, tool_policies,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -494,6 +495,43 @@ impl Backend for WebBackend {
         input: RuleTestInput,
     ) -> Result<RuleTestResult, ApiError> {
         Ok(tester::test(&self.0.db, &self.0.gateway.scanning, t, &input).await?)
+    }
+
+    async fn tool_policies(&self, t: &TenantCtx) -> Result<ToolPoliciesView, ApiError> {
+        Ok(tool_policies::view(&self.0.db, t).await?)
+    }
+
+    async fn save_tool_policy(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: ToolPolicyInput,
+    ) -> Result<ToolPolicy, ApiError> {
+        Ok(tool_policies::save(&self.0.db, t, id, &input).await?)
+    }
+
+    fn check_tool_policy(&self, t: &TenantCtx, input: ToolPolicyInput) -> Result<(), ApiError> {
+        Ok(tool_policies::check(t, &input)?)
+    }
+
+    async fn delete_tool_policy(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(tool_policies::delete(&self.0.db, t, id).await?)
+    }
+
+    async fn move_tool_policy(&self, t: &TenantCtx, id: Uuid, up: bool) -> Result<(), ApiError> {
+        Ok(tool_policies::move_rule(&self.0.db, t, id, up).await?)
+    }
+
+    async fn set_default_tool_action(&self, t: &TenantCtx, action: String) -> Result<(), ApiError> {
+        Ok(tool_policies::set_default(&self.0.db, t, &action).await?)
+    }
+
+    async fn test_tool_policies(
+        &self,
+        t: &TenantCtx,
+        input: PolicyTestInput,
+    ) -> Result<PolicyTestResult, ApiError> {
+        Ok(tool_policies::test(&self.0.db, &self.0.gateway.scanning, t, &input).await?)
     }
 
     async fn violations(

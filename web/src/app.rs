@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/packs/:id") view=pages::packs::PackDetail/>
                     <Route path=path!("/users") view=pages::users::Users/>
                     <Route path=path!("/rules") view=pages::rules::Rules/>
+                    <Route path=path!("/policies") view=pages::policies::Policies/>
                     <Route path=path!("/tester") view=pages::tester::Tester/>
                     <Route path=path!("/alerts") view=pages::alerts::Alerts/>
                     <Route path=path!("/alerts/calls/:id") view=pages::alerts::CallDetail/>
@@ -180,6 +181,7 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
                 <li><A href="/users">"Registered Users"</A></li>
                 <li><A href="/rules">"Rules"</A></li>
                 <li><A href="/tester">"Rule Tester"</A></li>
+                <li><A href="/policies">"Tool policies"</A></li>
                 <li class="nav-heading" aria-hidden="true">"Organization"</li>
                 <li><A href="/members">"Members"</A></li>
                 <li><A href="/settings">"Settings"</A></li>

@@ -15,8 +15,9 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
     Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
-    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, RegisteredUser, RuleTestInput,
-    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, Violation, ViolationFilter,
+    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult,
+    RegisteredUser, RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack,
+    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -187,6 +188,25 @@ pub trait Backend: Send + Sync + 'static {
         t: &TenantCtx,
         input: RuleTestInput,
     ) -> Result<RuleTestResult, ApiError>;
+
+    // Tool policies.
+    async fn tool_policies(&self, t: &TenantCtx) -> Result<ToolPoliciesView, ApiError>;
+    async fn save_tool_policy(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: ToolPolicyInput,
+    ) -> Result<ToolPolicy, ApiError>;
+    /// Checks a rule form without saving it (the condition compiled).
+    fn check_tool_policy(&self, t: &TenantCtx, input: ToolPolicyInput) -> Result<(), ApiError>;
+    async fn delete_tool_policy(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+    async fn move_tool_policy(&self, t: &TenantCtx, id: Uuid, up: bool) -> Result<(), ApiError>;
+    async fn set_default_tool_action(&self, t: &TenantCtx, action: String) -> Result<(), ApiError>;
+    async fn test_tool_policies(
+        &self,
+        t: &TenantCtx,
+        input: PolicyTestInput,
+    ) -> Result<PolicyTestResult, ApiError>;
 
     // The decision trail.
     async fn violations(

@@ -562,6 +562,73 @@ pub async fn test_rules(input: RuleTestInput) -> Result<RuleTestResult, AppError
     Ok(backend.test_rules(&t, input).await?)
 }
 
+#[server(prefix = "/api/ui", endpoint = "tool_policies")]
+pub async fn tool_policies() -> Result<shared::api::ToolPoliciesView, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.tool_policies(&t).await?)
+}
+
+/// Creates (no id) or edits a tool policy rule.
+#[server(prefix = "/api/ui", endpoint = "save_tool_policy")]
+pub async fn save_tool_policy(
+    id: Option<Uuid>,
+    name: String,
+    tools: String,
+    condition: String,
+    action: String,
+    pack_id: Option<String>,
+) -> Result<shared::api::ToolPolicy, AppError> {
+    let pack_id = match pack_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => Some(
+            p.parse::<Uuid>()
+                .map_err(|_| shared::error::ApiError::invalid("pack_id", "Choose a Tool Pack."))?,
+        ),
+    };
+    let input = shared::api::ToolPolicyInput {
+        name,
+        tools,
+        condition,
+        action,
+        pack_id,
+    };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.save_tool_policy(&t, id, input).await?)
+}
+
+/// Validates a tool policy form without saving it (live validation).
+#[server(prefix = "/api/ui", endpoint = "check_tool_policy", input = leptos::server_fn::codec::Json)]
+pub async fn check_tool_policy(input: shared::api::ToolPolicyInput) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.check_tool_policy(&t, input)?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "delete_tool_policy")]
+pub async fn delete_tool_policy(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.delete_tool_policy(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "move_tool_policy")]
+pub async fn move_tool_policy(id: Uuid, up: bool) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.move_tool_policy(&t, id, up).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_default_tool_action")]
+pub async fn set_default_tool_action(action: String) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_default_tool_action(&t, action).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "test_tool_policies", input = leptos::server_fn::codec::Json)]
+pub async fn test_tool_policies(
+    input: shared::api::PolicyTestInput,
+) -> Result<shared::api::PolicyTestResult, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.test_tool_policies(&t, input).await?)
+}
+
 #[server(prefix = "/api/ui", endpoint = "list_violations", input = leptos::server_fn::codec::Json)]
 pub async fn list_violations(filter: ViolationFilter) -> Result<Page<Violation>, AppError> {
     let (backend, t) = crate::port::tenant().await?;

@@ -1,7 +1,7 @@
 //! The data path of one `tools/call`, protocol plumbing aside, as typed
 //! stages: (the MCP surface authorizes the agent) → resolve the tool in the
-//! pack → policy → scan arguments → act → dispatch (after recording the
-//! intent) → scan the result, every field the agent will see, upstream
+//! pack → scan arguments → policy (tool policies, whose conditions may look
+//! at what the scan found) → act → dispatch (after recording the intent) → scan the result, every field the agent will see, upstream
 //! error text included → act → record durably → answer.
 //!
 //! Each "act" is [`shared::decision::decide`], a pure function; a stage
@@ -37,6 +37,7 @@ use crate::metrics::{DecisionLabels, Metrics};
 use crate::recorder::Recorder;
 use crate::scanning::Scanning;
 use crate::service::data_path::{self, AgentCtx, AuthFailure, Route};
+use crate::tool_policy::{Facts, Policies};
 use crate::upstream::{UpstreamError, UpstreamPool};
 use trail::Trail;
 
@@ -63,6 +64,12 @@ struct Rules {
     compiled: Arc<CompiledRules>,
 }
 
+/// A pack's tool policies at one configuration version.
+struct PolicySet {
+    version: i64,
+    policies: Policies,
+}
+
 /// A bounded per-pack cache: tenants and packs come and go, memory must
 /// not grow with them.
 type PackCache<V> = Mutex<LruCache<(Uuid, Uuid), Arc<V>>>;
@@ -78,6 +85,7 @@ pub struct Gateway {
     pub clock: Clock,
     pub scanning: Arc<Scanning>,
     rules: PackCache<Rules>,
+    policies: PackCache<PolicySet>,
     routes: PackCache<Routes>,
 }
 
@@ -106,6 +114,7 @@ impl Gateway {
             clock,
             scanning,
             rules: Mutex::new(LruCache::new(cache_size)),
+            policies: Mutex::new(LruCache::new(cache_size)),
             routes: Mutex::new(LruCache::new(cache_size)),
         }
     }
@@ -188,6 +197,83 @@ impl Gateway {
         Ok(policy)
     }
 
+    /// The pack's tool policies at the version the request saw, compiled
+    /// (on the scanning pool: conditions are tenants' code) and cached.
+    async fn tool_policies(&self, agent: &AgentCtx) -> anyhow::Result<Arc<PolicySet>> {
+        let key = agent.pack_key();
+        if let Some(p) = cached(&self.policies, &key)
+            && p.version >= agent.config_version()
+        {
+            return Ok(p);
+        }
+        let (rules, default) = data_path::tool_policies(&self.db, agent)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading tool policies: {e}"))?;
+        let policies = self
+            .scanning
+            .run(move || Policies::compile(rules, default))
+            .await?;
+        let set = Arc::new(PolicySet {
+            version: agent.config_version(),
+            policies,
+        });
+        if let Ok(mut cache) = self.policies.lock() {
+            cache.put(key, set.clone());
+        }
+        Ok(set)
+    }
+
+    /// The policy stage: what the tool policies say about this call. The
+    /// arguments are scanned first because conditions can look at what was
+    /// found in them (`findings`).
+    async fn policy(
+        &self,
+        agent: &AgentCtx,
+        trail: &mut Trail,
+        args: &Scanned,
+    ) -> Result<ToolVerdict, Stop> {
+        let set = self.tool_policies(agent).await.map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "loading tool policies");
+            Stop::CannotDecide("policies_unavailable")
+        })?;
+        let mut facts = Facts {
+            tool: trail.tool().to_owned(),
+            ..Facts::default()
+        };
+        if !set.policies.has_conditions_for(&facts.tool) {
+            // Names and globs only: nothing to evaluate off-thread.
+            return Ok(set.policies.evaluate(&facts).verdict);
+        }
+        if set.policies.needs_session(&facts.tool) {
+            facts.session_calls = data_path::session_calls(&self.db, agent, trail.session_id())
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "reading the session's calls");
+                    Stop::CannotDecide("policies_unavailable")
+                })?;
+        }
+        let (user_id, user_name) = agent.user();
+        facts.user_id = user_id.to_owned();
+        facts.user_name = user_name.to_owned();
+        facts.pack_id = agent.claims().pack.to_string();
+        facts.pack_name = agent.pack_name().to_owned();
+        facts.findings = crate::service::tool_policies::finding_labels(&args.findings());
+        facts.args = args.doc.clone();
+        let evaluation = self
+            .scanning
+            .run(move || set.policies.evaluate(&facts))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "evaluating tool policies");
+                Stop::CannotDecide("policies_unavailable")
+            })?;
+        // Only the rule's name: the error text can quote argument values.
+        for (name, _) in &evaluation.errors {
+            trail.reason(format!("policy_error:{name}"));
+        }
+        Ok(evaluation.verdict)
+    }
+
     /// Handles one tools/call (the stages of the module docs).
     pub async fn call_tool(
         &self,
@@ -247,10 +333,7 @@ impl Gateway {
             Stop::CannotDecide("rules_unavailable")
         })?;
 
-        // Policy: what the tool policy says about this call.
-        let tool = ToolVerdict::default();
-
-        // Scan the arguments, then act on them.
+        // Scan the arguments; the policy stage; act on both.
         let args = self
             .scan(
                 trail,
@@ -268,6 +351,7 @@ impl Gateway {
         } else {
             shared::detect::argument_shape(&args.doc, &args.findings())
         });
+        let tool = self.policy(agent, trail, &args).await?;
         let decided = trail.decide(
             &self.metrics,
             &tool,

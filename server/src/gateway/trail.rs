@@ -73,6 +73,15 @@ impl Trail {
         }
     }
 
+    /// The exposed tool name.
+    pub fn tool(&self) -> &str {
+        &self.tool
+    }
+
+    pub fn session_id(&self) -> Uuid {
+        self.session.id
+    }
+
     /// Adds a reason once (several steps may give the same one).
     pub fn reason(&mut self, r: impl ToString) {
         let r = r.to_string();

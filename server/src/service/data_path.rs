@@ -17,7 +17,7 @@ use shared::policy::OrgRules;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, connectors, rules};
+use super::{ServiceResult, connectors, rules, tool_policies};
 use crate::agent_tokens::{AgentClaims, AgentTokens, TokenError};
 use crate::crypto::Keyring;
 use crate::upstream::Target;
@@ -30,6 +30,10 @@ pub struct AgentCtx {
     mode: OrgMode,
     config_version: i64,
     store_full_arguments: bool,
+    /// The Registered User's external id and display name, and the pack's
+    /// name (what tool policy conditions see as `user` and `pack`).
+    user: (String, String),
+    pack_name: String,
 }
 
 impl AgentCtx {
@@ -49,6 +53,15 @@ impl AgentCtx {
     /// Whether records keep full (redacted) arguments, not their shape.
     pub fn store_full_arguments(&self) -> bool {
         self.store_full_arguments
+    }
+
+    /// The Registered User's `(external id, display name)`.
+    pub fn user(&self) -> (&str, &str) {
+        (&self.user.0, &self.user.1)
+    }
+
+    pub fn pack_name(&self) -> &str {
+        &self.pack_name
     }
 
     /// The cache key of everything per pack: `(org, pack)`.
@@ -77,9 +90,11 @@ pub async fn authorize(
     token: &str,
 ) -> Result<AgentCtx, AuthFailure> {
     let claims = tokens.verify(now, token).await?;
-    let row: Option<(String, i64, bool)> = sqlx::query_as(
-        "SELECT o.mode, o.config_version, o.store_full_arguments FROM agent_keys k JOIN orgs o ON o.id = k.org_id
+    let row: Option<(String, i64, bool, String, String, String)> = sqlx::query_as(
+        "SELECT o.mode, o.config_version, o.store_full_arguments, u.external_id, u.display_name, p.name
+         FROM agent_keys k JOIN orgs o ON o.id = k.org_id
          JOIN tool_packs p ON p.id = k.pack_id
+         JOIN registered_users u ON u.id = k.registered_user_id
          WHERE k.id = $1 AND k.org_id = $2 AND k.pack_id = $3 AND k.registered_user_id = $4
            AND k.revoked_at IS NULL",
     )
@@ -93,7 +108,8 @@ pub async fn authorize(
         tracing::error!(error = %e, "authorising agent token");
         AuthFailure::Unavailable
     })?;
-    let (mode, config_version, store_full_arguments) = row.ok_or(AuthFailure::Revoked)?;
+    let (mode, config_version, store_full_arguments, external_id, display_name, pack_name) =
+        row.ok_or(AuthFailure::Revoked)?;
     let mode = mode.parse().map_err(|e: String| {
         tracing::error!(error = %e, "org mode in database");
         AuthFailure::Unavailable
@@ -103,6 +119,8 @@ pub async fn authorize(
         mode,
         config_version,
         store_full_arguments,
+        user: (external_id, display_name),
+        pack_name,
     })
 }
 
@@ -209,6 +227,29 @@ pub async fn routes(
 
 /// The rules the agent's pack sees (org rules with the pack's overrides)
 /// and the configuration version they belong to.
+/// The tool policies of the agent's pack in evaluation order, and the
+/// org's default action.
+pub async fn tool_policies(
+    db: &PgPool,
+    agent: &AgentCtx,
+) -> ServiceResult<(Vec<shared::api::ToolPolicy>, shared::decision::ToolAction)> {
+    tool_policies::for_pack(db, agent.claims.org, Some(agent.claims.pack)).await
+}
+
+/// Calls recorded so far in a runtime session of this agent key (what
+/// `session.calls` is in policy conditions).
+pub async fn session_calls(db: &PgPool, agent: &AgentCtx, session_id: Uuid) -> ServiceResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT call_count FROM runtime_sessions WHERE id = $1 AND org_id = $2 AND agent_key_id = $3",
+    )
+    .bind(session_id)
+    .bind(agent.claims.org)
+    .bind(agent.claims.key)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(0))
+}
+
 pub async fn effective_rules(db: &PgPool, agent: &AgentCtx) -> ServiceResult<(OrgRules, i64)> {
     let (org, version) = rules::load_org(db, agent.claims.org).await?;
     let overrides = rules::pack_overrides(db, agent.claims.org, agent.claims.pack).await?;

@@ -21,6 +21,7 @@ pub mod rules;
 pub mod tester;
 pub mod throttle;
 pub mod token_exchange;
+pub mod tool_policies;
 
 use shared::account::TenantCtx;
 use shared::error::{ApiError, ErrorKind};

@@ -15,6 +15,7 @@ mod harness;
 mod http;
 mod layering;
 mod mcp;
+mod policies;
 mod scan_cli;
 mod support;
 mod tenancy;

@@ -35,6 +35,8 @@ fn resource_of(hint: &str) -> &'static str {
     let h = hint.to_ascii_lowercase();
     let pairs = [
         ("invitation", "invitation"),
+        ("tool-polic", "tool_policy"),
+        ("tool_polic", "tool_policy"),
         ("api-token", "api_token"),
         ("api_token", "api_token"),
         ("custom", "custom_rule"),
@@ -65,6 +67,10 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         ("PUT", "/packs/{id}/tools") => json!({"tools": []}),
         ("PUT", "/packs/{id}/rules/{rule}") => json!({"enabled": "false"}),
         ("PUT", "/users/{id}") => json!({"external_id": "x", "display_name": "X"}),
+        ("PUT", "/tool-policies/{id}") => {
+            json!({"name": "Renamed", "tools": "*", "action": "allow"})
+        }
+        ("POST", "/tool-policies/{id}/move") => json!({"direction": "down"}),
         ("PUT", "/rules/custom/{id}") => json!({
             "name": "Employee", "label": "EMPLOYEE_ID", "pattern": "EMP-[0-9]{6}",
             "score": "0.8", "arguments": "block", "results": "block"
@@ -90,6 +96,7 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         "rule_overrides",
         "memberships",
         "invitations",
+        "tool_policies",
     ] {
         // last_used_at moves with Acme's own use, which this test makes.
         let rows: Option<String> = sqlx::query_scalar(&format!(
@@ -103,8 +110,8 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         out.push_str(&format!("{table}: {}\n", rows.unwrap_or_default()));
     }
     let org_row: String = sqlx::query_scalar(
-        "SELECT row_to_json(o)::text FROM (SELECT name, mode, regions, store_full_arguments
-           FROM orgs WHERE id = $1::uuid) o",
+        "SELECT row_to_json(o)::text FROM (SELECT name, mode, regions, store_full_arguments,
+           default_tool_action FROM orgs WHERE id = $1::uuid) o",
     )
     .bind(org)
     .fetch_one(db)
@@ -152,6 +159,23 @@ async fn another_orgs_ids_read_as_not_found_everywhere_and_nothing_changes(db: P
         )
         .await;
     ids.insert("custom_rule", rule["id"].as_str().unwrap().to_owned());
+    let policy = acme
+        .ok(
+            Method::POST,
+            "/tool-policies",
+            Some(
+                json!({"name": "No shell", "tools": "*__shell*", "action": "block",
+                        "condition": "size(args) > 0"}),
+            ),
+        )
+        .await;
+    ids.insert("tool_policy", policy["id"].as_str().unwrap().to_owned());
+    acme.ok(
+        Method::POST,
+        "/tool-policies",
+        Some(json!({"name": "Second", "tools": "fixture__*", "action": "monitor"})),
+    )
+    .await;
     let token = acme
         .ok(
             Method::POST,

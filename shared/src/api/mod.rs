@@ -10,6 +10,7 @@ pub mod keys;
 pub mod packs;
 pub mod records;
 pub mod rules;
+pub mod tool_policies;
 pub mod users;
 
 pub use alerts::*;
@@ -18,4 +19,5 @@ pub use keys::*;
 pub use packs::*;
 pub use records::*;
 pub use rules::*;
+pub use tool_policies::*;
 pub use users::*;

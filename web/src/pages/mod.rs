@@ -9,6 +9,7 @@ pub mod members;
 pub mod orgs;
 pub mod overview;
 pub mod packs;
+pub mod policies;
 pub mod reset;
 pub mod rules;
 pub mod settings;

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use shared::account::{Me, ModeInput};
 use shared::api::{
-    AgentKeyInput, ApiTokenInput, CallFilter, ConnectorCreated, ConnectorInput, EntityRuleInput,
-    KeyQuery, OverrideInput, PackToolsInput, RegionsInput, RegisteredUserInput, RuleTestInput,
-    ToolPackInput, UserQuery, ViolationFilter,
+    AgentKeyInput, ApiTokenInput, CallFilter, ConnectorCreated, ConnectorInput,
+    DefaultToolActionInput, EntityRuleInput, KeyQuery, OverrideInput, PackToolsInput,
+    PolicyTestInput, RegionsInput, RegisteredUserInput, RuleTestInput, ToolPackInput,
+    ToolPoliciesView, ToolPolicyInput, ToolPolicyMoveInput, UserQuery, ViolationFilter,
 };
 use shared::detect::Entity;
 use shared::error::{ApiError, ErrorKind};
@@ -22,6 +23,7 @@ use super::auth::Tenant;
 use crate::http::HttpError;
 use crate::service::{
     accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules, tester,
+    tool_policies,
 };
 use crate::state::AppState;
 
@@ -527,6 +529,78 @@ pub async fn test_rules(
 ) -> Res<shared::api::RuleTestResult> {
     Ok(Json(
         tester::test(&s.db, &s.gateway.scanning, &t, &b).await?,
+    ))
+}
+
+// --- tool policies -----------------------------------------------------
+
+pub async fn list_tool_policies(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+) -> Res<ToolPoliciesView> {
+    Ok(Json(tool_policies::view(&s.db, &t).await?))
+}
+
+pub async fn create_tool_policy(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<ToolPolicyInput>,
+) -> Result<(StatusCode, Json<shared::api::ToolPolicy>), HttpError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(tool_policies::save(&s.db, &t, None, &b).await?),
+    ))
+}
+
+pub async fn update_tool_policy(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+    Body(b): Body<ToolPolicyInput>,
+) -> Res<shared::api::ToolPolicy> {
+    Ok(Json(tool_policies::save(&s.db, &t, Some(id), &b).await?))
+}
+
+pub async fn delete_tool_policy(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Result<Response, HttpError> {
+    tool_policies::delete(&s.db, &t, id).await?;
+    Ok(deleted())
+}
+
+pub async fn move_tool_policy(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+    Body(b): Body<ToolPolicyMoveInput>,
+) -> Res<ToolPoliciesView> {
+    let up = match b.direction.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(ApiError::invalid("direction", "Choose up or down.").into()),
+    };
+    tool_policies::move_rule(&s.db, &t, id, up).await?;
+    Ok(Json(tool_policies::view(&s.db, &t).await?))
+}
+
+pub async fn set_default_tool_action(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<DefaultToolActionInput>,
+) -> Res<ToolPoliciesView> {
+    tool_policies::set_default(&s.db, &t, &b.action).await?;
+    Ok(Json(tool_policies::view(&s.db, &t).await?))
+}
+
+pub async fn test_tool_policies(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<PolicyTestInput>,
+) -> Res<shared::api::PolicyTestResult> {
+    Ok(Json(
+        tool_policies::test(&s.db, &s.gateway.scanning, &t, &b).await?,
     ))
 }
 

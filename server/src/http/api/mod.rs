@@ -62,6 +62,17 @@ pub fn routes() -> Router<AppState> {
             put(update_custom_rule).delete(delete_custom_rule),
         )
         .route("/rules/test", post(test_rules))
+        .route(
+            "/tool-policies",
+            get(list_tool_policies).post(create_tool_policy),
+        )
+        .route("/tool-policies/default", put(set_default_tool_action))
+        .route("/tool-policies/test", post(test_tool_policies))
+        .route(
+            "/tool-policies/{id}",
+            put(update_tool_policy).delete(delete_tool_policy),
+        )
+        .route("/tool-policies/{id}/move", post(move_tool_policy))
         .route("/violations", get(list_violations))
         .route("/calls", get(list_calls))
         .route("/calls/{id}", get(get_call))

@@ -454,6 +454,69 @@ fn ops() -> Vec<Op> {
         ),
         op!(
             "get",
+            "/tool-policies",
+            "Tool policies (packs' rules, then the org's) and the default action",
+            None,
+            Some(s::<ToolPoliciesView>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "post",
+            "/tool-policies",
+            "Create a tool policy rule (last in its scope); the CEL condition is compiled and checked",
+            Some(s::<ToolPolicyInput>),
+            Some(s::<ToolPolicy>),
+            201,
+            "admin"
+        ),
+        op!(
+            "put",
+            "/tool-policies/{id}",
+            "Change a tool policy rule",
+            Some(s::<ToolPolicyInput>),
+            Some(s::<ToolPolicy>),
+            200,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/tool-policies/{id}",
+            "Delete a tool policy rule",
+            None,
+            None,
+            204,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/tool-policies/{id}/move",
+            "Move a rule one place up (earlier) or down within its scope",
+            Some(s::<ToolPolicyMoveInput>),
+            Some(s::<ToolPoliciesView>),
+            200,
+            "admin"
+        ),
+        op!(
+            "put",
+            "/tool-policies/default",
+            "Set the action when no tool policy rule matches",
+            Some(s::<DefaultToolActionInput>),
+            Some(s::<ToolPoliciesView>),
+            200,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/tool-policies/test",
+            "Policy tester: which rule the gateway would apply to a tool call, and why",
+            Some(s::<PolicyTestInput>),
+            Some(s::<PolicyTestResult>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
             "/violations",
             "Detections, newest first, filtered and paged",
             None,
@@ -590,7 +653,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 29);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 34);
     }
 
     #[test]
