@@ -302,6 +302,45 @@ test.describe.serial('security gateway in the dashboard', () => {
     await shot(page, 'rules');
   });
 
+  test('a tool policy with a CEL condition blocks the next call, and the policy tester says why', async ({ page }) => {
+    await signIn(page, OWNER.email, OWNER.password);
+    await navTo(page, 'Tool policies');
+    await hydrated(page);
+    await page.getByLabel('Name', { exact: true }).fill('No rm');
+    await page.getByLabel('Tools', { exact: true }).fill('fixture__echo');
+    // A bad condition is explained inline, with its position, before saving.
+    await page.getByLabel('Condition (CEL, optional)').fill("args.text.contains('rm -rf'");
+    await expect(page.locator('#condition-error')).toContainText('Line 1, column');
+    await page.getByLabel('Condition (CEL, optional)').fill("args.text.contains('rm -rf')");
+    await expect(page.getByText('Condition compiles.')).toBeVisible();
+    await page.getByLabel('Action', { exact: true }).selectOption('block');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    const row = page.locator('tr[data-policy="No rm"]');
+    await expect(row).toBeVisible();
+    await expect(row.locator('.badge-block')).toBeVisible();
+    await shot(page, 'tool-policies');
+
+    const out = agent([
+      { op: 'call', tool: 'fixture__echo', args: { text: 'rm -rf /' } },
+      { op: 'call', tool: 'fixture__echo', args: { text: 'ls' } },
+    ]);
+    expect(out[0].is_error).toBe(true);
+    expect(out[0].text).toContain('"No rm"');
+    expect(out[1]).toMatchObject({ is_error: false, text: 'ls' });
+    expect(upstreamSaw().some((c) => JSON.stringify(c).includes('rm -rf'))).toBe(false);
+
+    await page.getByLabel('Tool', { exact: true }).fill('fixture__echo');
+    await page.getByLabel('Arguments (JSON object)').fill('{"text": "rm -rf /tmp"}');
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const result = page.getByRole('status', { name: 'Policy test result' });
+    await expect(result).toContainText('Rule "No rm"');
+    await expect(result.locator('.badge-block')).toBeVisible();
+
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect(row).toHaveCount(0);
+  });
+
   test('a viewer reads the gateway pages but cannot edit', async ({ page, request }) => {
     await signIn(page, VIEWER.email, VIEWER.password);
     await page.goto('/connectors');
