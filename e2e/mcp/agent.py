@@ -5,7 +5,10 @@ Exchanges an agent key (env GATEHOUSE_AGENT_KEY) for a short-lived token at
 array from stdin, and prints one JSON result per step:
 
     [{"op": "list"},
-     {"op": "call", "tool": "fixture__echo", "args": {"text": "hi"}}]
+     {"op": "call", "tool": "fixture__echo", "args": {"text": "hi"}, "progress": true}]
+
+A call step with "progress": true passes a progress callback and reports
+the notifications it received.
 
     python agent.py --base http://127.0.0.1:8080 [--mode legacy|auto|2026-07-28] [--token T]
     python agent.py --base unused --stdio gatehouse connect --url http://127.0.0.1:8080
@@ -45,9 +48,18 @@ async def run_steps(client, steps: list) -> list:
                 tools = await client.list_tools()
                 out.append({"tools": sorted(t.name for t in tools.tools)})
             elif step["op"] == "call":
-                r = await client.call_tool(step["tool"], step.get("args", {}))
+                progress = []
+
+                async def on_progress(p, total, message):
+                    progress.append({"progress": p, "total": total, "message": message})
+
+                r = await client.call_tool(
+                    step["tool"], step.get("args", {}),
+                    progress_callback=on_progress if step.get("progress") else None)
                 result = {"is_error": bool(r.is_error), "text": text_of(r),
                           "structured": r.structured_content}
+                if step.get("progress"):
+                    result["progress"] = progress
                 # The tool's own _meta (the SDK adds protocol entries of its own).
                 meta = {k: v for k, v in (getattr(r, "meta", None) or {}).items()
                         if not k.startswith("io.modelcontextprotocol/")}

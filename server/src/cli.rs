@@ -186,6 +186,7 @@ async fn run_server(
         .gateway
         .tokens
         .spawn_refresh(state.clock.clone(), config.signing_key_reload);
+    state.gateway.signals.spawn_listener(state.db.clone());
     let app = http::router(state, sessions);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

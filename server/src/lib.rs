@@ -9,6 +9,7 @@
 //! * [`web_backend`] — the dashboard's backend port, implemented.
 
 pub mod agent_tokens;
+pub mod approvals;
 pub mod charts;
 pub mod cli;
 pub mod clock;

@@ -49,6 +49,8 @@ pub struct CallRecord {
     pub protocol_version: Option<String>,
     pub created_at: DateTime<Utc>,
     pub violations: Vec<ViolationRecord>,
+    /// The approval the call waited for.
+    pub approval_id: Option<Uuid>,
     /// An intent is written before dispatch and replaced by the final
     /// record; it adds no session count and no violations.
     pub intent: bool,
@@ -237,23 +239,24 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
          ), c AS (
            INSERT INTO tool_calls (id, org_id, pack_id, registered_user_id, agent_key_id, session_id, connector_id,
              tool, upstream_tool, mode, decision, reasons, outcome, arguments_redacted, error_message, latency_us,
-             upstream_us, mcp_session_id, client_name, client_version, protocol_version, created_at)
+             upstream_us, mcp_session_id, client_name, client_version, protocol_version, created_at, approval_id)
            SELECT u.id, u.org_id, u.pack_id, u.registered_user_id, u.agent_key_id, u.session_id, u.connector_id,
              u.tool, u.upstream_tool, u.mode, u.decision,
              COALESCE((SELECT array_agg(x) FROM jsonb_array_elements_text(u.reasons) x), '{}'),
              u.outcome, u.arguments_redacted, u.error_message, u.latency_us, u.upstream_us, u.mcp_session_id,
-             u.client_name, u.client_version, u.protocol_version, u.created_at
+             u.client_name, u.client_version, u.protocol_version, u.created_at, u.approval_id
            FROM UNNEST($12::uuid[], $13::uuid[], $14::uuid[], $15::uuid[], $16::uuid[], $17::uuid[], $18::uuid[],
              $19::text[], $20::text[], $21::text[], $22::text[], $23::jsonb[], $24::text[], $25::jsonb[], $26::text[],
-             $27::int8[], $28::int8[], $29::text[], $30::text[], $31::text[], $32::text[], $33::timestamptz[])
+             $27::int8[], $28::int8[], $29::text[], $30::text[], $31::text[], $32::text[], $33::timestamptz[],
+             $47::uuid[])
            AS u(id, org_id, pack_id, registered_user_id, agent_key_id, session_id, connector_id, tool, upstream_tool,
              mode, decision, reasons, outcome, arguments_redacted, error_message, latency_us, upstream_us,
-             mcp_session_id, client_name, client_version, protocol_version, created_at)
+             mcp_session_id, client_name, client_version, protocol_version, created_at, approval_id)
            -- The final record replaces the call's intent.
            ON CONFLICT (id) DO UPDATE SET decision = EXCLUDED.decision, reasons = EXCLUDED.reasons,
              outcome = EXCLUDED.outcome, arguments_redacted = EXCLUDED.arguments_redacted,
              error_message = EXCLUDED.error_message, latency_us = EXCLUDED.latency_us,
-             upstream_us = EXCLUDED.upstream_us
+             upstream_us = EXCLUDED.upstream_us, approval_id = EXCLUDED.approval_id
            WHERE tool_calls.org_id = EXCLUDED.org_id AND tool_calls.outcome = 'in_flight'
          ), v AS (
            INSERT INTO violations (call_id, org_id, pack_id, registered_user_id, rule_key, label, direction,
@@ -312,6 +315,8 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     .bind(v.iter().map(|(_, x)| x.enforced).collect::<Vec<_>>())
     .bind(v.iter().map(|(_, x)| x.snippet.clone()).collect::<Vec<_>>())
     .bind(v.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())
+    // calls, added later
+    .bind(records.iter().map(|r| r.approval_id).collect::<Vec<_>>())
     .execute(db)
     .await?;
     Ok(())

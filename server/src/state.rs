@@ -72,6 +72,7 @@ impl AppState {
             clock.clone(),
             scanning,
             config.policy_cache_size,
+            config.public_base(),
         ));
         let limits = RateLimits::new(config.rates);
         limits.spawn_cleanup();

@@ -11,11 +11,12 @@ use shared::account::{
     OrgSettings, Role, SignUp, TenantCtx, Viewer,
 };
 use shared::api::{
-    AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
-    Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
-    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult,
-    RegisteredUser, RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack,
-    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter,
+    AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
+    ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
+    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, OverviewStats,
+    PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput,
+    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView, ToolPolicy,
+    ToolPolicyInput, Violation, ViolationFilter,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -25,8 +26,8 @@ use uuid::Uuid;
 use web::port::Backend;
 
 use crate::service::{
-    accounts, agent_keys, api_tokens, connectors, invitations, packs, records, registered_users,
-    resets, rules, tester, tool_policies,
+    accounts, agent_keys, api_tokens, approvals, connectors, invitations, packs, records,
+    registered_users, resets, rules, tester, tool_policies,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -497,6 +498,35 @@ impl Backend for WebBackend {
         Ok(tester::test(&self.0.db, &self.0.gateway.scanning, t, &input).await?)
     }
 
+    async fn approvals(&self, t: &TenantCtx, f: ApprovalFilter) -> Result<Vec<Approval>, ApiError> {
+        Ok(approvals::list(&self.0.db, t, self.0.clock.now(), &f).await?)
+    }
+
+    async fn pending_approvals(&self, t: &TenantCtx) -> Result<i64, ApiError> {
+        Ok(approvals::pending_count(&self.0.db, t, self.0.clock.now()).await?)
+    }
+
+    async fn decide_approval(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+        d: ApprovalDecision,
+    ) -> Result<Approval, ApiError> {
+        Ok(approvals::decide(&self.0.db, t, self.0.clock.now(), id, &d).await?)
+    }
+
+    async fn approval_settings(&self, t: &TenantCtx) -> Result<ApprovalSettings, ApiError> {
+        Ok(approvals::settings(&self.0.db, t).await?)
+    }
+
+    async fn set_approval_settings(
+        &self,
+        t: &TenantCtx,
+        s: ApprovalSettings,
+    ) -> Result<ApprovalSettings, ApiError> {
+        Ok(approvals::set_settings(&self.0.db, t, &s).await?)
+    }
+
     async fn tool_policies(&self, t: &TenantCtx) -> Result<ToolPoliciesView, ApiError> {
         Ok(tool_policies::view(&self.0.db, t).await?)
     }
@@ -547,7 +577,7 @@ impl Backend for WebBackend {
     }
 
     async fn call(&self, t: &TenantCtx, id: Uuid) -> Result<ToolCallDetail, ApiError> {
-        Ok(records::call(&self.0.db, t, id).await?)
+        Ok(records::call(&self.0.db, t, self.0.clock.now(), id).await?)
     }
 
     async fn alerts(&self, t: &TenantCtx, q: AlertsQuery) -> Result<AlertsSummary, ApiError> {

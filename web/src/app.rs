@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users") view=pages::users::Users/>
                     <Route path=path!("/rules") view=pages::rules::Rules/>
                     <Route path=path!("/policies") view=pages::policies::Policies/>
+                    <Route path=path!("/approvals") view=pages::approvals::Approvals/>
                     <Route path=path!("/tester") view=pages::tester::Tester/>
                     <Route path=path!("/alerts") view=pages::alerts::Alerts/>
                     <Route path=path!("/alerts/calls/:id") view=pages::alerts::CallDetail/>
@@ -175,6 +176,7 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
             <ul class="nav-links">
                 <li><A href="/" exact=true>"Overview"</A></li>
                 <li><A href="/alerts">"Alerts"</A></li>
+                <li><A href="/approvals">"Approvals"<PendingBadge/></A></li>
                 <li class="nav-heading" aria-hidden="true">"Gateway"</li>
                 <li><A href="/connectors">"Connectors"</A></li>
                 <li><A href="/packs">"Tool Packs"</A></li>
@@ -196,5 +198,33 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
                 {(!is_admin).then(|| view! { <p class="hint">"Some actions need the admin role."</p> })}
             </div>
         </nav>
+    }
+}
+
+/// The number of calls waiting for a person, next to "Approvals";
+/// refreshed every few seconds while the dashboard is open.
+#[component]
+fn PendingBadge() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || tick.update(|n| *n = n.wrapping_add(1)),
+            std::time::Duration::from_secs(5),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let count = Resource::new(
+        move || tick.get(),
+        |_| crate::server_fns::pending_approvals(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                count.await.ok().filter(|n| *n > 0).map(|n| view! {
+                    <span class="nav-count" data-testid="pending-approvals" aria-label=format!("{n} pending")>{n}</span>
+                })
+            })}
+        </Transition>
     }
 }

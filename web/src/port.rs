@@ -13,11 +13,12 @@ use shared::account::{
     OrgSettings, Role, SignUp, TenantCtx, Viewer,
 };
 use shared::api::{
-    AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, CallFilter,
-    Connector, ConnectorTool, CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser,
-    NewToolPack, OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult,
-    RegisteredUser, RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack,
-    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter,
+    AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
+    ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
+    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, OverviewStats,
+    PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput,
+    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView, ToolPolicy,
+    ToolPolicyInput, Violation, ViolationFilter,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -188,6 +189,22 @@ pub trait Backend: Send + Sync + 'static {
         t: &TenantCtx,
         input: RuleTestInput,
     ) -> Result<RuleTestResult, ApiError>;
+
+    // Approvals.
+    async fn approvals(&self, t: &TenantCtx, f: ApprovalFilter) -> Result<Vec<Approval>, ApiError>;
+    async fn pending_approvals(&self, t: &TenantCtx) -> Result<i64, ApiError>;
+    async fn decide_approval(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+        d: ApprovalDecision,
+    ) -> Result<Approval, ApiError>;
+    async fn approval_settings(&self, t: &TenantCtx) -> Result<ApprovalSettings, ApiError>;
+    async fn set_approval_settings(
+        &self,
+        t: &TenantCtx,
+        s: ApprovalSettings,
+    ) -> Result<ApprovalSettings, ApiError>;
 
     // Tool policies.
     async fn tool_policies(&self, t: &TenantCtx) -> Result<ToolPoliciesView, ApiError>;

@@ -562,6 +562,52 @@ pub async fn test_rules(input: RuleTestInput) -> Result<RuleTestResult, AppError
     Ok(backend.test_rules(&t, input).await?)
 }
 
+#[server(prefix = "/api/ui", endpoint = "list_approvals")]
+pub async fn list_approvals(state: Option<String>) -> Result<Vec<shared::api::Approval>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend
+        .approvals(&t, shared::api::ApprovalFilter { state })
+        .await?)
+}
+
+/// Pending approval requests (the navigation's badge).
+#[server(prefix = "/api/ui", endpoint = "pending_approvals")]
+pub async fn pending_approvals() -> Result<i64, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.pending_approvals(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "decide_approval")]
+pub async fn decide_approval(
+    id: Uuid,
+    decision: String,
+    comment: String,
+) -> Result<shared::api::Approval, AppError> {
+    let d = shared::api::ApprovalDecisionInput { decision, comment }.parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.decide_approval(&t, id, d).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "approval_settings")]
+pub async fn approval_settings() -> Result<shared::api::ApprovalSettings, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.approval_settings(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_approval_settings")]
+pub async fn set_approval_settings(
+    hold_secs: String,
+    expiry_hours: String,
+) -> Result<shared::api::ApprovalSettings, AppError> {
+    let s = shared::api::ApprovalSettingsInput {
+        hold_secs,
+        expiry_hours,
+    }
+    .parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_approval_settings(&t, s).await?)
+}
+
 #[server(prefix = "/api/ui", endpoint = "tool_policies")]
 pub async fn tool_policies() -> Result<shared::api::ToolPoliciesView, AppError> {
     let (backend, t) = crate::port::tenant().await?;

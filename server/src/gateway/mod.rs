@@ -31,11 +31,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::agent_tokens::AgentTokens;
+use crate::approvals::Signals;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::metrics::{DecisionLabels, Metrics};
 use crate::recorder::Recorder;
 use crate::scanning::Scanning;
+use crate::service::approvals::{self, NewApproval, Settled};
 use crate::service::data_path::{self, AgentCtx, AuthFailure, Route};
 use crate::tool_policy::{Facts, Policies};
 use crate::upstream::{UpstreamError, UpstreamPool};
@@ -48,6 +50,34 @@ pub struct CallMeta {
     pub client_name: Option<String>,
     pub client_version: Option<String>,
     pub protocol_version: Option<String>,
+    /// Where to send progress while the call waits (the client gave a
+    /// progress token).
+    pub progress: Option<ProgressSink>,
+}
+
+/// MCP progress notifications for one request.
+#[derive(Clone)]
+pub struct ProgressSink {
+    pub peer: rmcp::Peer<rmcp::RoleServer>,
+    pub token: rmcp::model::ProgressToken,
+}
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressSink").finish_non_exhaustive()
+    }
+}
+
+impl ProgressSink {
+    /// Sends one notification; a client that went away is not an error.
+    async fn report(&self, progress: f64, total: f64, message: String) {
+        let p = rmcp::model::ProgressNotificationParam::new(self.token.clone(), progress)
+            .with_total(total)
+            .with_message(message);
+        if let Err(e) = self.peer.notify_progress(p).await {
+            tracing::debug!(error = %e, "progress notification not delivered");
+        }
+    }
 }
 
 /// A pack's routes at one configuration version.
@@ -84,6 +114,10 @@ pub struct Gateway {
     pub metrics: Metrics,
     pub clock: Clock,
     pub scanning: Arc<Scanning>,
+    /// Wakes calls waiting for an approval (see [`crate::approvals`]).
+    pub signals: Signals,
+    /// The dashboard's base URL, for links given to agents.
+    public_base: String,
     rules: PackCache<Rules>,
     policies: PackCache<PolicySet>,
     routes: PackCache<Routes>,
@@ -103,6 +137,7 @@ impl Gateway {
         clock: Clock,
         scanning: Arc<Scanning>,
         cache_size: NonZeroUsize,
+        public_base: String,
     ) -> Self {
         Self {
             db,
@@ -113,6 +148,8 @@ impl Gateway {
             metrics,
             clock,
             scanning,
+            signals: Signals::new(),
+            public_base,
             rules: Mutex::new(LruCache::new(cache_size)),
             policies: Mutex::new(LruCache::new(cache_size)),
             routes: Mutex::new(LruCache::new(cache_size)),
@@ -359,9 +396,16 @@ impl Gateway {
             &args.verdict,
             &args.doc,
         );
+        // Held calls: the approver reads the arguments with every detected
+        // value redacted (whatever the org keeps in records).
+        let evidence = matches!(decided.effect, Effect::Hold(_))
+            .then(|| shared::detect::redact_json(&args.doc, &args.findings()));
         let dispatch_args = match decided.effect {
             Effect::Proceed => args.doc,
-            Effect::Redact(found) => shared::detect::redact_json(&args.doc, &found),
+            Effect::Redact(found) | Effect::Hold(found) if !found.is_empty() => {
+                shared::detect::redact_json(&args.doc, &found)
+            }
+            Effect::Redact(_) | Effect::Hold(_) => args.doc,
             Effect::Block(why) => {
                 return Err(Stop::Blocked(blocked_message(
                     &why,
@@ -369,10 +413,14 @@ impl Gateway {
                     Direction::Arguments,
                 )));
             }
-            // No tool policy holds calls yet, so nothing can wait for an
-            // approver: refuse rather than run an action meant to wait.
-            Effect::Hold(_) => return Err(Stop::CannotDecide("approval_unavailable")),
         };
+
+        // The approval hold: the exact arguments that will be sent wait
+        // for a person (or pass with an approval already given for them).
+        if let Some(evidence) = evidence {
+            self.hold(agent, trail, &tool, evidence, &dispatch_args)
+                .await?;
+        }
 
         // Dispatch, once the intent is on record: a crash while the
         // upstream works leaves a trace, and a database that cannot take
@@ -429,6 +477,98 @@ impl Gateway {
                 &res.findings(),
                 Direction::Results,
             ))),
+        }
+    }
+
+    /// Holds the call until a person decides, at most the org's hold
+    /// time, telling the client's progress token how it goes. `Ok` means
+    /// approved (now or earlier, for exactly these arguments: single use).
+    async fn hold(
+        &self,
+        agent: &AgentCtx,
+        trail: &mut Trail,
+        tool: &ToolVerdict,
+        evidence: Value,
+        send: &Value,
+    ) -> Result<(), Stop> {
+        let unavailable = |e: crate::service::ServiceError| {
+            tracing::error!(error = %e, "approvals unavailable");
+            Stop::CannotDecide("approvals_unavailable")
+        };
+        let digest = arguments_digest(trail.tool(), send);
+        let now = self.clock.now();
+        if let Some(id) = approvals::take_approved(&self.db, agent, now, trail.tool(), &digest)
+            .await
+            .map_err(unavailable)?
+        {
+            trail.approval_id = Some(id);
+            trail.reason("approved");
+            return Ok(());
+        }
+        // Subscribed before the request exists: no decision can slip by.
+        let mut waiter = self.signals.subscribe();
+        let id = Uuid::new_v4();
+        approvals::open(
+            &self.db,
+            agent,
+            now,
+            &NewApproval {
+                id,
+                session_id: trail.session_id(),
+                tool: trail.tool().to_owned(),
+                arguments_redacted: evidence,
+                arguments_digest: digest,
+                rule_name: tool.rule.clone(),
+                reasons: trail.reasons().to_vec(),
+            },
+        )
+        .await
+        .map_err(unavailable)?;
+        trail.approval_id = Some(id);
+        let hold = std::time::Duration::from_secs(u64::from(agent.approvals().hold_secs));
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + hold;
+        let progress = trail.progress();
+        let mut last_report: Option<Instant> = None;
+        loop {
+            match approvals::settle(&self.db, agent, self.clock.now(), id)
+                .await
+                .map_err(unavailable)?
+            {
+                Settled::Approved => {
+                    trail.reason("approved");
+                    return Ok(());
+                }
+                Settled::Denied { comment } => {
+                    trail.reason("denied");
+                    return Err(Stop::Denied { id, comment });
+                }
+                Settled::Expired => {
+                    trail.reason("approval_expired");
+                    return Err(Stop::AwaitingApproval(id));
+                }
+                Settled::Pending => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                trail.reason("approval_pending");
+                return Err(Stop::AwaitingApproval(id));
+            }
+            if let Some(p) = &progress
+                && last_report.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY)
+            {
+                last_report = Some(Instant::now());
+                let waited = started.elapsed().as_secs_f64();
+                p.report(
+                    waited,
+                    hold.as_secs_f64(),
+                    format!("Waiting for a person to approve this call (approval {id})."),
+                )
+                .await;
+            }
+            tokio::select! {
+                _ = waiter.next(id) => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+            }
         }
     }
 
@@ -550,6 +690,30 @@ impl Gateway {
                     Outcome::NotRun,
                 )
             }
+            Stop::Denied { id, comment } => {
+                trail.decision = Decision::Block;
+                let message = match comment {
+                    Some(c) => format!(
+                        "A person denied this call (approval {id}), so it was not run. Their comment: {c}"
+                    ),
+                    None => {
+                        format!("A person denied this call (approval {id}), so it was not run.")
+                    }
+                };
+                trail.error_message = Some(message.clone());
+                (error_result(message), Outcome::Denied)
+            }
+            Stop::AwaitingApproval(id) => {
+                trail.decision = Decision::Block;
+                let message = format!(
+                    "This call needs a person's approval and has not run. Approval {id} is pending: {}/approvals?id={id}. \
+                     Once it is approved, retry the identical call (the same arguments) and it will run once; \
+                     a call with other arguments asks for a new approval.",
+                    self.public_base
+                );
+                trail.error_message = Some(message.clone());
+                (error_result(message), Outcome::AwaitingApproval)
+            }
             Stop::Upstream {
                 outcome,
                 shown,
@@ -596,6 +760,10 @@ enum Stop {
     CannotDecide(&'static str),
     /// The intent could not be recorded, so the call was not dispatched.
     Unrecorded,
+    /// A person denied the held call.
+    Denied { id: Uuid, comment: Option<String> },
+    /// Held, and not decided within the hold time (or expired).
+    AwaitingApproval(Uuid),
     /// The upstream failed: what the agent is shown and what is stored,
     /// both scanned.
     Upstream {
@@ -619,6 +787,50 @@ impl Scanned {
             .map(|a| a.finding.clone())
             .collect()
     }
+}
+
+/// How often a waiting call reports progress.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// SHA-256 (hex) of the tool name and the arguments as they will be sent,
+/// in a canonical form (object keys sorted, no whitespace), so a retry
+/// that sends the same arguments in another key order still matches.
+fn arguments_digest(tool: &str, args: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    fn canonical(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(v) = m.get(k) {
+                        canonical(v, out);
+                    }
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, v) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canonical(v, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::new();
+    canonical(args, &mut text);
+    hex::encode(Sha256::digest(format!("{tool}\n{text}").as_bytes()))
 }
 
 fn micros(d: std::time::Duration) -> i64 {

@@ -36,6 +36,8 @@ pub(super) struct Trail {
     pub arguments_redacted: Option<Value>,
     pub error_message: Option<String>,
     pub upstream_us: Option<i64>,
+    /// The approval the call waited for (or passed with).
+    pub approval_id: Option<Uuid>,
     meta: CallMeta,
     created_at: DateTime<Utc>,
     violations: Vec<ViolationRecord>,
@@ -67,6 +69,7 @@ impl Trail {
             arguments_redacted: None,
             error_message: None,
             upstream_us: None,
+            approval_id: None,
             meta: meta.clone(),
             created_at: now,
             violations: Vec::new(),
@@ -78,8 +81,17 @@ impl Trail {
         &self.tool
     }
 
+    /// Where to report progress, if the client asked.
+    pub fn progress(&self) -> Option<super::ProgressSink> {
+        self.meta.progress.clone()
+    }
+
     pub fn session_id(&self) -> Uuid {
         self.session.id
+    }
+
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
     }
 
     /// Adds a reason once (several steps may give the same one).
@@ -187,6 +199,7 @@ impl Trail {
             protocol_version: self.meta.protocol_version,
             created_at: self.created_at,
             violations: self.violations,
+            approval_id: self.approval_id,
             intent: outcome == Outcome::InFlight,
         }
     }

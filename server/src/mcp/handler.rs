@@ -11,7 +11,7 @@ use rmcp::model::{ListPromptsResult, ListResourceTemplatesResult, ListResourcesR
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
-use crate::gateway::{CallMeta, Error, Gateway};
+use crate::gateway::{CallMeta, Error, Gateway, ProgressSink};
 use crate::service::data_path::AgentCtx;
 
 #[derive(Clone)]
@@ -46,6 +46,10 @@ fn meta(cx: &RequestContext<RoleServer>) -> CallMeta {
         client_name: info.as_ref().map(|i| i.name.clone()),
         client_version: info.as_ref().map(|i| i.version.clone()),
         protocol_version: cx.protocol_version().map(|v| v.to_string()),
+        progress: cx.meta.get_progress_token().map(|token| ProgressSink {
+            peer: cx.peer.clone(),
+            token,
+        }),
     }
 }
 

@@ -34,6 +34,7 @@ pub struct AgentCtx {
     /// name (what tool policy conditions see as `user` and `pack`).
     user: (String, String),
     pack_name: String,
+    approvals: shared::api::ApprovalSettings,
 }
 
 impl AgentCtx {
@@ -64,6 +65,11 @@ impl AgentCtx {
         &self.pack_name
     }
 
+    /// The org's approval hold time and expiry.
+    pub fn approvals(&self) -> shared::api::ApprovalSettings {
+        self.approvals
+    }
+
     /// The cache key of everything per pack: `(org, pack)`.
     pub fn pack_key(&self) -> (Uuid, Uuid) {
         (self.claims.org, self.claims.pack)
@@ -90,8 +96,10 @@ pub async fn authorize(
     token: &str,
 ) -> Result<AgentCtx, AuthFailure> {
     let claims = tokens.verify(now, token).await?;
-    let row: Option<(String, i64, bool, String, String, String)> = sqlx::query_as(
-        "SELECT o.mode, o.config_version, o.store_full_arguments, u.external_id, u.display_name, p.name
+    type Row = (String, i64, bool, String, String, String, i32, i32);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT o.mode, o.config_version, o.store_full_arguments, u.external_id, u.display_name, p.name,
+           o.approval_hold_secs, o.approval_expiry_hours
          FROM agent_keys k JOIN orgs o ON o.id = k.org_id
          JOIN tool_packs p ON p.id = k.pack_id
          JOIN registered_users u ON u.id = k.registered_user_id
@@ -108,8 +116,16 @@ pub async fn authorize(
         tracing::error!(error = %e, "authorising agent token");
         AuthFailure::Unavailable
     })?;
-    let (mode, config_version, store_full_arguments, external_id, display_name, pack_name) =
-        row.ok_or(AuthFailure::Revoked)?;
+    let (
+        mode,
+        config_version,
+        store_full_arguments,
+        external_id,
+        display_name,
+        pack_name,
+        hold,
+        expiry,
+    ) = row.ok_or(AuthFailure::Revoked)?;
     let mode = mode.parse().map_err(|e: String| {
         tracing::error!(error = %e, "org mode in database");
         AuthFailure::Unavailable
@@ -121,6 +137,10 @@ pub async fn authorize(
         store_full_arguments,
         user: (external_id, display_name),
         pack_name,
+        approvals: shared::api::ApprovalSettings {
+            hold_secs: u32::try_from(hold).unwrap_or(0),
+            expiry_hours: u32::try_from(expiry).unwrap_or(1),
+        },
     })
 }
 

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod agent_keys;
 pub mod api_tokens;
+pub mod approvals;
 mod config_version;
 pub mod connectors;
 pub mod data_path;

@@ -198,7 +198,12 @@ pub async fn calls(db: &PgPool, t: &TenantCtx, f: &CallFilter) -> ServiceResult<
     Ok(paging::page(items, n, |c| (c.created_at, c.id)))
 }
 
-pub async fn call(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<ToolCallDetail> {
+pub async fn call(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+) -> ServiceResult<ToolCallDetail> {
     t.require(Role::Viewer)?;
     let row: Option<CRow> =
         sqlx::query_as(&format!("{C_SELECT} WHERE c.org_id = $1 AND c.id = $2"))
@@ -222,6 +227,7 @@ pub async fn call(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<ToolCal
     .fetch_all(db)
     .await?;
     Ok(ToolCallDetail {
+        approval: super::approvals::of_call(db, t, now, id).await?,
         call,
         arguments_redacted: extra.0,
         violations: rows

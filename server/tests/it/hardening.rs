@@ -376,6 +376,7 @@ fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
             enforced: true,
             snippet: "[REDACTED:EMAIL_ADDRESS]\u{0}".into(),
         }],
+        approval_id: None,
         intent: false,
     }
 }

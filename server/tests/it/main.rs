@@ -8,6 +8,7 @@
 mod accounts;
 mod alerts;
 mod api;
+mod approvals;
 mod embedded_pg;
 mod faults;
 mod hardening;

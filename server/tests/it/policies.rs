@@ -56,8 +56,8 @@ async fn tool_policies_are_validated_ordered_and_kept_to_their_org(db: PgPool) {
             .unwrap()
             .contains("Unknown name 'amount'")
     );
-    // Approval holds are not offered until the inbox exists.
-    let err = tool_policies::save(&db, &owner, None, &input("x", "*", "", "approve"))
+    // Only the four actions.
+    let err = tool_policies::save(&db, &owner, None, &input("x", "*", "", "hold"))
         .await
         .unwrap_err()
         .into_api();

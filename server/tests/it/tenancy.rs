@@ -35,6 +35,7 @@ fn resource_of(hint: &str) -> &'static str {
     let h = hint.to_ascii_lowercase();
     let pairs = [
         ("invitation", "invitation"),
+        ("approval", "approval"),
         ("tool-polic", "tool_policy"),
         ("tool_polic", "tool_policy"),
         ("api-token", "api_token"),
@@ -71,6 +72,7 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
             json!({"name": "Renamed", "tools": "*", "action": "allow"})
         }
         ("POST", "/tool-policies/{id}/move") => json!({"direction": "down"}),
+        ("POST", "/approvals/{id}/decision") => json!({"decision": "approve"}),
         ("PUT", "/rules/custom/{id}") => json!({
             "name": "Employee", "label": "EMPLOYEE_ID", "pattern": "EMP-[0-9]{6}",
             "score": "0.8", "arguments": "block", "results": "block"
@@ -97,6 +99,7 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         "memberships",
         "invitations",
         "tool_policies",
+        "approvals",
     ] {
         // last_used_at moves with Acme's own use, which this test makes.
         let rows: Option<String> = sqlx::query_scalar(&format!(
@@ -111,7 +114,7 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
     }
     let org_row: String = sqlx::query_scalar(
         "SELECT row_to_json(o)::text FROM (SELECT name, mode, regions, store_full_arguments,
-           default_tool_action FROM orgs WHERE id = $1::uuid) o",
+           default_tool_action, approval_hold_secs, approval_expiry_hours FROM orgs WHERE id = $1::uuid) o",
     )
     .bind(org)
     .fetch_one(db)
@@ -176,6 +179,34 @@ async fn another_orgs_ids_read_as_not_found_everywhere_and_nothing_changes(db: P
         Some(json!({"name": "Second", "tools": "fixture__*", "action": "monitor"})),
     )
     .await;
+    // A held call (pack rule, enforce mode, no hold time): a pending approval.
+    acme.ok(
+        Method::POST,
+        "/tool-policies",
+        Some(
+            json!({"name": "Hold", "tools": "fixture__echo", "action": "approve",
+                    "condition": "args.text == 'hold me'", "pack_id": pack}),
+        ),
+    )
+    .await;
+    acme.ok(
+        Method::PUT,
+        "/org/approvals",
+        Some(json!({"hold_secs": "0", "expiry_hours": "24"})),
+    )
+    .await;
+    acme.set_mode("enforce").await;
+    let held = agent(
+        &gh.base,
+        &key,
+        "auto",
+        json!([{"op": "call", "tool": "fixture__echo", "args": {"text": "hold me"}}]),
+    );
+    assert_eq!(held[0]["is_error"], true, "{}", held[0]);
+    ids.insert(
+        "approval",
+        first(&acme.ok(Method::GET, "/approvals", None).await),
+    );
     let token = acme
         .ok(
             Method::POST,
@@ -339,6 +370,8 @@ async fn another_orgs_ids_read_as_not_found_everywhere_and_nothing_changes(db: P
                 "false".to_owned()
             } else if arg_name == "role" {
                 "viewer".to_owned()
+            } else if arg_name == "decision" {
+                "approve".to_owned()
             } else if arg_name == "rule" {
                 "EMAIL_ADDRESS".to_owned()
             } else {

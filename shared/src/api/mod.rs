@@ -5,6 +5,7 @@
 //! so callers write `shared::api::Connector`.
 
 pub mod alerts;
+pub mod approvals;
 pub mod connectors;
 pub mod keys;
 pub mod packs;
@@ -14,6 +15,7 @@ pub mod tool_policies;
 pub mod users;
 
 pub use alerts::*;
+pub use approvals::*;
 pub use connectors::*;
 pub use keys::*;
 pub use packs::*;

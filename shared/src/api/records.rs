@@ -75,10 +75,15 @@ pub enum Outcome {
     UpstreamTooLarge,
     /// The upstream's address is not allowed (egress policy).
     UpstreamForbidden,
+    /// A person denied the held call.
+    Denied,
+    /// Held for approval and not decided within the hold time: not run
+    /// (a retry of the identical call runs once it is approved).
+    AwaitingApproval,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 12] = [
         Outcome::Ok,
         Outcome::ToolError,
         Outcome::Blocked,
@@ -89,6 +94,8 @@ impl Outcome {
         Outcome::UpstreamError,
         Outcome::UpstreamTooLarge,
         Outcome::UpstreamForbidden,
+        Outcome::Denied,
+        Outcome::AwaitingApproval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +110,8 @@ impl Outcome {
             Outcome::UpstreamError => "upstream_error",
             Outcome::UpstreamTooLarge => "upstream_too_large",
             Outcome::UpstreamForbidden => "upstream_forbidden",
+            Outcome::Denied => "denied",
+            Outcome::AwaitingApproval => "awaiting_approval",
         }
     }
 }
@@ -173,6 +182,8 @@ pub struct ToolCall {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCallDetail {
     pub call: ToolCall,
+    /// The approval the call waited for (who decided, when, why).
+    pub approval: Option<crate::api::Approval>,
     pub arguments_redacted: Option<Value>,
     pub violations: Vec<Violation>,
     pub mcp_session_id: Option<String>,

@@ -118,7 +118,7 @@ pub struct ToolPolicyInput {
     /// `session`; empty: always.
     #[serde(default)]
     pub condition: String,
-    /// allow, monitor or block.
+    /// allow, monitor, approve or block.
     pub action: String,
     /// Set for a rule of one Tool Pack (evaluated before the org's rules).
     #[serde(default)]
@@ -182,17 +182,9 @@ impl ToolPolicyInput {
     }
 }
 
-/// The actions a rule (or the default) may choose. Holding calls for
-/// approval needs the approvals inbox, which this version does not have
-/// yet, so `approve` is refused rather than stored as a promise nobody can
-/// keep.
+/// The action a rule (or the default) chooses.
 pub fn parse_rule_action(s: &str) -> Result<ToolAction, String> {
-    match s.parse::<ToolAction>()? {
-        ToolAction::Approve => Err(
-            "Holding calls for approval is not available yet; choose monitor or block.".to_owned(),
-        ),
-        a => Ok(a),
-    }
+    s.parse::<ToolAction>()
 }
 
 /// Every tool policy of the org, in evaluation order: each pack's rules
@@ -209,7 +201,7 @@ pub struct ToolPoliciesView {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DefaultToolActionInput {
-    /// allow, monitor or block.
+    /// allow, monitor, approve or block.
     pub action: String,
 }
 
@@ -280,10 +272,10 @@ mod tests {
     }
 
     #[test]
-    fn approve_waits_for_the_approvals_inbox() {
-        assert!(parse_rule_action("approve").is_err());
-        for a in ["allow", "monitor", "block"] {
+    fn every_tool_action_can_be_chosen() {
+        for a in ["allow", "monitor", "approve", "block"] {
             assert!(parse_rule_action(a).is_ok());
         }
+        assert!(parse_rule_action("maybe").is_err());
     }
 }

@@ -376,6 +376,18 @@ pub fn CallDetail() -> impl IntoView {
                                     <dt>"Decision"</dt><dd>{c.decision.as_str()}" — "{c.outcome.as_str()}</dd>
                                     <dt>"Reasons"</dt><dd>{if c.reasons.is_empty() { "—".to_owned() } else { c.reasons.join("; ") }}</dd>
                                     {c.error_message.clone().map(|m| view! { <dt>"Error"</dt><dd>{m}</dd> })}
+                                    {d.approval.clone().map(|a| view! {
+                                        <dt>"Approval"</dt>
+                                        <dd data-testid="call-approval">
+                                            <a href=format!("/approvals?id={}", a.id)><code>{a.id.to_string()}</code></a>
+                                            " · "{a.status.as_str()}
+                                            {a.rule_name.clone().map(|r| format!(" · rule \"{r}\""))}
+                                            " · requested "{fmt_time(a.requested_at)}
+                                            {a.decided_by.clone().map(|b| format!(" · decided by {b}"))}
+                                            {a.decided_at.map(|t| format!(" at {}", fmt_time(t)))}
+                                            {a.comment.clone().map(|c| format!(" · “{c}”"))}
+                                        </dd>
+                                    })}
                                     <dt>"Latency"</dt><dd>{format!("{:.1} ms total", c.latency_ms)}{c.upstream_ms.map(|u| format!(", {u:.1} ms upstream"))}</dd>
                                     <dt>"Client"</dt><dd>{format!("{} {}", c.client_name.clone().unwrap_or_default(), c.client_version.clone().unwrap_or_default())}</dd>
                                     <dt>"Session"</dt><dd>{match d.mcp_session_id.clone() {

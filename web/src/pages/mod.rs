@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod alerts;
+pub mod approvals;
 pub mod auth;
 pub mod connectors;
 pub mod invite;

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use shared::account::{Me, ModeInput};
 use shared::api::{
-    AgentKeyInput, ApiTokenInput, CallFilter, ConnectorCreated, ConnectorInput,
+    AgentKeyInput, ApiTokenInput, Approval, ApprovalDecisionInput, ApprovalFilter,
+    ApprovalSettings, ApprovalSettingsInput, CallFilter, ConnectorCreated, ConnectorInput,
     DefaultToolActionInput, EntityRuleInput, KeyQuery, OverrideInput, PackToolsInput,
     PolicyTestInput, RegionsInput, RegisteredUserInput, RuleTestInput, ToolPackInput,
     ToolPoliciesView, ToolPolicyInput, ToolPolicyMoveInput, UserQuery, ViolationFilter,
@@ -22,8 +23,8 @@ use uuid::Uuid;
 use super::auth::Tenant;
 use crate::http::HttpError;
 use crate::service::{
-    accounts, agent_keys, api_tokens, connectors, packs, records, registered_users, rules, tester,
-    tool_policies,
+    accounts, agent_keys, api_tokens, approvals, connectors, packs, records, registered_users,
+    rules, tester, tool_policies,
 };
 use crate::state::AppState;
 
@@ -532,6 +533,52 @@ pub async fn test_rules(
     ))
 }
 
+// --- approvals ---------------------------------------------------------
+
+pub async fn list_approvals(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Params(f): Params<ApprovalFilter>,
+) -> Res<Vec<Approval>> {
+    Ok(Json(approvals::list(&s.db, &t, s.clock.now(), &f).await?))
+}
+
+pub async fn get_approval(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<Approval> {
+    Ok(Json(approvals::get(&s.db, &t, s.clock.now(), id).await?))
+}
+
+pub async fn decide_approval(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+    Body(b): Body<ApprovalDecisionInput>,
+) -> Res<Approval> {
+    let d = b.parse()?;
+    Ok(Json(
+        approvals::decide(&s.db, &t, s.clock.now(), id, &d).await?,
+    ))
+}
+
+pub async fn approval_settings(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+) -> Res<ApprovalSettings> {
+    Ok(Json(approvals::settings(&s.db, &t).await?))
+}
+
+pub async fn set_approval_settings(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<ApprovalSettingsInput>,
+) -> Res<ApprovalSettings> {
+    let settings = b.parse()?;
+    Ok(Json(approvals::set_settings(&s.db, &t, &settings).await?))
+}
+
 // --- tool policies -----------------------------------------------------
 
 pub async fn list_tool_policies(
@@ -627,5 +674,5 @@ pub async fn get_call(
     Tenant(t): Tenant,
     Id(id): Id,
 ) -> Res<shared::api::ToolCallDetail> {
-    Ok(Json(records::call(&s.db, &t, id).await?))
+    Ok(Json(records::call(&s.db, &t, s.clock.now(), id).await?))
 }

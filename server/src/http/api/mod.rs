@@ -20,6 +20,13 @@ pub fn routes() -> Router<AppState> {
         .route("/org", get(org))
         .route("/org/mode", put(set_mode))
         .route("/org/evidence", put(set_evidence))
+        .route(
+            "/org/approvals",
+            get(approval_settings).put(set_approval_settings),
+        )
+        .route("/approvals", get(list_approvals))
+        .route("/approvals/{id}", get(get_approval))
+        .route("/approvals/{id}/decision", post(decide_approval))
         .route("/connectors", get(list_connectors).post(create_connector))
         .route(
             "/connectors/{id}",

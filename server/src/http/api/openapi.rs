@@ -454,6 +454,52 @@ fn ops() -> Vec<Op> {
         ),
         op!(
             "get",
+            "/org/approvals",
+            "How long held calls wait for a decision, and how long requests stay valid",
+            None,
+            Some(s::<ApprovalSettings>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/org/approvals",
+            "Set the approval hold time (0–600 s) and expiry (1–720 h)",
+            Some(s::<ApprovalSettingsInput>),
+            Some(s::<ApprovalSettings>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/approvals",
+            "The approvals inbox: pending requests (oldest first) or decided ones (newest first)",
+            None,
+            Some(s::<Vec<Approval>>),
+            200,
+            "viewer",
+            q::<ApprovalFilter>
+        ),
+        op!(
+            "get",
+            "/approvals/{id}",
+            "One approval request (its session's calls: GET /calls?session_id=)",
+            None,
+            Some(s::<Approval>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "post",
+            "/approvals/{id}/decision",
+            "Approve or deny a pending request; the waiting agent resumes at once",
+            Some(s::<ApprovalDecisionInput>),
+            Some(s::<Approval>),
+            200,
+            "approver"
+        ),
+        op!(
+            "get",
             "/tool-policies",
             "Tool policies (packs' rules, then the org's) and the default action",
             None,
@@ -653,7 +699,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 34);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 38);
     }
 
     #[test]

@@ -1,0 +1,382 @@
+//! Approval requests: opened by the gateway for a held call, decided by a
+//! person (approver, admin or owner) in the inbox or the admin API, used
+//! once by the call they allow.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use shared::account::{Actor, Role, TenantCtx};
+use shared::api::{Approval, ApprovalDecision, ApprovalFilter, ApprovalSettings, ApprovalStatus};
+use shared::error::ApiError;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::data_path::AgentCtx;
+use super::{ServiceError, ServiceResult};
+use crate::approvals::CHANNEL;
+
+/// What the gateway stores when it holds a call.
+pub struct NewApproval {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub tool: String,
+    pub arguments_redacted: Value,
+    pub arguments_digest: String,
+    pub rule_name: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+/// Opens a request for a held call; it expires after the org's expiry.
+pub async fn open(
+    db: &PgPool,
+    agent: &AgentCtx,
+    now: DateTime<Utc>,
+    a: &NewApproval,
+) -> ServiceResult<()> {
+    let c = agent.claims();
+    sqlx::query(
+        "INSERT INTO approvals (id, org_id, pack_id, registered_user_id, agent_key_id, session_id, tool,
+           arguments_redacted, arguments_digest, rule_name, reasons, status, requested_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13)",
+    )
+    .bind(a.id)
+    .bind(c.org)
+    .bind(c.pack)
+    .bind(c.sub)
+    .bind(c.key)
+    .bind(a.session_id)
+    .bind(&a.tool)
+    .bind(&a.arguments_redacted)
+    .bind(&a.arguments_digest)
+    .bind(&a.rule_name)
+    .bind(&a.reasons)
+    .bind(now)
+    .bind(now + Duration::hours(i64::from(agent.approvals().expiry_hours)))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes an approved, unexpired, unused approval of this Registered User
+/// for exactly this tool and these arguments, if there is one: it is used
+/// up (single use), atomically, so two identical retries cannot both pass.
+pub async fn take_approved(
+    db: &PgPool,
+    agent: &AgentCtx,
+    now: DateTime<Utc>,
+    tool: &str,
+    digest: &str,
+) -> ServiceResult<Option<Uuid>> {
+    let c = agent.claims();
+    Ok(sqlx::query_scalar(
+        "UPDATE approvals SET status = 'used', used_at = $5
+         WHERE id = (SELECT id FROM approvals
+                     WHERE org_id = $1 AND registered_user_id = $2 AND tool = $3
+                       AND arguments_digest = $4 AND status = 'approved' AND expires_at > $5
+                     ORDER BY decided_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING id",
+    )
+    .bind(c.org)
+    .bind(c.sub)
+    .bind(tool)
+    .bind(digest)
+    .bind(now)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Where a waiting call's request stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settled {
+    /// Approved; now used by this call.
+    Approved,
+    Denied {
+        comment: Option<String>,
+    },
+    Pending,
+    Expired,
+}
+
+/// Reads the request a call waits for; an approval is used up by the
+/// waiting call in the same statement (it cannot also pass a retry).
+pub async fn settle(
+    db: &PgPool,
+    agent: &AgentCtx,
+    now: DateTime<Utc>,
+    id: Uuid,
+) -> ServiceResult<Settled> {
+    let org = agent.claims().org;
+    let used: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE approvals SET status = 'used', used_at = $3
+         WHERE org_id = $1 AND id = $2 AND status = 'approved' AND expires_at > $3 RETURNING id",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    if used.is_some() {
+        return Ok(Settled::Approved);
+    }
+    let row: Option<(String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+        "SELECT status, expires_at, comment FROM approvals WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((status, expires_at, comment)) = row else {
+        return Ok(Settled::Expired);
+    };
+    Ok(match ApprovalStatus::at(&status, expires_at, now) {
+        Some(ApprovalStatus::Denied) => Settled::Denied { comment },
+        Some(ApprovalStatus::Pending) => Settled::Pending,
+        _ => Settled::Expired,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    tool: String,
+    pack_id: Uuid,
+    pack_name: Option<String>,
+    registered_user_id: Uuid,
+    registered_user_name: Option<String>,
+    session_id: Uuid,
+    arguments_redacted: Value,
+    arguments_digest: String,
+    rule_name: Option<String>,
+    reasons: Vec<String>,
+    status: String,
+    requested_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    decided_at: Option<DateTime<Utc>>,
+    decided_by: Option<String>,
+    comment: Option<String>,
+    used_at: Option<DateTime<Utc>>,
+}
+
+const SELECT: &str = "SELECT a.id, a.tool, a.pack_id, p.name AS pack_name, a.registered_user_id,
+       u.display_name AS registered_user_name, a.session_id, a.arguments_redacted, a.arguments_digest,
+       a.rule_name, a.reasons, a.status, a.requested_at, a.expires_at, a.decided_at,
+       a.decided_by_email AS decided_by, a.comment, a.used_at
+     FROM approvals a
+     LEFT JOIN tool_packs p ON p.id = a.pack_id AND p.org_id = a.org_id
+     LEFT JOIN registered_users u ON u.id = a.registered_user_id AND u.org_id = a.org_id";
+
+fn to_approval(r: Row, now: DateTime<Utc>) -> ServiceResult<Approval> {
+    Ok(Approval {
+        status: ApprovalStatus::at(&r.status, r.expires_at, now).ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!("approval status {}", r.status))
+        })?,
+        id: r.id,
+        tool: r.tool,
+        pack_id: r.pack_id,
+        pack_name: r.pack_name,
+        registered_user_id: r.registered_user_id,
+        registered_user_name: r.registered_user_name,
+        session_id: r.session_id,
+        arguments_redacted: r.arguments_redacted,
+        arguments_digest: r.arguments_digest,
+        rule_name: r.rule_name,
+        reasons: r.reasons,
+        requested_at: r.requested_at,
+        expires_at: r.expires_at,
+        decided_at: r.decided_at,
+        decided_by: r.decided_by,
+        comment: r.comment,
+        used_at: r.used_at,
+    })
+}
+
+/// The inbox: pending requests (oldest first, the next to decide on top)
+/// or decided ones (newest first), at most 200.
+pub async fn list(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    f: &ApprovalFilter,
+) -> ServiceResult<Vec<Approval>> {
+    t.require(Role::Viewer)?;
+    let pending = match f.state.as_deref().map(str::trim) {
+        None | Some("") | Some("pending") => true,
+        Some("decided") => false,
+        Some(_) => {
+            return Err(ApiError::invalid("state", "Choose pending or decided.").into());
+        }
+    };
+    let sql = if pending {
+        format!(
+            "{SELECT} WHERE a.org_id = $1 AND a.status = 'pending' AND a.expires_at > $2
+             ORDER BY a.requested_at, a.id LIMIT 200"
+        )
+    } else {
+        format!(
+            "{SELECT} WHERE a.org_id = $1 AND (a.status <> 'pending' OR a.expires_at <= $2)
+             ORDER BY COALESCE(a.decided_at, a.expires_at) DESC, a.id LIMIT 200"
+        )
+    };
+    let rows: Vec<Row> = sqlx::query_as(&sql)
+        .bind(t.org_id)
+        .bind(now)
+        .fetch_all(db)
+        .await?;
+    rows.into_iter().map(|r| to_approval(r, now)).collect()
+}
+
+/// Pending requests (the navigation's badge).
+pub async fn pending_count(db: &PgPool, t: &TenantCtx, now: DateTime<Utc>) -> ServiceResult<i64> {
+    t.require(Role::Viewer)?;
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM approvals WHERE org_id = $1 AND status = 'pending' AND expires_at > $2",
+    )
+    .bind(t.org_id)
+    .bind(now)
+    .fetch_one(db)
+    .await?)
+}
+
+/// One request (its session's earlier calls are `GET /calls?session_id=`).
+pub async fn get(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    id: Uuid,
+) -> ServiceResult<Approval> {
+    t.require(Role::Viewer)?;
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE a.org_id = $1 AND a.id = $2"))
+        .bind(t.org_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("approval"))?;
+    to_approval(row, now)
+}
+
+/// The approval a recorded call waited for (the call's drill-down).
+pub(super) async fn of_call(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    call_id: Uuid,
+) -> ServiceResult<Option<Approval>> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "{SELECT} JOIN tool_calls c ON c.approval_id = a.id AND c.org_id = a.org_id
+         WHERE a.org_id = $1 AND c.id = $2"
+    ))
+    .bind(t.org_id)
+    .bind(call_id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| to_approval(r, now)).transpose()
+}
+
+/// Approves or denies a pending, unexpired request and wakes the call
+/// waiting for it (on whichever replica it waits).
+pub async fn decide(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    id: Uuid,
+    d: &ApprovalDecision,
+) -> ServiceResult<Approval> {
+    t.require(Role::Approver)?;
+    let (user_id, email): (Option<Uuid>, Option<String>) = match t.actor {
+        Actor::Member { user_id } => (
+            Some(user_id),
+            sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(db)
+                .await?,
+        ),
+        // An API token acts for its creator's membership.
+        Actor::ApiToken { token_id } => sqlx::query_as::<_, (Option<Uuid>, Option<String>)>(
+            "SELECT u.id, u.email || ' (API token ' || t.prefix || ')' FROM api_tokens t
+             LEFT JOIN users u ON u.id = t.created_by WHERE t.id = $1 AND t.org_id = $2",
+        )
+        .bind(token_id)
+        .bind(t.org_id)
+        .fetch_optional(db)
+        .await?
+        .unwrap_or((None, None)),
+    };
+    let mut tx = db.begin().await?;
+    let done: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE approvals SET status = $3, decided_at = $4, decided_by = $5, decided_by_email = $6,
+           comment = $7
+         WHERE org_id = $1 AND id = $2 AND status = 'pending' AND expires_at > $4 RETURNING id",
+    )
+    .bind(t.org_id)
+    .bind(id)
+    .bind(if d.approve { "approved" } else { "denied" })
+    .bind(now)
+    .bind(user_id)
+    .bind(&email)
+    .bind(&d.comment)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if done.is_none() {
+        let status: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT status, expires_at FROM approvals WHERE org_id = $1 AND id = $2",
+        )
+        .bind(t.org_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Err(match status {
+            None => ApiError::not_found("approval"),
+            Some((s, exp)) => ApiError::conflict(format!(
+                "This request is already {}; it can no longer be decided.",
+                ApprovalStatus::at(&s, exp, now)
+                    .map(ApprovalStatus::as_str)
+                    .unwrap_or("closed")
+            )),
+        }
+        .into());
+    }
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(approval = %id, approve = d.approve, "approval decided");
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE a.org_id = $1 AND a.id = $2"))
+        .bind(t.org_id)
+        .bind(id)
+        .fetch_one(db)
+        .await?;
+    to_approval(row, now)
+}
+
+/// The org's hold time and expiry.
+pub async fn settings(db: &PgPool, t: &TenantCtx) -> ServiceResult<ApprovalSettings> {
+    t.require(Role::Viewer)?;
+    let (hold, expiry): (i32, i32) =
+        sqlx::query_as("SELECT approval_hold_secs, approval_expiry_hours FROM orgs WHERE id = $1")
+            .bind(t.org_id)
+            .fetch_optional(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("organization"))?;
+    Ok(ApprovalSettings {
+        hold_secs: u32::try_from(hold).unwrap_or(0),
+        expiry_hours: u32::try_from(expiry).unwrap_or(1),
+    })
+}
+
+pub async fn set_settings(
+    db: &PgPool,
+    t: &TenantCtx,
+    s: &ApprovalSettings,
+) -> ServiceResult<ApprovalSettings> {
+    t.require(Role::Admin)?;
+    sqlx::query(
+        "UPDATE orgs SET approval_hold_secs = $2, approval_expiry_hours = $3 WHERE id = $1",
+    )
+    .bind(t.org_id)
+    .bind(i32::try_from(s.hold_secs).unwrap_or(600))
+    .bind(i32::try_from(s.expiry_hours).unwrap_or(720))
+    .execute(db)
+    .await?;
+    settings(db, t).await
+}
