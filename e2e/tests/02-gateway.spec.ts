@@ -56,6 +56,25 @@ function agent(steps: object[]): any[] {
   return JSON.parse(r.stdout.trim().split('\n').pop() as string);
 }
 
+/** As `agent`, without blocking: for calls that wait for an approval. */
+function agentAsync(steps: object[]): Promise<any[]> {
+  const base = test.info().project.use.baseURL as string;
+  return new Promise((resolve, reject) => {
+    const p = spawn(PYTHON, [path.join(MCP_DIR, 'agent.py'), '--base', base], {
+      env: { ...process.env, GATEHOUSE_AGENT_KEY: agentKey },
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => {
+      if (code !== 0) reject(new Error(`agent failed: ${err}\n${out}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop() as string));
+    });
+    p.stdin.end(JSON.stringify(steps));
+  });
+}
+
 function upstreamSaw(): any[] {
   if (!fs.existsSync(fixtureLog)) return [];
   return fs.readFileSync(fixtureLog, 'utf-8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -339,6 +358,69 @@ test.describe.serial('security gateway in the dashboard', () => {
     await row.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
     await expect(row).toHaveCount(0);
+  });
+
+  test('an approver sees a held call appear and approves it while the agent waits; a viewer cannot decide', async ({ page, browser }) => {
+    await signIn(page, OWNER.email, OWNER.password);
+    await navTo(page, 'Tool policies');
+    await hydrated(page);
+    await page.getByLabel('Name', { exact: true }).fill('Merges need approval');
+    await page.getByLabel('Tools', { exact: true }).fill('fixture__echo');
+    await page.getByLabel('Condition (CEL, optional)').fill("args.text.startsWith('merge')");
+    await expect(page.getByText('Condition compiles.')).toBeVisible();
+    await page.getByLabel('Action', { exact: true }).selectOption('approve');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await expect(page.locator('tr[data-policy="Merges need approval"] .badge-approve')).toBeVisible();
+
+    await page.goto('/approvals');
+    await hydrated(page);
+    const waiting = agentAsync([{ op: 'call', tool: 'fixture__echo', args: { text: 'merge the release branch' } }]);
+    // The request appears on its own, with the pending count in the navigation.
+    const card = page.locator('article.approval[data-tool="fixture__echo"][data-status="pending"]');
+    await expect(card).toBeVisible({ timeout: 20_000 });
+    await expect(card.getByTestId('approval-arguments')).toContainText('merge the release branch');
+    await expect(page.getByTestId('pending-approvals')).toHaveText('1', { timeout: 10_000 });
+    await shot(page, 'approvals');
+    expect(upstreamSaw().some((c) => c.arguments?.text === 'merge the release branch')).toBe(false);
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const out = await waiting;
+    expect(out[0]).toMatchObject({ is_error: false, text: 'merge the release branch' });
+    await page.getByRole('tab', { name: 'Decided' }).click();
+    await expect(page.locator('article.approval[data-status="used"]').getByTestId('decided')).toContainText(OWNER.email);
+
+    // A second held call: a viewer sees it but cannot decide it.
+    const second = agentAsync([{ op: 'call', tool: 'fixture__echo', args: { text: 'merge again' } }]);
+    const viewerContext = await browser.newContext();
+    const viewer = await viewerContext.newPage();
+    await signIn(viewer, VIEWER.email, VIEWER.password);
+    await viewer.goto('/approvals');
+    await hydrated(viewer);
+    const pendingCard = viewer.locator('article.approval[data-status="pending"]');
+    await expect(pendingCard).toBeVisible({ timeout: 20_000 });
+    await expect(pendingCard.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+    const id = await pendingCard.getAttribute('data-id');
+    const res = await viewer.request.post('/api/ui/decide_approval', {
+      form: { id: id as string, decision: 'approve', comment: '' },
+      headers: { Origin: test.info().project.use.baseURL as string },
+    });
+    expect(res.status()).toBe(403);
+    await viewerContext.close();
+
+    // The owner denies it; the agent is told why.
+    await page.getByRole('tab', { name: 'Pending' }).click();
+    const again = page.locator(`article.approval[data-id="${id}"]`);
+    await again.getByLabel(/Comment/).fill('not during the freeze');
+    await again.getByRole('button', { name: 'Deny' }).click();
+    const denied = await second;
+    expect(denied[0].is_error).toBe(true);
+    expect(denied[0].text).toContain('not during the freeze');
+
+    await navTo(page, 'Tool policies');
+    await hydrated(page);
+    const rule = page.locator('tr[data-policy="Merges need approval"]');
+    await rule.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect(rule).toHaveCount(0);
   });
 
   test('a viewer reads the gateway pages but cannot edit', async ({ page, request }) => {

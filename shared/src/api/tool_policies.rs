@@ -1,5 +1,5 @@
 //! Tool policies as the admin API and the dashboard carry them: ordered
-//! rules that allow, monitor or block a tool *action* (whatever data it
+//! rules that allow, monitor, hold for approval or block a tool *action* (whatever data it
 //! carries), each for an exact tool name or a glob, with an optional
 //! condition written in CEL. A pack's rules come before the org's; the first
 //! rule that matches decides; the org's default action applies otherwise.

@@ -1,4 +1,5 @@
-//! Tool policies: ordered rules that allow, monitor or block tool actions
+//! Tool policies: ordered rules that allow, monitor, hold for approval or
+//! block tool actions
 //! (with CEL conditions, checked as the admin types), the default action,
 //! and the policy tester.
 
@@ -17,9 +18,7 @@ use crate::server_fns::{
     list_packs, list_users, test_tool_policies, tool_policies,
 };
 
-/// The actions a rule can choose in this version (approval holds arrive
-/// with the approvals inbox).
-const CHOICES: [ToolAction; 3] = [ToolAction::Allow, ToolAction::Monitor, ToolAction::Block];
+const CHOICES: [ToolAction; 4] = ToolAction::ALL;
 
 fn badge(a: ToolAction) -> impl IntoView {
     let s = a.as_str();
@@ -65,7 +64,7 @@ pub fn Policies() -> impl IntoView {
         <Title text="Tool policies"/>
         <header class="page-header">
             <h1>"Tool policies"</h1>
-            <p class="muted">"Which tool actions may run, whatever data they carry. Rules are checked in order — a Tool Pack's rules first, then the organization's — and the first that matches decides. In monitor mode calls always run, and the record says what enforce mode would have done."</p>
+            <p class="muted">"Which tool actions may run, whatever data they carry: allow, monitor (run and flag), approve (hold for a person in Approvals) or block. Rules are checked in order — a Tool Pack's rules first, then the organization's — and the first that matches decides. In monitor mode calls always run, and the record says what enforce mode would have done."</p>
         </header>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -254,7 +253,7 @@ fn PolicyForm(
                                 "Empty: always. Sees "<code>"tool"</code>", "<code>"args"</code>" (the arguments), "
                                 <code>"user.id"</code>", "<code>"user.name"</code>", "<code>"pack.name"</code>", "
                                 <code>"findings"</code>" (labels detected in the arguments, e.g. "<code>"'EMAIL_ADDRESS' in findings"</code>") and "
-                                <code>"session.calls"</code>". Use "<code>"has(args.x)"</code>" for optional fields; a condition that cannot be evaluated counts as matching for block rules."
+                                <code>"session.calls"</code>". Use "<code>"has(args.x)"</code>" for optional fields; a condition that cannot be evaluated counts as matching for approve and block rules."
                             </p>
                             <FieldError error field="condition"/>
                         </div>
