@@ -334,6 +334,13 @@ pub async fn decide(
         }
         .into());
     }
+    // Read back inside the transaction: once committed, the waiting call
+    // may use the approval at once, and the answer is about the decision.
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE a.org_id = $1 AND a.id = $2"))
+        .bind(t.org_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
         .bind(id.to_string())
@@ -341,11 +348,6 @@ pub async fn decide(
         .await?;
     tx.commit().await?;
     tracing::info!(approval = %id, approve = d.approve, "approval decided");
-    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE a.org_id = $1 AND a.id = $2"))
-        .bind(t.org_id)
-        .bind(id)
-        .fetch_one(db)
-        .await?;
     to_approval(row, now)
 }
 
