@@ -27,7 +27,12 @@ fn rules(conditions: bool) -> Vec<ToolPolicy> {
             pack_name: None,
             position: i,
             name: format!("rule {i}"),
-            tools: if i % 2 == 0 { "github__*" } else { "*__merge_*" }.to_owned(),
+            tools: if i % 2 == 0 {
+                "github__*"
+            } else {
+                "*__merge_*"
+            }
+            .to_owned(),
             condition: conditions.then(|| match i {
                 49 => "args.amount > 100 && args.currency == 'EUR'".to_owned(),
                 i if i % 3 == 0 => format!("'US_SSN' in findings && session.calls > {i}"),
@@ -80,16 +85,26 @@ fn main() {
         .unwrap_or(20_000);
     let facts = facts();
     for (name, conditions) in [
-        ("50 rules with CEL conditions (49 evaluated, 50th decides)", true),
+        (
+            "50 rules with CEL conditions (49 evaluated, 50th decides)",
+            true,
+        ),
         ("50 rules, names and globs only", false),
     ] {
         let started = Instant::now();
         let policies = Policies::compile(rules(conditions), ToolAction::Allow);
-        println!("{name}: compiled in {:.2} ms", started.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "{name}: compiled in {:.2} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
         let expected = policies.evaluate(&facts);
         assert_eq!(
             expected.verdict.action,
-            if conditions { ToolAction::Approve } else { ToolAction::Block }
+            if conditions {
+                ToolAction::Approve
+            } else {
+                ToolAction::Block
+            }
         );
         let mut times = Vec::with_capacity(n);
         for _ in 0..n {
