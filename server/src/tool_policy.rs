@@ -87,34 +87,45 @@ impl Condition {
 
     /// Evaluates the condition for one call.
     pub fn eval(&self, facts: &Facts) -> Result<bool, EvalError> {
-        let mut cx = Context::with_env(ENV.clone());
-        cx.add_variable_from_value("tool", facts.tool.clone());
-        cx.add_variable_from_value("args", to_cel(&facts.args));
-        cx.add_variable_from_value(
-            "user",
-            HashMap::from([
-                ("id".to_owned(), Cel::from(facts.user_id.clone())),
-                ("name".to_owned(), Cel::from(facts.user_name.clone())),
-            ]),
-        );
-        cx.add_variable_from_value(
-            "pack",
-            HashMap::from([
-                ("id".to_owned(), Cel::from(facts.pack_id.clone())),
-                ("name".to_owned(), Cel::from(facts.pack_name.clone())),
-            ]),
-        );
-        cx.add_variable_from_value("findings", facts.findings.clone());
-        cx.add_variable_from_value(
-            "session",
-            HashMap::from([("calls".to_owned(), Cel::from(facts.session_calls))]),
-        );
-        match self.program.execute(&cx) {
+        self.eval_in(&context(facts))
+    }
+
+    /// Evaluates the condition in a context built once per call (the
+    /// conversion of the arguments is most of an evaluation's cost).
+    fn eval_in(&self, cx: &Context<'_, '_>) -> Result<bool, EvalError> {
+        match self.program.execute(cx) {
             Ok(Cel::Bool(b)) => Ok(b),
             Ok(other) => Err(EvalError::NotBool(other.type_of().to_string())),
             Err(e) => Err(EvalError::Cel(e)),
         }
     }
+}
+
+/// The variables of one call, as conditions see them.
+fn context<'a>(facts: &Facts) -> Context<'a, 'a> {
+    let mut cx = Context::with_env(ENV.clone());
+    cx.add_variable_from_value("tool", facts.tool.clone());
+    cx.add_variable_from_value("args", to_cel(&facts.args));
+    cx.add_variable_from_value(
+        "user",
+        HashMap::from([
+            ("id".to_owned(), Cel::from(facts.user_id.clone())),
+            ("name".to_owned(), Cel::from(facts.user_name.clone())),
+        ]),
+    );
+    cx.add_variable_from_value(
+        "pack",
+        HashMap::from([
+            ("id".to_owned(), Cel::from(facts.pack_id.clone())),
+            ("name".to_owned(), Cel::from(facts.pack_name.clone())),
+        ]),
+    );
+    cx.add_variable_from_value("findings", facts.findings.clone());
+    cx.add_variable_from_value(
+        "session",
+        HashMap::from([("calls".to_owned(), Cel::from(facts.session_calls))]),
+    );
+    cx
 }
 
 /// Why a condition gave no answer.
@@ -303,13 +314,15 @@ impl Policies {
     /// The first matching rule's action, or the default.
     pub fn evaluate(&self, facts: &Facts) -> Evaluation {
         let mut errors = Vec::new();
+        // Built on first use: rules without conditions never need it.
+        let mut cx: Option<Context<'_, '_>> = None;
         for (i, c) in self.rules.iter().enumerate() {
             if !c.applies_to(&facts.tool) {
                 continue;
             }
             let matched = match &c.condition {
                 None => true,
-                Some(Ok(cond)) => match cond.eval(facts) {
+                Some(Ok(cond)) => match cond.eval_in(cx.get_or_insert_with(|| context(facts))) {
                     Ok(b) => b,
                     Err(e) => {
                         errors.push((c.rule.name.clone(), e.to_string()));
