@@ -187,6 +187,12 @@ async fn run_server(
         .tokens
         .spawn_refresh(state.clock.clone(), config.signing_key_reload);
     state.gateway.signals.spawn_listener(state.db.clone());
+    crate::webhooks::spawn_sender(
+        state.db.clone(),
+        state.keyring.clone(),
+        config.egress(),
+        state.clock.clone(),
+    );
     let app = http::router(state, sessions);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -37,3 +37,4 @@ pub mod telemetry;
 pub mod tool_policy;
 pub mod upstream;
 pub mod web_backend;
+pub mod webhooks;

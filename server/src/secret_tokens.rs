@@ -17,6 +17,8 @@ pub enum Kind {
     Invitation,
     /// `ghr_…`: a single-use link to choose a new password.
     PasswordReset,
+    /// `ghw_…`: signs a webhook's deliveries (stored sealed, not hashed).
+    WebhookSecret,
 }
 
 impl Kind {
@@ -26,6 +28,7 @@ impl Kind {
             Kind::ApiToken => "gha_",
             Kind::Invitation => "ghi_",
             Kind::PasswordReset => "ghr_",
+            Kind::WebhookSecret => "ghw_",
         }
     }
 }

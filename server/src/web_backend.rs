@@ -13,10 +13,10 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, OverviewStats,
-    PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput,
-    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView, ToolPolicy,
-    ToolPolicyInput, Violation, ViolationFilter,
+    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, NewWebhook,
+    OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser,
+    RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView,
+    ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -27,7 +27,7 @@ use web::port::Backend;
 
 use crate::service::{
     accounts, agent_keys, api_tokens, approvals, connectors, invitations, packs, records,
-    registered_users, resets, rules, tester, tool_policies,
+    registered_users, resets, rules, tester, tool_policies, webhooks,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -525,6 +525,37 @@ impl Backend for WebBackend {
         s: ApprovalSettings,
     ) -> Result<ApprovalSettings, ApiError> {
         Ok(approvals::set_settings(&self.0.db, t, &s).await?)
+    }
+
+    async fn webhooks(&self, t: &TenantCtx) -> Result<Vec<Webhook>, ApiError> {
+        Ok(webhooks::list(&self.0.db, t).await?)
+    }
+
+    async fn create_webhook(
+        &self,
+        t: &TenantCtx,
+        input: NewWebhook,
+    ) -> Result<CreatedSecret<Webhook>, ApiError> {
+        Ok(webhooks::create(
+            &self.0.db,
+            &self.0.keyring,
+            &self.0.config.egress(),
+            t,
+            &input,
+        )
+        .await?)
+    }
+
+    async fn delete_webhook(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
+        Ok(webhooks::delete(&self.0.db, t, id).await?)
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+    ) -> Result<Vec<WebhookDelivery>, ApiError> {
+        Ok(webhooks::deliveries(&self.0.db, t, id).await?)
     }
 
     async fn tool_policies(&self, t: &TenantCtx) -> Result<ToolPoliciesView, ApiError> {

@@ -15,10 +15,10 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, OverviewStats,
-    PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput,
-    RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView, ToolPolicy,
-    ToolPolicyInput, Violation, ViolationFilter,
+    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, NewWebhook,
+    OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser,
+    RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView,
+    ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -205,6 +205,20 @@ pub trait Backend: Send + Sync + 'static {
         t: &TenantCtx,
         s: ApprovalSettings,
     ) -> Result<ApprovalSettings, ApiError>;
+
+    // Webhooks.
+    async fn webhooks(&self, t: &TenantCtx) -> Result<Vec<Webhook>, ApiError>;
+    async fn create_webhook(
+        &self,
+        t: &TenantCtx,
+        input: NewWebhook,
+    ) -> Result<CreatedSecret<Webhook>, ApiError>;
+    async fn delete_webhook(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
+    async fn webhook_deliveries(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+    ) -> Result<Vec<WebhookDelivery>, ApiError>;
 
     // Tool policies.
     async fn tool_policies(&self, t: &TenantCtx) -> Result<ToolPoliciesView, ApiError>;

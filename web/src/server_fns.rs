@@ -562,6 +562,51 @@ pub async fn test_rules(input: RuleTestInput) -> Result<RuleTestResult, AppError
     Ok(backend.test_rules(&t, input).await?)
 }
 
+#[server(prefix = "/api/ui", endpoint = "list_webhooks")]
+pub async fn list_webhooks() -> Result<Vec<shared::api::Webhook>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.webhooks(&t).await?)
+}
+
+/// Adds a webhook; one checkbox per event.
+#[server(prefix = "/api/ui", endpoint = "create_webhook")]
+pub async fn create_webhook(
+    url: String,
+    approval_requested: Option<String>,
+    approval_decided: Option<String>,
+    call_blocked: Option<String>,
+    format: String,
+) -> Result<shared::api::CreatedSecret<shared::api::Webhook>, AppError> {
+    let events = [
+        (approval_requested, "approval.requested"),
+        (approval_decided, "approval.decided"),
+        (call_blocked, "call.blocked"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.map(|_| name.to_owned()))
+    .collect();
+    let input = shared::api::WebhookInput {
+        url,
+        events,
+        format,
+    }
+    .parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.create_webhook(&t, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "delete_webhook")]
+pub async fn delete_webhook(id: Uuid) -> Result<(), AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.delete_webhook(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "webhook_deliveries")]
+pub async fn webhook_deliveries(id: Uuid) -> Result<Vec<shared::api::WebhookDelivery>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.webhook_deliveries(&t, id).await?)
+}
+
 #[server(prefix = "/api/ui", endpoint = "list_approvals")]
 pub async fn list_approvals(state: Option<String>) -> Result<Vec<shared::api::Approval>, AppError> {
     let (backend, t) = crate::port::tenant().await?;

@@ -512,6 +512,7 @@ impl Gateway {
             &self.db,
             agent,
             now,
+            &self.public_base,
             &NewApproval {
                 id,
                 session_id: trail.session_id(),
@@ -734,9 +735,43 @@ impl Gateway {
         let decision = trail.decision;
         let mode = trail.mode;
         let record = trail.into_record(outcome, micros(total));
+        let blocked = matches!(outcome, Outcome::Blocked | Outcome::Denied).then(|| {
+            (
+                record.org_id,
+                serde_json::json!({
+                    "call_id": record.id,
+                    "tool": record.tool,
+                    "outcome": outcome.as_str(),
+                    "reasons": record.reasons,
+                    "pack_id": record.pack_id,
+                    "registered_user_id": record.registered_user_id,
+                    "at": record.created_at,
+                    "url": format!("{}/alerts/calls/{}", self.public_base, record.id),
+                }),
+            )
+        });
         if let Err(e) = self.recorder.record(record).await {
             tracing::error!(error = %e, "decision record not written; withholding the result");
             return Err(Error::CannotDecide);
+        }
+        if let Some((org_id, data)) = blocked {
+            // Off the answer's path: a slow queue insert must not delay the
+            // agent, and the call's record is already durable.
+            let db = self.db.clone();
+            let now = self.clock.now();
+            tokio::spawn(async move {
+                if let Err(e) = crate::service::webhooks::enqueue(
+                    &db,
+                    org_id,
+                    shared::api::WebhookEvent::CallBlocked,
+                    data,
+                    now,
+                )
+                .await
+                {
+                    tracing::warn!(error = %e, "queueing the call.blocked webhook");
+                }
+            });
         }
         self.metrics
             .decisions

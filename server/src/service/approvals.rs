@@ -5,13 +5,15 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use shared::account::{Actor, Role, TenantCtx};
-use shared::api::{Approval, ApprovalDecision, ApprovalFilter, ApprovalSettings, ApprovalStatus};
+use shared::api::{
+    Approval, ApprovalDecision, ApprovalFilter, ApprovalSettings, ApprovalStatus, WebhookEvent,
+};
 use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::data_path::AgentCtx;
-use super::{ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult, webhooks};
 use crate::approvals::CHANNEL;
 
 /// What the gateway stores when it holds a call.
@@ -30,9 +32,12 @@ pub async fn open(
     db: &PgPool,
     agent: &AgentCtx,
     now: DateTime<Utc>,
+    links_base: &str,
     a: &NewApproval,
 ) -> ServiceResult<()> {
     let c = agent.claims();
+    let expires_at = now + Duration::hours(i64::from(agent.approvals().expiry_hours));
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO approvals (id, org_id, pack_id, registered_user_id, agent_key_id, session_id, tool,
            arguments_redacted, arguments_digest, rule_name, reasons, status, requested_at, expires_at)
@@ -50,9 +55,27 @@ pub async fn open(
     .bind(&a.rule_name)
     .bind(&a.reasons)
     .bind(now)
-    .bind(now + Duration::hours(i64::from(agent.approvals().expiry_hours)))
-    .execute(db)
+    .bind(expires_at)
+    .execute(&mut *tx)
     .await?;
+    webhooks::enqueue(
+        &mut *tx,
+        c.org,
+        WebhookEvent::ApprovalRequested,
+        serde_json::json!({
+            "approval_id": a.id,
+            "tool": a.tool,
+            "rule": a.rule_name,
+            "pack_id": c.pack,
+            "registered_user_id": c.sub,
+            "requested_at": now,
+            "expires_at": expires_at,
+            "url": format!("{links_base}/approvals?id={}", a.id),
+        }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -346,6 +369,21 @@ pub async fn decide(
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+    webhooks::enqueue(
+        &mut *tx,
+        t.org_id,
+        WebhookEvent::ApprovalDecided,
+        serde_json::json!({
+            "approval_id": id,
+            "tool": row.tool.clone(),
+            "decision": if d.approve { "approved" } else { "denied" },
+            "decided_by": email,
+            "comment": d.comment.clone(),
+            "decided_at": now,
+        }),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(approval = %id, approve = d.approve, "approval decided");
     to_approval(row, now)

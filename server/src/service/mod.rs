@@ -23,6 +23,7 @@ pub mod tester;
 pub mod throttle;
 pub mod token_exchange;
 pub mod tool_policies;
+pub mod webhooks;
 
 use shared::account::TenantCtx;
 use shared::error::{ApiError, ErrorKind};

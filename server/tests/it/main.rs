@@ -21,3 +21,4 @@ mod scan_cli;
 mod support;
 mod tenancy;
 mod tokens;
+mod webhooks;

@@ -36,6 +36,7 @@ fn resource_of(hint: &str) -> &'static str {
     let pairs = [
         ("invitation", "invitation"),
         ("approval", "approval"),
+        ("webhook", "webhook"),
         ("tool-polic", "tool_policy"),
         ("tool_polic", "tool_policy"),
         ("api-token", "api_token"),
@@ -100,6 +101,7 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         "invitations",
         "tool_policies",
         "approvals",
+        "webhooks",
     ] {
         // last_used_at moves with Acme's own use, which this test makes.
         let rows: Option<String> = sqlx::query_scalar(&format!(
@@ -207,6 +209,14 @@ async fn another_orgs_ids_read_as_not_found_everywhere_and_nothing_changes(db: P
         "approval",
         first(&acme.ok(Method::GET, "/approvals", None).await),
     );
+    let hook = acme
+        .ok(
+            Method::POST,
+            "/webhooks",
+            Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["call.blocked"]})),
+        )
+        .await;
+    ids.insert("webhook", hook["item"]["id"].as_str().unwrap().to_owned());
     let token = acme
         .ok(
             Method::POST,

@@ -146,7 +146,7 @@ const SECRET_PARAMS: [&str; 22] = [
 /// URLs are logged, shown in the dashboard and sent to proxies: a secret in
 /// one (user-info, a token in the query) belongs in the auth header field,
 /// which is encrypted at rest and never shown.
-fn secret_in_url(url: &str) -> Option<&'static str> {
+pub(crate) fn secret_in_url(url: &str) -> Option<&'static str> {
     let parsed = url::Url::parse(url).ok()?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Some(

@@ -13,6 +13,7 @@ pub mod records;
 pub mod rules;
 pub mod tool_policies;
 pub mod users;
+pub mod webhooks;
 
 pub use alerts::*;
 pub use approvals::*;
@@ -23,3 +24,4 @@ pub use records::*;
 pub use rules::*;
 pub use tool_policies::*;
 pub use users::*;
+pub use webhooks::*;

@@ -1,5 +1,5 @@
 //! Organization settings (admins and owners): name, monitor / enforce mode
-//! and admin API tokens.
+//! admin API tokens and outgoing webhooks.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,8 +10,8 @@ use crate::components::{
     action_error, can_admin, fmt_opt_time, fmt_time,
 };
 use crate::server_fns::{
-    CreateApiToken, RenameOrg, RevokeApiToken, SetEvidence, SetMode, get_org_settings,
-    list_api_tokens,
+    CreateApiToken, CreateWebhook, DeleteWebhook, RenameOrg, RevokeApiToken, SetEvidence, SetMode,
+    get_org_settings, list_api_tokens, list_webhooks, webhook_deliveries,
 };
 
 #[component]
@@ -69,7 +69,7 @@ pub fn Settings() -> impl IntoView {
         </Transition>
         // Only admins may manage tokens (the server checks too); viewers
         // already see the page's one refusal above.
-        {can_admin().then(|| view! { <ApiTokens/> })}
+        {can_admin().then(|| view! { <ApiTokens/> <Webhooks/> })}
     }
 }
 
@@ -207,5 +207,122 @@ fn ApiTokens() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// Outgoing webhooks: where approvals and blocks are announced, each
+/// delivery signed; the signing secret is shown once.
+#[component]
+fn Webhooks() -> impl IntoView {
+    let create = ServerAction::<CreateWebhook>::new();
+    let delete = ServerAction::<DeleteWebhook>::new();
+    let hooks = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_webhooks(),
+    );
+    let error = action_error(create);
+    let pending = create.pending().into();
+    view! {
+        <section class="card">
+            <h2>"Webhooks"</h2>
+            <p class="muted">"Gatehouse POSTs a JSON event (or a Slack message) when a call waits for approval, when a request is decided and when a call is blocked — ids, names and reasons, never argument values. Each delivery carries "<code>"Gatehouse-Signature: t=…,v1=…"</code>" (HMAC-SHA256 of "<code>"t.body"</code>" with the webhook's secret); failed deliveries are retried with backoff."</p>
+            <ActionForm action=create attr:class="form-grid">
+                <FormError error/>
+                <div class="field wide">
+                    <label for="wh-url">"URL"</label>
+                    <input id="wh-url" name="url" type="url" required placeholder="https://hooks.example.com/gatehouse" aria-describedby="url-error"/>
+                    <FieldError error field="url"/>
+                </div>
+                <fieldset class="field">
+                    <legend>"Events"</legend>
+                    <label class="check"><input type="checkbox" name="approval_requested" value="on" checked/>"approval.requested"</label>
+                    <label class="check"><input type="checkbox" name="approval_decided" value="on" checked/>"approval.decided"</label>
+                    <label class="check"><input type="checkbox" name="call_blocked" value="on" checked/>"call.blocked"</label>
+                    <FieldError error field="events"/>
+                </fieldset>
+                <div class="field">
+                    <label for="wh-format">"Format"</label>
+                    <select id="wh-format" name="format">
+                        <option value="gatehouse" selected>"Gatehouse JSON"</option>
+                        <option value="slack">"Slack incoming webhook"</option>
+                    </select>
+                </div>
+                <div class="form-actions"><SubmitButton pending label="Add webhook" busy_label="Adding…"/></div>
+            </ActionForm>
+            {move || match create.value().get() {
+                Some(Ok(c)) => Some(view! {
+                    <SecretOnce what="signing secret" secret=c.secret.clone() testid="new-webhook-secret"/>
+                }),
+                _ => None,
+            }}
+            <FormError error=action_error(delete)/>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match hooks.await {
+                        Ok(v) if v.is_empty() => view! { <EmptyState title="No webhooks">"Add one to hear about approvals and blocks in your own tools or in Slack."</EmptyState> }.into_any(),
+                        Ok(v) => v.into_iter().map(|h| view! { <WebhookRow hook=h delete/> }).collect_view().into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn WebhookRow(hook: shared::api::Webhook, delete: ServerAction<DeleteWebhook>) -> impl IntoView {
+    let id = hook.id;
+    let show = RwSignal::new(false);
+    let log = Resource::new(
+        move || show.get(),
+        move |show| async move {
+            if show {
+                webhook_deliveries(id).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
+    let events = hook
+        .events
+        .iter()
+        .map(|e| e.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <article class="webhook" data-url=hook.url.clone()>
+            <p><code>{hook.url.clone()}</code>" · "{hook.format.as_str()}" · "{events}" · added "{fmt_time(hook.created_at)}</p>
+            <div class="form-actions">
+                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| show.update(|s| *s = !*s)>
+                    {move || if show.get() { "Hide deliveries" } else { "Show deliveries" }}
+                </button>
+                <ConfirmButton label="Remove" question=format!("Remove the webhook to {}? Queued deliveries are dropped.", hook.url)
+                    yes="Yes, remove" on_confirm=Callback::new(move |_| { delete.dispatch(DeleteWebhook { id }); })/>
+            </div>
+            {move || show.get().then(|| view! {
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match log.await {
+                            Ok(d) if d.is_empty() => view! { <p class="muted">"No deliveries yet."</p> }.into_any(),
+                            Ok(d) => view! {
+                                <table class="table small" aria-label="Deliveries">
+                                    <thead><tr><th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Last answer"</th></tr></thead>
+                                    <tbody>
+                                        {d.into_iter().map(|x| view! {
+                                            <tr>
+                                                <td>{fmt_time(x.created_at)}</td><td>{x.event.as_str()}</td><td>{x.status.clone()}</td>
+                                                <td>{x.attempts}</td>
+                                                <td>{x.last_status.map(|s| format!("HTTP {s}")).unwrap_or_default()}{x.last_error.clone().map(|e| format!(" — {e}"))}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any(),
+                            Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            })}
+        </article>
     }
 }

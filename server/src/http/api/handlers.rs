@@ -14,6 +14,7 @@ use shared::api::{
     DefaultToolActionInput, EntityRuleInput, KeyQuery, OverrideInput, PackToolsInput,
     PolicyTestInput, RegionsInput, RegisteredUserInput, RuleTestInput, ToolPackInput,
     ToolPoliciesView, ToolPolicyInput, ToolPolicyMoveInput, UserQuery, ViolationFilter,
+    WebhookInput,
 };
 use shared::detect::Entity;
 use shared::error::{ApiError, ErrorKind};
@@ -24,7 +25,7 @@ use super::auth::Tenant;
 use crate::http::HttpError;
 use crate::service::{
     accounts, agent_keys, api_tokens, approvals, connectors, packs, records, registered_users,
-    rules, tester, tool_policies,
+    rules, tester, tool_policies, webhooks,
 };
 use crate::state::AppState;
 
@@ -531,6 +532,50 @@ pub async fn test_rules(
     Ok(Json(
         tester::test(&s.db, &s.gateway.scanning, &t, &b).await?,
     ))
+}
+
+// --- webhooks ----------------------------------------------------------
+
+pub async fn list_webhooks(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+) -> Res<Vec<shared::api::Webhook>> {
+    Ok(Json(webhooks::list(&s.db, &t).await?))
+}
+
+pub async fn create_webhook(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<WebhookInput>,
+) -> Result<
+    (
+        StatusCode,
+        Json<shared::api::CreatedSecret<shared::api::Webhook>>,
+    ),
+    HttpError,
+> {
+    let input = b.parse()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(webhooks::create(&s.db, &s.keyring, &s.config.egress(), &t, &input).await?),
+    ))
+}
+
+pub async fn delete_webhook(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Result<Response, HttpError> {
+    webhooks::delete(&s.db, &t, id).await?;
+    Ok(deleted())
+}
+
+pub async fn webhook_deliveries(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<Vec<shared::api::WebhookDelivery>> {
+    Ok(Json(webhooks::deliveries(&s.db, &t, id).await?))
 }
 
 // --- approvals ---------------------------------------------------------

@@ -24,6 +24,9 @@ pub fn routes() -> Router<AppState> {
             "/org/approvals",
             get(approval_settings).put(set_approval_settings),
         )
+        .route("/webhooks", get(list_webhooks).post(create_webhook))
+        .route("/webhooks/{id}", axum::routing::delete(delete_webhook))
+        .route("/webhooks/{id}/deliveries", get(webhook_deliveries))
         .route("/approvals", get(list_approvals))
         .route("/approvals/{id}", get(get_approval))
         .route("/approvals/{id}/decision", post(decide_approval))

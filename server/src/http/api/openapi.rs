@@ -472,6 +472,42 @@ fn ops() -> Vec<Op> {
         ),
         op!(
             "get",
+            "/webhooks",
+            "Outgoing webhooks (approval requested / decided, call blocked)",
+            None,
+            Some(s::<Vec<Webhook>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/webhooks",
+            "Add a webhook; its signing secret is returned this once",
+            Some(s::<WebhookInput>),
+            Some(s::<CreatedSecret<Webhook>>),
+            201,
+            "admin"
+        ),
+        op!(
+            "delete",
+            "/webhooks/{id}",
+            "Remove a webhook (queued deliveries go too)",
+            None,
+            None,
+            204,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/webhooks/{id}/deliveries",
+            "A webhook's last 50 deliveries: status, attempts, last answer",
+            None,
+            Some(s::<Vec<WebhookDelivery>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
             "/approvals",
             "The approvals inbox: pending requests (oldest first) or decided ones (newest first)",
             None,
@@ -699,7 +735,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 38);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 41);
     }
 
     #[test]
