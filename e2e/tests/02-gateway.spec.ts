@@ -423,6 +423,30 @@ test.describe.serial('security gateway in the dashboard', () => {
     await expect(rule).toHaveCount(0);
   });
 
+  test('an admin adds a signed webhook: the secret is shown once, deliveries are logged', async ({ page }) => {
+    await signIn(page, OWNER.email, OWNER.password);
+    await navTo(page, 'Settings');
+    await hydrated(page);
+    // Credentials in the URL are refused on the field.
+    await page.getByLabel('URL', { exact: true }).fill('https://user:secret@hooks.example.com/x');
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await expect(page.locator('#url-error')).toContainText('signs every delivery');
+    await page.getByLabel('URL', { exact: true }).fill('http://127.0.0.1:9/hook');
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await expect(page.getByTestId('new-webhook-secret')).toContainText('ghw_');
+    const hook = page.locator('article.webhook[data-url="http://127.0.0.1:9/hook"]');
+    await expect(hook).toBeVisible();
+    await hook.getByRole('button', { name: 'Show deliveries' }).click();
+    await expect(hook.getByText('No deliveries yet.')).toBeVisible();
+    // Write-only: after a reload the secret is gone for good.
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByText('ghw_')).toHaveCount(0);
+    await hook.getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('button', { name: 'Yes, remove' }).click();
+    await expect(hook).toHaveCount(0);
+  });
+
   test('a viewer reads the gateway pages but cannot edit', async ({ page, request }) => {
     await signIn(page, VIEWER.email, VIEWER.password);
     await page.goto('/connectors');

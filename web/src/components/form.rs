@@ -77,3 +77,79 @@ pub fn SubmitButton(
         </button>
     }
 }
+
+/// Live validation of a form on the server (the same parser saving uses),
+/// a moment after the admin stops typing. While typing, only fields that
+/// have something in them are complained about: an empty name is not an
+/// error until the form is submitted.
+pub struct LiveCheck<I: Send + Sync + 'static> {
+    /// The errors to show (already filtered to filled-in fields).
+    pub error: RwSignal<Option<AppError>>,
+    action: Action<I, Result<(), AppError>>,
+    generation: StoredValue<u64>,
+}
+
+impl<I: Send + Sync + 'static> Clone for LiveCheck<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I: Send + Sync + 'static> Copy for LiveCheck<I> {}
+
+/// The delay after the last keystroke before the form is checked.
+const LIVE_CHECK_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
+impl<I: Clone + Send + Sync + 'static> LiveCheck<I> {
+    /// `check` is the server function; `filled(field)` says whether the
+    /// admin has typed into `field` yet.
+    pub fn new<Fu>(
+        check: impl Fn(I) -> Fu + Send + Sync + 'static,
+        filled: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> Self
+    where
+        Fu: std::future::Future<Output = Result<(), AppError>> + Send + 'static,
+    {
+        let error = RwSignal::new(None::<AppError>);
+        let action = Action::new(move |input: &I| check(input.clone()));
+        Effect::new(move |_| {
+            if let Some(r) = action.value().get() {
+                error.set(r.err().and_then(|mut e| {
+                    e.0.fields.retain(|f, _| filled(f));
+                    (!e.0.fields.is_empty()).then_some(e)
+                }));
+            }
+        });
+        LiveCheck {
+            error,
+            action,
+            generation: StoredValue::new(0),
+        }
+    }
+
+    /// Checks `input` once the admin pauses (later calls replace earlier
+    /// ones).
+    pub fn schedule(&self, input: I) {
+        let (generation, action) = (self.generation, self.action);
+        let my = generation.get_value() + 1;
+        generation.set_value(my);
+        set_timeout(
+            move || {
+                if generation.get_value() == my {
+                    action.dispatch(input);
+                }
+            },
+            LIVE_CHECK_DELAY,
+        );
+    }
+
+    /// The last check passed.
+    pub fn passed(&self) -> bool {
+        self.error.get().is_none() && self.action.value().get().is_some()
+    }
+
+    /// Forgets the last result (after the form was saved).
+    pub fn clear(&self) {
+        self.error.set(None);
+    }
+}

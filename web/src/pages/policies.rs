@@ -9,8 +9,8 @@ use shared::api::{PolicyTestInput, ToolPolicy, ToolPolicyInput};
 use shared::decision::ToolAction;
 
 use crate::components::{
-    ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton, action_error,
-    can_admin,
+    ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, LiveCheck, SubmitButton,
+    action_error, can_admin,
 };
 use crate::error::AppError;
 use crate::server_fns::{
@@ -167,54 +167,29 @@ fn PolicyForm(
 ) -> impl IntoView {
     let saved_error = action_error(save);
     // Live validation: the server compiles and type-checks the condition
-    // exactly as saving will, a moment after the admin stops typing.
-    let live_error = RwSignal::new(None::<AppError>);
-    let generation = StoredValue::new(0u64);
-    let check = leptos::prelude::Action::new(move |input: &ToolPolicyInput| {
-        let input = input.clone();
-        async move { check_tool_policy(input).await }
+    // exactly as saving will.
+    let fields: [RwSignal<String>; 3] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [name, tools, condition] = fields;
+    let live = LiveCheck::new(check_tool_policy, move |f: &str| match f {
+        "name" => !name.get_untracked().trim().is_empty(),
+        "tools" => !tools.get_untracked().trim().is_empty(),
+        _ => true,
     });
-    let error = Signal::derive(move || saved_error.get().or_else(|| live_error.get()));
+    let error = Signal::derive(move || saved_error.get().or_else(|| live.error.get()));
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
             editing.set(None);
-            live_error.set(None);
-        }
-    });
-    let fields: [RwSignal<String>; 3] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let [name, tools, condition] = fields;
-    Effect::new(move |_| {
-        if let Some(r) = check.value().get() {
-            live_error.set(r.err().and_then(|mut e| {
-                // While typing, only the fields with something in them.
-                let filled = |f: &str| match f {
-                    "name" => !name.get_untracked().trim().is_empty(),
-                    "tools" => !tools.get_untracked().trim().is_empty(),
-                    _ => true,
-                };
-                e.0.fields.retain(|f, _| filled(f));
-                (!e.0.fields.is_empty()).then_some(e)
-            }));
+            live.clear();
         }
     });
     let on_input = move |_| {
-        let input = ToolPolicyInput {
+        live.schedule(ToolPolicyInput {
             name: name.get_untracked(),
             tools: tools.get_untracked(),
             condition: condition.get_untracked(),
             action: "allow".to_owned(),
             pack_id: None,
-        };
-        let my = generation.get_value() + 1;
-        generation.set_value(my);
-        set_timeout(
-            move || {
-                if generation.get_value() == my {
-                    check.dispatch(input);
-                }
-            },
-            std::time::Duration::from_millis(300),
-        );
+        });
     };
     let pending = save.pending().into();
     view! {
@@ -272,7 +247,7 @@ fn PolicyForm(
                         <div class="form-actions">
                             <SubmitButton pending label=if is_edit { "Save rule" } else { "Add rule" } busy_label="Saving…"/>
                             {is_edit.then(|| view! { <button type="button" class="btn btn-ghost" on:click=move |_| editing.set(None)>"Cancel"</button> })}
-                            {move || (live_error.get().is_none() && check.value().get().is_some() && !condition.get().trim().is_empty())
+                            {move || (live.passed() && !condition.get().trim().is_empty())
                                 .then(|| view! { <span class="saved" role="status">"Condition compiles."</span> })}
                         </div>
                     </ActionForm>

@@ -8,10 +8,9 @@ use shared::detect::{EntityGroup, Region};
 use shared::policy::{Action, CustomRegexRule, CustomRuleInput};
 
 use crate::components::{
-    ActionBadge, ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton,
-    action_error, can_admin,
+    ActionBadge, ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, LiveCheck,
+    SubmitButton, action_error, can_admin,
 };
-use crate::error::AppError;
 use crate::server_fns::{
     DeleteCustomRule, ResetEntityRule, SaveCustomRule, SetEntityRule, check_custom_rule, get_rules,
     set_regions,
@@ -232,44 +231,25 @@ fn CustomRuleForm(
     editing: RwSignal<Option<CustomRegexRule>>,
 ) -> impl IntoView {
     let saved_error = action_error(save);
-    // Live validation: the whole form is checked on the server (the same
-    // parser that saving uses) a moment after the admin stops typing.
-    let live_error = RwSignal::new(None::<AppError>);
-    let generation = StoredValue::new(0u64);
-    let check = leptos::prelude::Action::new(move |input: &CustomRuleInput| {
-        let input = input.clone();
-        async move { check_custom_rule(input).await }
+    // The fields live validation reads; bound to the inputs below.
+    let fields: [RwSignal<String>; 6] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [name, label, pattern, score, threshold, context] = fields;
+    let live = LiveCheck::new(check_custom_rule, move |f: &str| match f {
+        "name" => !name.get_untracked().trim().is_empty(),
+        "label" => !label.get_untracked().trim().is_empty(),
+        "pattern" => !pattern.get_untracked().is_empty(),
+        _ => true,
     });
-
-    let error = Signal::derive(move || saved_error.get().or_else(|| live_error.get()));
+    let error = Signal::derive(move || saved_error.get().or_else(|| live.error.get()));
     let pending = save.pending().into();
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
             editing.set(None);
-            live_error.set(None);
-        }
-    });
-    // The fields live validation reads; bound to the inputs below.
-    let fields: [RwSignal<String>; 6] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let [name, label, pattern, score, threshold, context] = fields;
-    // While typing, complain only about fields that have something in
-    // them: an empty name is not an error until the form is submitted.
-    Effect::new(move |_| {
-        if let Some(r) = check.value().get() {
-            live_error.set(r.err().and_then(|mut e| {
-                let filled = |f: &str| match f {
-                    "name" => !name.get_untracked().trim().is_empty(),
-                    "label" => !label.get_untracked().trim().is_empty(),
-                    "pattern" => !pattern.get_untracked().is_empty(),
-                    _ => true,
-                };
-                e.0.fields.retain(|f, _| filled(f));
-                (!e.0.fields.is_empty()).then_some(e)
-            }));
+            live.clear();
         }
     });
     let on_input = move |_| {
-        let input = CustomRuleInput {
+        live.schedule(CustomRuleInput {
             name: name.get_untracked(),
             label: label.get_untracked(),
             pattern: pattern.get_untracked(),
@@ -279,17 +259,7 @@ fn CustomRuleForm(
             results: "allow".to_owned(),
             threshold: threshold.get_untracked(),
             enabled: true,
-        };
-        let my = generation.get_value() + 1;
-        generation.set_value(my);
-        set_timeout(
-            move || {
-                if generation.get_value() == my {
-                    check.dispatch(input);
-                }
-            },
-            std::time::Duration::from_millis(300),
-        );
+        });
     };
     view! {
         <section class="card">
@@ -360,7 +330,7 @@ fn CustomRuleForm(
                         <div class="form-actions">
                             <SubmitButton pending label=if is_edit { "Save rule" } else { "Add rule" } busy_label="Saving…"/>
                             {is_edit.then(|| view! { <button type="button" class="btn btn-ghost" on:click=move |_| editing.set(None)>"Cancel"</button> })}
-                            {move || (live_error.get().is_none() && check.value().get().is_some())
+                            {move || live.passed()
                                 .then(|| view! { <span class="saved" role="status">"Pattern compiles."</span> })}
                         </div>
                     </ActionForm>
