@@ -20,9 +20,74 @@ import json
 import os
 import sys
 
+from typing import Any, Literal
+
+import anyio
 import httpx2
 from mcp import Client, MCPError, StdioServerParameters
+from mcp.client import ClaimContext, ClientExtension, ResultClaim
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import CallToolResult, Request, RequestParams, Result
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_camel
+
+# --- the MCP tasks extension (io.modelcontextprotocol/tasks, SEP-2663) ---
+# The SDK dispatches extension results through "claims" but ships no tasks
+# client; this is the minimal one: a call answered with a task is resolved
+# by polling tasks/get until the task is terminal.
+_CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+
+class CreateTaskResult(Result):
+    model_config = _CAMEL
+    result_type: Literal["task"]
+    task_id: str
+    status: str
+    poll_interval_ms: int | None = None
+    status_message: str | None = None
+
+
+class GetTaskParams(RequestParams):
+    task_id: str
+
+
+class GetTaskRequest(Request[GetTaskParams, Literal["tasks/get"]]):
+    method: Literal["tasks/get"] = "tasks/get"
+    params: GetTaskParams
+    name_param = "taskId"
+
+
+class GetTaskResult(Result):
+    model_config = _CAMEL
+    task_id: str
+    status: str
+    poll_interval_ms: int | None = None
+    status_message: str | None = None
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+TASKS_SEEN: list = []
+
+
+async def _resolve_task(created: CreateTaskResult, ctx: ClaimContext) -> CallToolResult:
+    TASKS_SEEN.append({"task_id": created.task_id, "status": created.status,
+                       "message": created.status_message})
+    while True:
+        t = await ctx.session.send_request(
+            GetTaskRequest(params=GetTaskParams(task_id=created.task_id)), GetTaskResult)
+        if t.status == "completed":
+            return CallToolResult.model_validate(t.result)
+        if t.status in ("failed", "cancelled"):
+            raise MCPError(**(t.error or {"code": -32603, "message": t.status}))
+        await anyio.sleep((t.poll_interval_ms or created.poll_interval_ms or 1000) / 1000)
+
+
+class Tasks(ClientExtension):
+    identifier = "io.modelcontextprotocol/tasks"
+
+    def claims(self):
+        return (ResultClaim(result_type="task", model=CreateTaskResult, resolve=_resolve_task),)
 
 
 def fetch_token(base: str, key: str) -> str:
@@ -60,6 +125,8 @@ async def run_steps(client, steps: list) -> list:
                           "structured": r.structured_content}
                 if step.get("progress"):
                     result["progress"] = progress
+                if TASKS_SEEN:
+                    result["task"] = TASKS_SEEN.pop()
                 # The tool's own _meta (the SDK adds protocol entries of its own).
                 meta = {k: v for k, v in (getattr(r, "meta", None) or {}).items()
                         if not k.startswith("io.modelcontextprotocol/")}
@@ -73,11 +140,12 @@ async def run_steps(client, steps: list) -> list:
     return out
 
 
-async def run(base: str, token: str, mode: str, steps: list) -> list:
+async def run(base: str, token: str, mode: str, steps: list, tasks: bool = False) -> list:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
         transport = streamable_http_client(f"{base}/mcp", http_client=http)
-        async with Client(transport, mode=mode, cache=None) as client:
+        extensions = [Tasks()] if tasks else []
+        async with Client(transport, mode=mode, cache=None, extensions=extensions) as client:
             return await run_steps(client, steps)
 
 
@@ -93,6 +161,8 @@ def main() -> None:
     p.add_argument("--base", required=True)
     p.add_argument("--mode", default="auto")
     p.add_argument("--token", default=None, help="use this bearer token instead of exchanging a key")
+    p.add_argument("--tasks", action="store_true",
+                   help="declare the MCP tasks extension (held calls come back as tasks)")
     p.add_argument("--stdio", nargs=argparse.REMAINDER, default=None,
                    help="instead of HTTP, launch this stdio MCP server command (the key stays in the env)")
     a = p.parse_args()
@@ -101,7 +171,7 @@ def main() -> None:
         print(json.dumps(asyncio.run(run_stdio(a.stdio, a.mode, steps))))
         return
     token = a.token or fetch_token(a.base, os.environ["GATEHOUSE_AGENT_KEY"])
-    print(json.dumps(asyncio.run(run(a.base, token, a.mode, steps))))
+    print(json.dumps(asyncio.run(run(a.base, token, a.mode, steps, a.tasks))))
 
 
 if __name__ == "__main__":

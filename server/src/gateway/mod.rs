@@ -53,6 +53,35 @@ pub struct CallMeta {
     /// Where to send progress while the call waits (the client gave a
     /// progress token).
     pub progress: Option<ProgressSink>,
+    /// The client declared the MCP tasks extension: a held call is
+    /// answered with a task instead of waiting.
+    pub tasks: bool,
+}
+
+/// What a `tools/call` answers.
+#[derive(Debug)]
+pub enum Answer {
+    /// The tool's (scanned) result, or Gatehouse's `isError` result.
+    Result(CallToolResult),
+    /// The call waits for approval as an MCP task (its id is the
+    /// approval's).
+    Task {
+        id: Uuid,
+        created_at: chrono::DateTime<chrono::Utc>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// Where a task stands for `tasks/get`.
+#[derive(Debug)]
+pub enum TaskAnswer {
+    Unknown,
+    Working {
+        id: Uuid,
+        created_at: chrono::DateTime<chrono::Utc>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+    Completed(CallToolResult),
 }
 
 /// MCP progress notifications for one request.
@@ -318,7 +347,7 @@ impl Gateway {
         meta: &CallMeta,
         exposed: &str,
         arguments: Option<JsonObject>,
-    ) -> Result<CallToolResult, Error> {
+    ) -> Result<Answer, Error> {
         let started = Instant::now();
         self.metrics.calls.inc();
         // Resolve the tool; outside the pack reads as unknown.
@@ -350,10 +379,100 @@ impl Gateway {
                 };
                 (result, outcome)
             }
+            Err(Stop::Task(id)) => {
+                // Held as a task: on record as waiting; the approved call
+                // runs (and is recorded) when `tasks/get` finds it approved.
+                trail.decision = Decision::Block;
+                trail.reason("task");
+                self.record(trail, started, Outcome::AwaitingApproval)
+                    .await?;
+                let created_at = self.clock.now();
+                let hours = i64::from(agent.approvals().expiry_hours);
+                return Ok(Answer::Task {
+                    id,
+                    created_at,
+                    expires_at: created_at + chrono::Duration::hours(hours),
+                });
+            }
             Err(stop) => self.stopped(&mut trail, stop),
         };
         self.record(trail, started, outcome).await?;
-        Ok(result)
+        Ok(Answer::Result(result))
+    }
+
+    /// `tasks/cancel`: false when there is no such task for this agent.
+    pub async fn cancel_task(&self, agent: &AgentCtx, id: Uuid) -> Result<bool, Error> {
+        approvals::cancel_task(&self.db, agent, self.clock.now(), id)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cancelling a task");
+                Error::CannotDecide
+            })
+    }
+
+    /// `tasks/get` for a held call answered as a task. Approved: the call
+    /// runs now, once, through the whole pipeline (the approval it passes
+    /// with is used up), and its result is the task's.
+    pub async fn task(
+        &self,
+        agent: &AgentCtx,
+        meta: &CallMeta,
+        id: Uuid,
+    ) -> Result<TaskAnswer, Error> {
+        let unavailable = |e: crate::service::ServiceError| {
+            tracing::error!(error = %e, "reading a task");
+            Error::CannotDecide
+        };
+        let view = approvals::task(&self.db, agent, self.clock.now(), id)
+            .await
+            .map_err(unavailable)?;
+        Ok(match view {
+            approvals::TaskView::Unknown => TaskAnswer::Unknown,
+            approvals::TaskView::Working {
+                requested_at,
+                expires_at,
+            } => TaskAnswer::Working {
+                id,
+                created_at: requested_at,
+                expires_at,
+            },
+            approvals::TaskView::Denied { comment } => {
+                TaskAnswer::Completed(error_result(denied_message(id, comment)))
+            }
+            approvals::TaskView::Expired => TaskAnswer::Completed(error_result(format!(
+                "Approval {id} expired before anyone approved it, so the call did not run."
+            ))),
+            approvals::TaskView::Done => TaskAnswer::Completed(error_result(format!(
+                "The call of approval {id} has run; its result was returned to an earlier tasks/get."
+            ))),
+            approvals::TaskView::Run { tool, args } => {
+                let opened = self
+                    .keyring
+                    .open(&args, &approvals::task_aad(agent.claims().org, id))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<JsonObject>(&b).ok());
+                let result = match opened {
+                    Some(arguments) => {
+                        // Run as a plain call: the approval now passes it.
+                        let plain = CallMeta {
+                            tasks: false,
+                            ..meta.clone()
+                        };
+                        match self.call_tool(agent, &plain, &tool, Some(arguments)).await {
+                            Ok(Answer::Result(r)) => r,
+                            Ok(Answer::Task { .. }) | Err(_) => {
+                                error_result(Error::CannotDecide.to_string())
+                            }
+                        }
+                    }
+                    None => error_result(Error::CannotDecide.to_string()),
+                };
+                approvals::task_done(&self.db, agent, id)
+                    .await
+                    .map_err(unavailable)?;
+                TaskAnswer::Completed(result)
+            }
+        })
     }
 
     /// The stages from policy to the scanned result.
@@ -508,12 +627,27 @@ impl Gateway {
         // Subscribed before the request exists: no decision can slip by.
         let mut waiter = self.signals.subscribe();
         let id = Uuid::new_v4();
+        let task_args = if trail.tasks() {
+            let bytes = serde_json::to_vec(send).map_err(|_| Stop::CannotDecide("task_args"))?;
+            Some(
+                self.keyring
+                    .seal(&bytes, &approvals::task_aad(agent.claims().org, id))
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "sealing a task's arguments");
+                        Stop::CannotDecide("task_args")
+                    })?,
+            )
+        } else {
+            None
+        };
+        let as_task = task_args.is_some();
         approvals::open(
             &self.db,
             agent,
             now,
             &self.public_base,
             &NewApproval {
+                task_args,
                 id,
                 session_id: trail.session_id(),
                 tool: trail.tool().to_owned(),
@@ -526,6 +660,9 @@ impl Gateway {
         .await
         .map_err(unavailable)?;
         trail.approval_id = Some(id);
+        if as_task {
+            return Err(Stop::Task(id));
+        }
         let hold = std::time::Duration::from_secs(u64::from(agent.approvals().hold_secs));
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + hold;
@@ -704,7 +841,9 @@ impl Gateway {
                 trail.error_message = Some(message.clone());
                 (error_result(message), Outcome::Denied)
             }
-            Stop::AwaitingApproval(id) => {
+            // Answered as a task by `call_tool` before it gets here; kept
+            // total so a wrong turn reads as pending, never as run.
+            Stop::AwaitingApproval(id) | Stop::Task(id) => {
                 trail.decision = Decision::Block;
                 let message = format!(
                     "This call needs a person's approval and has not run. Approval {id} is pending: {}/approvals?id={id}. \
@@ -799,6 +938,8 @@ enum Stop {
     Denied { id: Uuid, comment: Option<String> },
     /// Held, and not decided within the hold time (or expired).
     AwaitingApproval(Uuid),
+    /// Held and answered as an MCP task.
+    Task(Uuid),
     /// The upstream failed: what the agent is shown and what is stored,
     /// both scanned.
     Upstream {
@@ -821,6 +962,16 @@ impl Scanned {
             .iter()
             .map(|a| a.finding.clone())
             .collect()
+    }
+}
+
+/// What the agent is told when a person denies its call.
+fn denied_message(id: Uuid, comment: Option<String>) -> String {
+    match comment {
+        Some(c) => format!(
+            "A person denied this call (approval {id}), so it was not run. Their comment: {c}"
+        ),
+        None => format!("A person denied this call (approval {id}), so it was not run."),
     }
 }
 

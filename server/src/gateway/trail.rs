@@ -81,6 +81,11 @@ impl Trail {
         &self.tool
     }
 
+    /// The client takes held calls as MCP tasks.
+    pub fn tasks(&self) -> bool {
+        self.meta.tasks
+    }
+
     /// Where to report progress, if the client asked.
     pub fn progress(&self) -> Option<super::ProgressSink> {
         self.meta.progress.clone()

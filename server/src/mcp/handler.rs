@@ -7,11 +7,15 @@ use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
     PaginatedRequestParams, ResultType, ServerCapabilities, ServerConfig,
 };
+use rmcp::model::{
+    CancelTaskParams, CreateTaskResult, DetailedTask, GetTaskParams, GetTaskResult, Task,
+    TaskPayload, TaskStatus, UpdateTaskParams,
+};
 use rmcp::model::{ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
-use crate::gateway::{CallMeta, Error, Gateway, ProgressSink};
+use crate::gateway::{Answer, CallMeta, Error, Gateway, ProgressSink, TaskAnswer};
 use crate::service::data_path::AgentCtx;
 
 #[derive(Clone)]
@@ -50,6 +54,7 @@ fn meta(cx: &RequestContext<RoleServer>) -> CallMeta {
             peer: cx.peer.clone(),
             token,
         }),
+        tasks: cx.client_capabilities().is_some_and(|c| c.supports_tasks()),
     }
 }
 
@@ -60,6 +65,9 @@ impl ServerHandler for GatewayHandler {
                 .enable_tools()
                 .enable_prompts()
                 .enable_resources()
+                // Held calls are answered as tasks to clients that declare
+                // the tasks extension (others wait, see `Gateway::hold`).
+                .enable_tasks()
                 .build(),
         )
         .with_server_info(Implementation::new("gatehouse", env!("CARGO_PKG_VERSION")))
@@ -126,10 +134,97 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<CallToolResponse, McpError> {
         let agent = agent(&cx)?;
         let meta = meta(&cx);
-        let result = self
+        match self
             .gateway
             .call_tool(&agent, &meta, &request.name, request.arguments)
-            .await?;
-        Ok(result.into())
+            .await?
+        {
+            Answer::Result(result) => Ok(result.into()),
+            Answer::Task {
+                id,
+                created_at,
+                expires_at,
+            } => Ok(CreateTaskResult::new(task(id, created_at, expires_at)).into()),
+        }
     }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        let agent = agent(&cx)?;
+        let meta = meta(&cx);
+        // Another Registered User's task, or none: the same answer.
+        let unknown =
+            || McpError::invalid_params(format!("Unknown task: {}", request.task_id), None);
+        let id: uuid::Uuid = request.task_id.parse().map_err(|_| unknown())?;
+        let detailed = match self.gateway.task(&agent, &meta, id).await? {
+            TaskAnswer::Unknown => return Err(unknown()),
+            TaskAnswer::Working {
+                id,
+                created_at,
+                expires_at,
+            } => DetailedTask::new(task(id, created_at, expires_at), TaskPayload::Working),
+            TaskAnswer::Completed(result) => {
+                let now = self.gateway.clock.now().to_rfc3339();
+                let result = match serde_json::to_value(&result) {
+                    Ok(serde_json::Value::Object(m)) => m,
+                    _ => return Err(Error::CannotDecide.into()),
+                };
+                DetailedTask::new(
+                    Task::new(id.to_string(), TaskStatus::Completed, now.clone(), now),
+                    TaskPayload::Completed { result },
+                )
+            }
+        };
+        Ok(GetTaskResult::new(detailed))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        // A held call never asks the client for input: nothing to update.
+        let _ = (agent(&cx)?, request);
+        Ok(())
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let agent = agent(&cx)?;
+        let unknown =
+            || McpError::invalid_params(format!("Unknown task: {}", request.task_id), None);
+        let id: uuid::Uuid = request.task_id.parse().map_err(|_| unknown())?;
+        if self.gateway.cancel_task(&agent, id).await? {
+            Ok(())
+        } else {
+            Err(unknown())
+        }
+    }
+}
+
+/// The task of a held call: working until a person decides; clients poll
+/// every second (a decision is picked up on the next poll).
+fn task(
+    id: uuid::Uuid,
+    created_at: chrono::DateTime<chrono::Utc>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> Task {
+    let ttl = (expires_at - created_at).num_milliseconds().max(0) as u64;
+    Task::new(
+        id.to_string(),
+        TaskStatus::Working,
+        created_at.to_rfc3339(),
+        created_at.to_rfc3339(),
+    )
+    .with_status_message(format!(
+        "Waiting for a person to approve this call (approval {id})."
+    ))
+    .with_ttl_ms(ttl)
+    .with_poll_interval_ms(1000)
 }

@@ -18,6 +18,9 @@ use crate::approvals::CHANNEL;
 
 /// What the gateway stores when it holds a call.
 pub struct NewApproval {
+    /// For a call answered as an MCP task: the exact arguments, sealed,
+    /// kept until the approved call runs.
+    pub task_args: Option<crate::crypto::Sealed>,
     pub id: Uuid,
     pub session_id: Uuid,
     pub tool: String,
@@ -40,8 +43,10 @@ pub async fn open(
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO approvals (id, org_id, pack_id, registered_user_id, agent_key_id, session_id, tool,
-           arguments_redacted, arguments_digest, rule_name, reasons, status, requested_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13)",
+           arguments_redacted, arguments_digest, rule_name, reasons, status, requested_at, expires_at,
+           task_state, task_args_ciphertext, task_args_nonce, task_args_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13,
+           CASE WHEN $14::bytea IS NULL THEN NULL ELSE 'waiting' END, $14, $15, $16)",
     )
     .bind(a.id)
     .bind(c.org)
@@ -56,6 +61,9 @@ pub async fn open(
     .bind(&a.reasons)
     .bind(now)
     .bind(expires_at)
+    .bind(a.task_args.as_ref().map(|t| t.ciphertext.clone()))
+    .bind(a.task_args.as_ref().map(|t| t.nonce.clone()))
+    .bind(a.task_args.as_ref().map(|t| t.key_id.clone()))
     .execute(&mut *tx)
     .await?;
     webhooks::enqueue(
@@ -155,6 +163,148 @@ pub async fn settle(
         Some(ApprovalStatus::Pending) => Settled::Pending,
         _ => Settled::Expired,
     })
+}
+
+/// Binds a task's sealed arguments to its approval.
+pub fn task_aad(org_id: Uuid, id: Uuid) -> Vec<u8> {
+    format!("approval-task:{org_id}:{id}").into_bytes()
+}
+
+/// A held call answered as an MCP task, as `tasks/get` sees it.
+pub enum TaskView {
+    /// No such task for this agent's Registered User.
+    Unknown,
+    /// Waiting for a person (or running elsewhere).
+    Working {
+        requested_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    },
+    Denied {
+        comment: Option<String>,
+    },
+    Expired,
+    /// Approved: this caller claimed it and must run it now, with these
+    /// (sealed) arguments.
+    Run {
+        tool: String,
+        args: crate::crypto::Sealed,
+    },
+    /// Ran already (its result went to an earlier `tasks/get`).
+    Done,
+}
+
+/// Looks at a task (an approval answered as a task) of this agent's
+/// Registered User; an approved one is claimed atomically by exactly one
+/// caller, which runs it.
+pub async fn task(
+    db: &PgPool,
+    agent: &AgentCtx,
+    now: DateTime<Utc>,
+    id: Uuid,
+) -> ServiceResult<TaskView> {
+    let c = agent.claims();
+    let claimed: Option<(String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
+        "UPDATE approvals SET task_state = 'running'
+         WHERE org_id = $1 AND registered_user_id = $2 AND id = $3 AND task_state = 'waiting'
+           AND status = 'approved' AND expires_at > $4
+         RETURNING tool, task_args_ciphertext, task_args_nonce, task_args_key_id",
+    )
+    .bind(c.org)
+    .bind(c.sub)
+    .bind(id)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    if let Some((tool, ciphertext, nonce, key_id)) = claimed {
+        return Ok(TaskView::Run {
+            tool,
+            args: crate::crypto::Sealed {
+                ciphertext,
+                nonce,
+                key_id,
+            },
+        });
+    }
+    let row: Option<(
+        String,
+        Option<String>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT status, task_state, requested_at, expires_at, comment FROM approvals
+             WHERE org_id = $1 AND registered_user_id = $2 AND id = $3 AND task_state IS NOT NULL",
+    )
+    .bind(c.org)
+    .bind(c.sub)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((status, task_state, requested_at, expires_at, comment)) = row else {
+        return Ok(TaskView::Unknown);
+    };
+    Ok(
+        match (
+            ApprovalStatus::at(&status, expires_at, now),
+            task_state.as_deref(),
+        ) {
+            (_, Some("done")) => TaskView::Done,
+            (_, Some("running")) | (Some(ApprovalStatus::Pending), _) => TaskView::Working {
+                requested_at,
+                expires_at,
+            },
+            (Some(ApprovalStatus::Denied), _) => TaskView::Denied { comment },
+            _ => TaskView::Expired,
+        },
+    )
+}
+
+/// The claimed task ran: its arguments are erased.
+pub async fn task_done(db: &PgPool, agent: &AgentCtx, id: Uuid) -> ServiceResult<()> {
+    sqlx::query(
+        "UPDATE approvals SET task_state = 'done', task_args_ciphertext = NULL,
+           task_args_nonce = NULL, task_args_key_id = NULL
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(agent.claims().org)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The agent cancelled its task: a pending request is closed as denied
+/// (no one needs to decide it any more). Unknown ids read as not found.
+pub async fn cancel_task(
+    db: &PgPool,
+    agent: &AgentCtx,
+    now: DateTime<Utc>,
+    id: Uuid,
+) -> ServiceResult<bool> {
+    let c = agent.claims();
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM approvals WHERE org_id = $1 AND registered_user_id = $2
+           AND id = $3 AND task_state IS NOT NULL)",
+    )
+    .bind(c.org)
+    .bind(c.sub)
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    if exists {
+        sqlx::query(
+            "UPDATE approvals SET status = 'denied', decided_at = $3,
+               decided_by_email = 'the agent (task cancelled)', task_state = 'done',
+               task_args_ciphertext = NULL, task_args_nonce = NULL, task_args_key_id = NULL
+             WHERE org_id = $1 AND id = $2 AND status = 'pending'",
+        )
+        .bind(c.org)
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await?;
+    }
+    Ok(exists)
 }
 
 #[derive(sqlx::FromRow)]

@@ -259,3 +259,83 @@ async fn a_decision_on_one_server_releases_the_agent_waiting_on_another(db: PgPo
     }
     println!("approval click to the agent's call completing (other replica): {figures:?}");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn clients_with_the_tasks_extension_get_a_task_that_completes_after_approval(db: PgPool) {
+    let upstream = Upstream::start(true, None);
+    let gh = Gatehouse::start(&db, &[]);
+    let (admin, key) = setup(&db, &gh, &upstream).await;
+    // No hold time: a client without tasks would be told to retry at once.
+    admin
+        .ok(
+            Method::PUT,
+            "/org/approvals",
+            Some(json!({"hold_secs": "0", "expiry_hours": "24"})),
+        )
+        .await;
+    let echoed = |text: &str| {
+        upstream
+            .calls()
+            .iter()
+            .filter(|c| c["arguments"]["text"] == text)
+            .count()
+    };
+
+    // Approved: the task completes with the tool's result, run once.
+    let waiting = agent_bg(
+        &gh.base,
+        &key,
+        "2026-07-28+tasks",
+        json!([call("merge as a task")]),
+    );
+    let request = pending(&admin).await;
+    let id = request["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(echoed("merge as a task"), 0, "nothing runs before approval");
+    decide(&admin, &id, "approve", "").await;
+    let out = waiting.await.unwrap();
+    assert_eq!(out[0]["is_error"], false, "{}", out[0]);
+    assert_eq!(out[0]["text"], "merge as a task");
+    assert_eq!(out[0]["task"]["task_id"], id.as_str(), "{}", out[0]);
+    assert_eq!(out[0]["task"]["status"], "working");
+    assert_eq!(echoed("merge as a task"), 1);
+    // The approval was used by the task; the held arguments are erased.
+    let (status, sealed): (String, bool) = sqlx::query_as(
+        "SELECT status, task_args_ciphertext IS NOT NULL FROM approvals WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), sealed), ("used", false));
+
+    // Denied: the task completes with the decision and the comment.
+    let waiting = agent_bg(
+        &gh.base,
+        &key,
+        "2026-07-28+tasks",
+        json!([call("merge denied as a task")]),
+    );
+    let request = pending(&admin).await;
+    decide(
+        &admin,
+        request["id"].as_str().unwrap(),
+        "deny",
+        "use the release train",
+    )
+    .await;
+    let out = waiting.await.unwrap();
+    assert_eq!(out[0]["is_error"], true);
+    assert!(
+        out[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("use the release train")
+    );
+    assert_eq!(echoed("merge denied as a task"), 0);
+
+    // Without the extension, the same call waits (here: no hold time).
+    let out = agent(&gh.base, &key, "2026-07-28", json!([call("merge plain")]));
+    assert_eq!(out[0]["is_error"], true);
+    assert!(out[0].get("task").is_none());
+}

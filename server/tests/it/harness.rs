@@ -348,12 +348,20 @@ pub fn agent_with(
     mode: &str,
     steps: Value,
 ) -> Result<Vec<Value>, String> {
+    // `<mode>+tasks`: the agent declares the MCP tasks extension.
+    let (mode, tasks) = match mode.strip_suffix("+tasks") {
+        Some(m) => (m, true),
+        None => (mode, false),
+    };
     let mut cmd = Command::new(python());
     cmd.arg(repo().join("e2e/mcp/agent.py"))
         .arg("--base")
         .arg(base)
         .arg("--mode")
         .arg(mode);
+    if tasks {
+        cmd.arg("--tasks");
+    }
     if let Some(t) = token {
         cmd.arg("--token").arg(t);
     }
