@@ -69,7 +69,8 @@ fn clean_opt(s: &mut Option<String>) {
     }
 }
 
-fn clean_json(v: &mut serde_json::Value) {
+/// Makes a JSON value storable (see the module docs).
+pub(crate) fn clean_json(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
         Value::String(s) => clean(s),

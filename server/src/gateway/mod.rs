@@ -517,8 +517,13 @@ impl Gateway {
         );
         // Held calls: the approver reads the arguments with every detected
         // value redacted (whatever the org keeps in records).
-        let evidence = matches!(decided.effect, Effect::Hold(_))
-            .then(|| shared::detect::redact_json(&args.doc, &args.findings()));
+        let evidence = matches!(decided.effect, Effect::Hold(_)).then(|| {
+            let mut e = shared::detect::redact_json(&args.doc, &args.findings());
+            // Stored as jsonb: a NUL from the agent must not make the
+            // request unstorable.
+            crate::recorder::clean_json(&mut e);
+            e
+        });
         let dispatch_args = match decided.effect {
             Effect::Proceed => args.doc,
             Effect::Redact(found) | Effect::Hold(found) if !found.is_empty() => {

@@ -88,7 +88,8 @@ pub async fn open(
 }
 
 /// Takes an approved, unexpired, unused approval of this Registered User
-/// for exactly this tool and these arguments, if there is one: it is used
+/// in this Tool Pack for exactly this tool and these arguments, if there
+/// is one: it is used
 /// up (single use), atomically, so two identical retries cannot both pass.
 pub async fn take_approved(
     db: &PgPool,
@@ -103,6 +104,7 @@ pub async fn take_approved(
          WHERE id = (SELECT id FROM approvals
                      WHERE org_id = $1 AND registered_user_id = $2 AND tool = $3
                        AND arguments_digest = $4 AND status = 'approved' AND expires_at > $5
+                       AND pack_id = $6
                      ORDER BY decided_at LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING id",
     )
@@ -111,6 +113,7 @@ pub async fn take_approved(
     .bind(tool)
     .bind(digest)
     .bind(now)
+    .bind(c.pack)
     .fetch_optional(db)
     .await?)
 }
@@ -206,13 +209,14 @@ pub async fn task(
     let claimed: Option<(String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
         "UPDATE approvals SET task_state = 'running'
          WHERE org_id = $1 AND registered_user_id = $2 AND id = $3 AND task_state = 'waiting'
-           AND status = 'approved' AND expires_at > $4
+           AND status = 'approved' AND expires_at > $4 AND pack_id = $5
          RETURNING tool, task_args_ciphertext, task_args_nonce, task_args_key_id",
     )
     .bind(c.org)
     .bind(c.sub)
     .bind(id)
     .bind(now)
+    .bind(c.pack)
     .fetch_optional(db)
     .await?;
     if let Some((tool, ciphertext, nonce, key_id)) = claimed {
@@ -233,11 +237,13 @@ pub async fn task(
         Option<String>,
     )> = sqlx::query_as(
         "SELECT status, task_state, requested_at, expires_at, comment FROM approvals
-             WHERE org_id = $1 AND registered_user_id = $2 AND id = $3 AND task_state IS NOT NULL",
+             WHERE org_id = $1 AND registered_user_id = $2 AND id = $3 AND task_state IS NOT NULL
+               AND pack_id = $4",
     )
     .bind(c.org)
     .bind(c.sub)
     .bind(id)
+    .bind(c.pack)
     .fetch_optional(db)
     .await?;
     let Some((status, task_state, requested_at, expires_at, comment)) = row else {
@@ -284,11 +290,12 @@ pub async fn cancel_task(
     let c = agent.claims();
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM approvals WHERE org_id = $1 AND registered_user_id = $2
-           AND id = $3 AND task_state IS NOT NULL)",
+           AND id = $3 AND task_state IS NOT NULL AND pack_id = $4)",
     )
     .bind(c.org)
     .bind(c.sub)
     .bind(id)
+    .bind(c.pack)
     .fetch_one(db)
     .await?;
     if exists {

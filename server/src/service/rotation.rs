@@ -5,91 +5,37 @@ use uuid::Uuid;
 
 use crate::crypto::{Keyring, Sealed};
 
-/// Re-encrypts connector auth headers, webhook secrets, held tasks' arguments and signing keys sealed with an older
-/// key. Returns how many secrets were re-sealed. Idempotent.
+/// Re-encrypts connector auth headers, webhook secrets, held tasks'
+/// arguments and signing keys sealed with an older key. Returns how many
+/// secrets were re-sealed. Idempotent.
 pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
     let mut n = 0;
-    let rows: Vec<(Uuid, Uuid, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
-        "SELECT id, org_id, auth_ciphertext, auth_nonce, auth_key_id FROM connectors
-         WHERE auth_ciphertext IS NOT NULL AND auth_key_id <> $1 FOR UPDATE",
-    )
-    .bind(ring.primary_id())
-    .fetch_all(&mut *tx)
-    .await?;
-    for (id, org_id, ciphertext, nonce, key_id) in rows {
-        let sealed = Sealed {
-            ciphertext,
-            nonce,
-            key_id,
-        };
-        let s = ring.reseal(&sealed, &super::connectors::aad(org_id, id))?;
-        sqlx::query(
-            "UPDATE connectors SET auth_ciphertext = $3, auth_nonce = $4, auth_key_id = $5
-             WHERE org_id = $1 AND id = $2",
-        )
-        .bind(org_id)
-        .bind(id)
-        .bind(&s.ciphertext)
-        .bind(&s.nonce)
-        .bind(&s.key_id)
-        .execute(&mut *tx)
-        .await?;
-        n += 1;
-    }
-    let hooks: Vec<(Uuid, Uuid, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
-        "SELECT id, org_id, secret_ciphertext, secret_nonce, secret_key_id FROM webhooks
-         WHERE secret_key_id <> $1 FOR UPDATE",
-    )
-    .bind(ring.primary_id())
-    .fetch_all(&mut *tx)
-    .await?;
-    for (id, org_id, ciphertext, nonce, key_id) in hooks {
-        let sealed = Sealed {
-            ciphertext,
-            nonce,
-            key_id,
-        };
-        let s = ring.reseal(&sealed, &super::webhooks::aad(org_id, id))?;
-        sqlx::query(
-            "UPDATE webhooks SET secret_ciphertext = $3, secret_nonce = $4, secret_key_id = $5
-             WHERE org_id = $1 AND id = $2",
-        )
-        .bind(org_id)
-        .bind(id)
-        .bind(&s.ciphertext)
-        .bind(&s.nonce)
-        .bind(&s.key_id)
-        .execute(&mut *tx)
-        .await?;
-        n += 1;
-    }
-    let tasks: Vec<(Uuid, Uuid, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
-        "SELECT id, org_id, task_args_ciphertext, task_args_nonce, task_args_key_id FROM approvals
-         WHERE task_args_ciphertext IS NOT NULL AND task_args_key_id <> $1 FOR UPDATE",
-    )
-    .bind(ring.primary_id())
-    .fetch_all(&mut *tx)
-    .await?;
-    for (id, org_id, ciphertext, nonce, key_id) in tasks {
-        let sealed = Sealed {
-            ciphertext,
-            nonce,
-            key_id,
-        };
-        let s = ring.reseal(&sealed, &super::approvals::task_aad(org_id, id))?;
-        sqlx::query(
-            "UPDATE approvals SET task_args_ciphertext = $3, task_args_nonce = $4, task_args_key_id = $5
-             WHERE org_id = $1 AND id = $2",
-        )
-        .bind(org_id)
-        .bind(id)
-        .bind(&s.ciphertext)
-        .bind(&s.nonce)
-        .bind(&s.key_id)
-        .execute(&mut *tx)
-        .await?;
-        n += 1;
+    // Secrets bound to an org's row: table, its [ciphertext, nonce, key id]
+    // columns, and the AAD that binds a secret to its row.
+    let per_org: [(&str, [&str; 3], fn(Uuid, Uuid) -> Vec<u8>); 3] = [
+        (
+            "connectors",
+            ["auth_ciphertext", "auth_nonce", "auth_key_id"],
+            super::connectors::aad,
+        ),
+        (
+            "webhooks",
+            ["secret_ciphertext", "secret_nonce", "secret_key_id"],
+            super::webhooks::aad,
+        ),
+        (
+            "approvals",
+            [
+                "task_args_ciphertext",
+                "task_args_nonce",
+                "task_args_key_id",
+            ],
+            super::approvals::task_aad,
+        ),
+    ];
+    for (table, [ct, nonce, kid], aad) in per_org {
+        n += reseal_table(&mut tx, ring, table, [ct, nonce, kid], aad).await?;
     }
     let keys: Vec<(String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
         "SELECT kid, ciphertext, nonce, key_id FROM signing_keys WHERE key_id <> $1 FOR UPDATE",
@@ -116,5 +62,43 @@ pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
         n += 1;
     }
     tx.commit().await?;
+    Ok(n)
+}
+
+/// Re-seals one table's secrets (columns: ciphertext, nonce, key id; rows
+/// keyed by `(org_id, id)`, AAD from both). The names are ours, never input.
+async fn reseal_table(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    ring: &Keyring,
+    table: &str,
+    [ct, nonce, kid]: [&str; 3],
+    aad: fn(Uuid, Uuid) -> Vec<u8>,
+) -> anyhow::Result<usize> {
+    let rows: Vec<(Uuid, Uuid, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(&format!(
+        "SELECT id, org_id, {ct}, {nonce}, {kid} FROM {table}
+         WHERE {ct} IS NOT NULL AND {kid} <> $1 FOR UPDATE"
+    ))
+    .bind(ring.primary_id())
+    .fetch_all(&mut **tx)
+    .await?;
+    let n = rows.len();
+    for (id, org_id, ciphertext, nonce_bytes, key_id) in rows {
+        let sealed = Sealed {
+            ciphertext,
+            nonce: nonce_bytes,
+            key_id,
+        };
+        let s = ring.reseal(&sealed, &aad(org_id, id))?;
+        sqlx::query(&format!(
+            "UPDATE {table} SET {ct} = $3, {nonce} = $4, {kid} = $5 WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .bind(&s.ciphertext)
+        .bind(&s.nonce)
+        .bind(&s.key_id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(n)
 }

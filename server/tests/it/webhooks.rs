@@ -275,3 +275,37 @@ async fn webhooks_follow_the_egress_rules_of_connectors(db: PgPool) {
     let list = admin.ok(Method::GET, "/webhooks", None).await;
     assert_eq!(list, json!([]));
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn rotating_the_master_key_reseals_webhook_secrets(db: PgPool) {
+    use server::crypto::Keyring;
+    use server::master_key::MasterKey;
+    let gh = Gatehouse::start(&db, &[]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    admin
+        .ok(
+            Method::POST,
+            "/webhooks",
+            Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["call.blocked"]})),
+        )
+        .await;
+    let old = MasterKey::from_base64(crate::harness::MASTER_KEY).unwrap();
+    let new = MasterKey::from_base64("bmV3LW1hc3Rlci1rZXktZm9yLXRlc3RzLTMyLWJ5dGU=").unwrap();
+    let ring = Keyring::new(&new, &[old]);
+    let n = server::service::rotation::reseal_all(&db, &ring)
+        .await
+        .unwrap();
+    assert!(n >= 1, "the webhook secret was re-sealed ({n})");
+    let key_id: String = sqlx::query_scalar("SELECT secret_key_id FROM webhooks")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(key_id, ring.primary_id());
+    // Idempotent: nothing left under the old key.
+    assert_eq!(
+        server::service::rotation::reseal_all(&db, &ring)
+            .await
+            .unwrap(),
+        0
+    );
+}
