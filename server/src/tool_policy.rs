@@ -226,6 +226,14 @@ fn to_cel(v: &Value) -> Cel {
     }
 }
 
+/// The distinct labels of findings, as conditions see them (`findings`).
+pub fn finding_labels(findings: &[shared::detect::Finding]) -> Vec<String> {
+    let mut labels: Vec<String> = findings.iter().map(|f| f.label.clone()).collect();
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
 /// What a condition can look at for one call.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {

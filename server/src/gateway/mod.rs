@@ -323,7 +323,7 @@ impl Gateway {
         facts.user_name = user_name.to_owned();
         facts.pack_id = agent.claims().pack.to_string();
         facts.pack_name = agent.pack_name().to_owned();
-        facts.findings = crate::service::tool_policies::finding_labels(&args.findings());
+        facts.findings = crate::tool_policy::finding_labels(&args.findings());
         facts.args = args.doc.clone();
         let evaluation = self
             .scanning

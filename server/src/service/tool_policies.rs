@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult, config_version, found, packs, registered_users, rules};
 use crate::scanning::Scanning;
-use crate::tool_policy::{Condition, Facts, Policies};
+use crate::tool_policy::{Condition, Facts, Policies, finding_labels};
 
 type Row = (
     Uuid,
@@ -403,12 +403,4 @@ pub async fn test(
         })
         .await
         .map_err(|e| anyhow::Error::from(e).into())
-}
-
-/// The distinct labels of findings, as conditions see them.
-pub fn finding_labels(findings: &[shared::detect::Finding]) -> Vec<String> {
-    let mut labels: Vec<String> = findings.iter().map(|f| f.label.clone()).collect();
-    labels.sort();
-    labels.dedup();
-    labels
 }
