@@ -261,7 +261,7 @@ async fn main() {
         role: Role::Owner,
         actor: Actor::Member { user_id: user },
     };
-    server::service::accounts::set_mode(&db, &t, OrgMode::Enforce)
+    server::service::accounts::set_mode(&db, &t, chrono::Utc::now(), OrgMode::Enforce)
         .await
         .unwrap();
     let c = ConnectorInput {

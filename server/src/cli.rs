@@ -13,7 +13,7 @@ use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::clock::Clock;
-use crate::config::{Cli, Command, Config, DbArgs, LogFormat, ServeArgs};
+use crate::config::{Cli, Command, Config, DbArgs, LogFormat, OrgCommand, OrgPlanArgs, ServeArgs};
 use crate::crypto::Keyring;
 use crate::embedded_pg::EmbeddedPostgres;
 use crate::master_key::MasterKey;
@@ -51,6 +51,7 @@ pub fn main() -> ExitCode {
             Some(Command::Connect(args)) => crate::connect::run(args).await,
             Some(Command::RotateSigningKey(args)) => rotate_signing_key(args).await,
             Some(Command::RotateMasterKey(args)) => rotate_master_key(args).await,
+            Some(Command::Org(OrgCommand::Plan(args))) => org_plan(args).await,
         }
     });
     match result {
@@ -215,12 +216,12 @@ async fn run_server(
 
 /// Connects to the database (embedded or configured) for a maintenance
 /// command, runs `f`, and stops an embedded cluster again.
-async fn with_database<F, Fut>(args: &ServeArgs, f: F) -> anyhow::Result<()>
+async fn with_database<F, Fut>(args: &DbArgs, f: F) -> anyhow::Result<()>
 where
     F: FnOnce(sqlx::PgPool) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let (opts, embedded) = open_database(&args.db).await?;
+    let (opts, embedded) = open_database(args).await?;
     let result = async {
         let pool = db::connect(opts, 2)
             .await
@@ -240,7 +241,7 @@ where
 async fn rotate_signing_key(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::from_args(&args)?;
     let ring = std::sync::Arc::new(keyring(&args, &config)?);
-    with_database(&args, |pool| async move {
+    with_database(&args.db, |pool| async move {
         let tokens = crate::agent_tokens::AgentTokens::new(
             pool,
             ring,
@@ -259,11 +260,44 @@ async fn rotate_signing_key(args: ServeArgs) -> anyhow::Result<()> {
 async fn rotate_master_key(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::from_args(&args)?;
     let ring = keyring(&args, &config)?;
-    with_database(&args, |pool| async move {
+    with_database(&args.db, |pool| async move {
         let n = crate::service::rotation::reseal_all(&pool, &ring).await?;
         println!(
             "re-encrypted {n} secrets under key {}; the old key can now be removed",
             ring.primary_id()
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// `gatehouse org plan <org> --plan team [--enforce-quota N]`.
+async fn org_plan(args: OrgPlanArgs) -> anyhow::Result<()> {
+    use crate::service::enforcement;
+    let plans = crate::config::Plans::from(args.plans);
+    let change = shared::api::PlanInput {
+        plan: args.plan.as_str().to_owned(),
+        enforce_quota: args.enforce_quota,
+    }
+    .parse()
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    with_database(&args.db, |pool| async move {
+        let org = enforcement::find_org(&pool, &args.org)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let s = enforcement::set_plan(&pool, &plans, chrono::Utc::now(), org, change)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let quota = match s.usage.enforce_quota {
+            Some(q) => format!("{q} calls decided in enforce mode per month"),
+            None => "unlimited".to_owned(),
+        };
+        println!(
+            "organization {org}: plan {}, enforce quota {quota}; {} used in {}; effective mode {}",
+            s.usage.plan.as_str(),
+            s.usage.used,
+            s.usage.period,
+            s.effective.label()
         );
         Ok(())
     })

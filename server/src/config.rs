@@ -42,6 +42,81 @@ pub enum Command {
     /// Re-encrypt every stored secret under the current master key (after
     /// moving the old key to GATEHOUSE_OLD_MASTER_KEYS).
     RotateMasterKey(ServeArgs),
+    /// Operator commands for one organization.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+/// `gatehouse org …`.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Set an organization's plan and, optionally, its own enforce quota:
+    /// `gatehouse org plan <org> --plan team --enforce-quota 100000`.
+    Plan(OrgPlanArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OrgPlanArgs {
+    /// The organization: its id, or its exact name.
+    pub org: String,
+    /// free, team or enterprise.
+    #[arg(long)]
+    pub plan: shared::api::Plan,
+    /// This organization's own quota (calls decided in enforce mode per
+    /// calendar month) instead of the plan's.
+    #[arg(long)]
+    pub enforce_quota: Option<u64>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub plans: PlanArgs,
+}
+
+/// The built-in plans' enforce quotas (calls decided in enforce mode per
+/// calendar month; enterprise is unlimited) and the plan of organizations
+/// the operator has not given one.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PlanArgs {
+    /// The plan of every organization without one of its own.
+    #[arg(long, env = "GATEHOUSE_DEFAULT_PLAN", default_value = "free")]
+    pub default_plan: shared::api::Plan,
+    /// The free plan's enforce quota per month.
+    #[arg(long, env = "GATEHOUSE_FREE_ENFORCE_QUOTA", default_value_t = 10_000)]
+    pub free_enforce_quota: u64,
+    /// The team plan's enforce quota per month.
+    #[arg(long, env = "GATEHOUSE_TEAM_ENFORCE_QUOTA", default_value_t = 100_000)]
+    pub team_enforce_quota: u64,
+}
+
+/// The plans in force (see [`PlanArgs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plans {
+    pub default_plan: shared::api::Plan,
+    pub free: u64,
+    pub team: u64,
+}
+
+impl Plans {
+    /// The enforce quota of an org on `plan` (None = unlimited), unless
+    /// the operator gave it its own.
+    pub fn quota(&self, plan: shared::api::Plan, own: Option<u64>) -> Option<u64> {
+        use shared::api::Plan;
+        own.or(match plan {
+            Plan::Free => Some(self.free),
+            Plan::Team => Some(self.team),
+            Plan::Enterprise => None,
+        })
+    }
+}
+
+impl From<PlanArgs> for Plans {
+    fn from(a: PlanArgs) -> Self {
+        Plans {
+            default_plan: a.default_plan,
+            free: a.free_enforce_quota,
+            team: a.team_enforce_quota,
+        }
+    }
 }
 
 /// Where the database is, shared by every command that needs one.
@@ -196,6 +271,14 @@ pub struct ServeArgs {
     /// Largest MCP request body, in bytes.
     #[arg(long, env = "GATEHOUSE_MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub mcp_max_body_bytes: usize,
+
+    /// Bearer token of the operator endpoints (`/api/v1/operator/…`: plans
+    /// and quotas of every organization). Unset: they are off (404).
+    #[arg(long, env = "GATEHOUSE_OPERATOR_TOKEN", hide_env_values = true)]
+    pub operator_token: Option<SecretString>,
+
+    #[command(flatten)]
+    pub plans: PlanArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -226,6 +309,8 @@ pub struct Config {
     pub policy_cache_size: std::num::NonZeroUsize,
     pub scan_parallelism: usize,
     pub rates: crate::limits::RateSettings,
+    pub operator_token: Option<SecretString>,
+    pub plans: Plans,
 }
 
 impl Config {
@@ -251,6 +336,8 @@ impl Config {
             upstream_timeout: std::time::Duration::from_secs(args.upstream_timeout_secs.max(1)),
             mcp_max_body_bytes: args.mcp_max_body_bytes,
             metrics_token: args.metrics_token.clone(),
+            operator_token: args.operator_token.clone(),
+            plans: args.plans.into(),
             session_max_age: chrono::Duration::hours(args.session_max_age_hours),
             signing_key_reload: std::time::Duration::from_secs(args.signing_key_reload_secs),
             policy_cache_size: std::num::NonZeroUsize::new(usize::try_from(

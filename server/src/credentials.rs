@@ -30,6 +30,16 @@ pub fn basic_secret(headers: &HeaderMap) -> Option<String> {
     text.split_once(':').map(|(_, secret)| secret.to_owned())
 }
 
+/// Whether the request's bearer token is `expected`. Compared as SHA-256
+/// digests: equal length, so the comparison time says nothing about how
+/// much of a guess was right.
+pub fn bearer_is(headers: &HeaderMap, expected: &secrecy::SecretString) -> bool {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let given = bearer(headers).unwrap_or_default();
+    Sha256::digest(given.as_bytes()) == Sha256::digest(expected.expose_secret().as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

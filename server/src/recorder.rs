@@ -12,16 +12,26 @@
 //! row, so one poisoned record never costs other calls (of other tenants)
 //! their records and answers.
 //!
+//! The same statement counts enforce usage (calls decided in enforce mode,
+//! per org and month): exact across replicas, since Postgres serialises
+//! the increments, and no extra round trip. A batch that crosses 80 % or
+//! 100 % of a quota is noted afterwards (see
+//! [`crate::service::enforcement::note_usage`]).
+//!
 //! A call about to be dispatched upstream is first recorded as an
 //! *intent* (outcome `in_flight`); the final record replaces it. A crash
 //! between the two leaves the intent: no upstream call without a trace.
 
 use chrono::{DateTime, Utc};
-use shared::api::{Decision, Outcome};
+use shared::api::{Decision, Outcome, Period, SessionKind};
 use shared::policy::{Action, Direction};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::Plans;
+use crate::service::enforcement::{self, UsageStep};
 
 /// One call's record, already redacted.
 #[derive(Debug, Clone)]
@@ -36,6 +46,8 @@ pub struct CallRecord {
     pub tool: String,
     pub upstream_tool: Option<String>,
     pub mode: shared::account::OrgMode,
+    /// Set when the call counts against the enforce quota.
+    pub charge: Option<Charge>,
     pub decision: Decision,
     pub reasons: Vec<String>,
     pub outcome: Outcome,
@@ -101,6 +113,7 @@ impl CallRecord {
         clean_opt(&mut self.error_message);
         clean_opt(&mut self.mcp_session_id);
         clean_opt(&mut self.session.mcp_session_id);
+        clean_opt(&mut self.session.name);
         clean_opt(&mut self.client_name);
         clean_opt(&mut self.client_version);
         clean_opt(&mut self.protocol_version);
@@ -116,7 +129,18 @@ impl CallRecord {
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub id: Uuid,
+    pub kind: SessionKind,
+    /// The client's name for the run.
+    pub name: Option<String>,
     pub mcp_session_id: Option<String>,
+}
+
+/// What an enforced call counts against: its org's usage of `period`,
+/// whose quota was `quota` when the call was authorised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charge {
+    pub period: Period,
+    pub quota: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,14 +162,20 @@ pub struct Recorder {
     tx: mpsc::Sender<Job>,
 }
 
+/// What the writer needs to note quota crossings.
+struct Quotas {
+    plans: Plans,
+    clock: Clock,
+}
+
 /// Most records written in one transaction.
 const MAX_BATCH: usize = 256;
 
 impl Recorder {
     /// Starts the writer task.
-    pub fn spawn(db: PgPool) -> Self {
+    pub fn spawn(db: PgPool, plans: Plans, clock: Clock) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(writer(db, rx));
+        tokio::spawn(writer(db, rx, Quotas { plans, clock }));
         Self { tx }
     }
 
@@ -162,7 +192,7 @@ impl Recorder {
     }
 }
 
-async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>) {
+async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>, quotas: Quotas) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -174,10 +204,12 @@ async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>) {
         let records: Vec<&CallRecord> = batch.iter().map(|(r, _)| r).collect();
         let failed = "the decision record could not be written".to_owned();
         match write(&db, &records).await {
-            Ok(()) => {
+            Ok(usage) => {
+                let steps = usage_steps(&records, &usage);
                 for (_, done) in batch {
                     let _ = done.send(Ok(()));
                 }
+                note(&db, &quotas, steps).await;
             }
             Err(e) => {
                 let n = records.len();
@@ -193,9 +225,53 @@ async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>) {
                             failed.clone()
                         })
                     };
-                    let _ = done.send(result);
+                    let steps = match &result {
+                        Ok(usage) => usage_steps(&[&record], usage),
+                        Err(_) => Vec::new(),
+                    };
+                    let _ = done.send(result.map(|_| ()));
+                    note(&db, &quotas, steps).await;
                 }
             }
+        }
+    }
+}
+
+/// A usage row after a write: `(org, period, used)`.
+type UsageRow = (Uuid, chrono::NaiveDate, i64);
+
+/// How the batch moved each org's usage (before and after, from the count
+/// after and the batch's own calls).
+fn usage_steps(records: &[&CallRecord], usage: &[UsageRow]) -> Vec<UsageStep> {
+    usage
+        .iter()
+        .filter_map(|&(org_id, day, after)| {
+            let period = Period(day);
+            let mine = records
+                .iter()
+                .filter(|r| !r.intent && r.org_id == org_id)
+                .filter_map(|r| r.charge.filter(|c| c.period == period));
+            let (n, quota) = mine.fold((0u64, None), |(n, q), c| (n + 1, q.or(c.quota)));
+            let after = u64::try_from(after).ok()?;
+            Some(UsageStep {
+                org_id,
+                period,
+                before: after.saturating_sub(n),
+                after,
+                quota,
+            })
+        })
+        .collect()
+}
+
+/// Notes quota crossings (warning, pause) after the agents have their
+/// answers: a failure here costs an event, never a record.
+async fn note(db: &PgPool, quotas: &Quotas, steps: Vec<UsageStep>) {
+    for step in steps {
+        if let Err(e) =
+            enforcement::note_usage(db, &quotas.plans, step, quotas.clock.now()).await
+        {
+            tracing::warn!(error = %e, org_id = %step.org_id, "noting enforce usage");
         }
     }
 }
@@ -203,20 +279,34 @@ async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>) {
 /// Writes a batch in ONE statement (so one round trip, atomic without an
 /// explicit transaction): session upserts, calls and violations as
 /// data-modifying CTEs fed by arrays.
-async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> {
+async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<Vec<UsageRow>, sqlx::Error> {
     // One upsert row per session: a batch may hold several calls of one
     // session, and ON CONFLICT may touch a row only once per statement.
-    let mut sessions: Vec<(&CallRecord, i64, DateTime<Utc>)> = Vec::new();
+    let mut sessions: Vec<(&CallRecord, SessionCounts, DateTime<Utc>)> = Vec::new();
     for r in records.iter().filter(|r| !r.intent) {
+        let counts = SessionCounts::of(r);
         match sessions
             .iter_mut()
             .find(|(s, _, _)| s.session.id == r.session.id)
         {
             Some((_, n, last)) => {
-                *n += 1;
+                n.add(counts);
                 *last = (*last).max(r.created_at);
             }
-            None => sessions.push((r, 1, r.created_at)),
+            None => sessions.push((r, counts, r.created_at)),
+        }
+    }
+    // Enforce usage per org and period (one upsert row each, for the same
+    // reason as the sessions).
+    let mut usage: Vec<(Uuid, Period, i64)> = Vec::new();
+    for r in records.iter().filter(|r| !r.intent) {
+        let Some(c) = r.charge else { continue };
+        match usage
+            .iter_mut()
+            .find(|(o, p, _)| *o == r.org_id && *p == c.period)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => usage.push((r.org_id, c.period, 1)),
         }
     }
     let v: Vec<(&CallRecord, &ViolationRecord)> = records
@@ -226,15 +316,20 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
         .collect();
     let col =
         |f: fn(&CallRecord) -> Option<String>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
-    sqlx::query(
+    sqlx::query_as::<_, UsageRow>(
         "WITH s AS (
            INSERT INTO runtime_sessions (id, org_id, pack_id, registered_user_id, agent_key_id, mcp_session_id,
-             client_name, client_version, started_at, last_seen_at, call_count)
+             client_name, client_version, started_at, last_seen_at, call_count, kind, name, blocked_count,
+             approval_count, violation_count)
            SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[],
-             $8::text[], $9::timestamptz[], $10::timestamptz[], $11::int8[])
+             $8::text[], $9::timestamptz[], $10::timestamptz[], $11::int8[], $48::text[], $49::text[],
+             $50::int8[], $51::int8[], $52::int8[])
            ON CONFLICT (id) DO UPDATE SET
              last_seen_at = GREATEST(runtime_sessions.last_seen_at, EXCLUDED.last_seen_at),
              call_count = runtime_sessions.call_count + EXCLUDED.call_count,
+             blocked_count = runtime_sessions.blocked_count + EXCLUDED.blocked_count,
+             approval_count = runtime_sessions.approval_count + EXCLUDED.approval_count,
+             violation_count = runtime_sessions.violation_count + EXCLUDED.violation_count,
              client_name = COALESCE(runtime_sessions.client_name, EXCLUDED.client_name),
              client_version = COALESCE(runtime_sessions.client_version, EXCLUDED.client_version)
          ), c AS (
@@ -264,8 +359,13 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
              pointer, score, action, enforced, snippet, created_at)
            SELECT * FROM UNNEST($34::uuid[], $35::uuid[], $36::uuid[], $37::uuid[], $38::text[], $39::text[],
              $40::text[], $41::text[], $42::real[], $43::text[], $44::bool[], $45::text[], $46::timestamptz[])
+         ), q AS (
+           INSERT INTO enforce_usage (org_id, period, used)
+           SELECT * FROM UNNEST($53::uuid[], $54::date[], $55::int8[])
+           ON CONFLICT (org_id, period) DO UPDATE SET used = enforce_usage.used + EXCLUDED.used
+           RETURNING org_id, period, used
          )
-         SELECT 1",
+         SELECT org_id, period, used FROM q",
     )
     // sessions
     .bind(sessions.iter().map(|(r, _, _)| r.session.id).collect::<Vec<_>>())
@@ -278,7 +378,7 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     .bind(sessions.iter().map(|(r, _, _)| r.client_version.clone()).collect::<Vec<_>>())
     .bind(sessions.iter().map(|(r, _, _)| r.created_at).collect::<Vec<_>>())
     .bind(sessions.iter().map(|(_, _, last)| *last).collect::<Vec<_>>())
-    .bind(sessions.iter().map(|(_, n, _)| *n).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(_, n, _)| n.calls).collect::<Vec<_>>())
     // calls
     .bind(records.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.org_id).collect::<Vec<_>>())
@@ -318,7 +418,43 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<(), sqlx::Error> 
     .bind(v.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())
     // calls, added later
     .bind(records.iter().map(|r| r.approval_id).collect::<Vec<_>>())
-    .execute(db)
-    .await?;
-    Ok(())
+    // sessions, added later
+    .bind(sessions.iter().map(|(r, _, _)| r.session.kind.as_str()).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(r, _, _)| r.session.name.clone()).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(_, n, _)| n.blocked).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(_, n, _)| n.approvals).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|(_, n, _)| n.violations).collect::<Vec<_>>())
+    // enforce usage
+    .bind(usage.iter().map(|(o, _, _)| *o).collect::<Vec<_>>())
+    .bind(usage.iter().map(|(_, p, _)| p.first_day()).collect::<Vec<_>>())
+    .bind(usage.iter().map(|(_, _, n)| *n).collect::<Vec<_>>())
+    .fetch_all(db)
+    .await
+}
+
+/// What one batch adds to a session's counters.
+#[derive(Debug, Clone, Copy, Default)]
+struct SessionCounts {
+    calls: i64,
+    blocked: i64,
+    approvals: i64,
+    violations: i64,
+}
+
+impl SessionCounts {
+    fn of(r: &CallRecord) -> Self {
+        SessionCounts {
+            calls: 1,
+            blocked: i64::from(r.decision == Decision::Block),
+            approvals: i64::from(r.approval_id.is_some()),
+            violations: i64::try_from(r.violations.len()).unwrap_or(i64::MAX),
+        }
+    }
+
+    fn add(&mut self, o: SessionCounts) {
+        self.calls += o.calls;
+        self.blocked += o.blocked;
+        self.approvals += o.approvals;
+        self.violations += o.violations;
+    }
 }

@@ -67,12 +67,13 @@ impl AppState {
             keyring.clone(),
             upstreams.clone(),
             tokens,
-            Recorder::spawn(db.clone()),
+            Recorder::spawn(db.clone(), config.plans, clock.clone()),
             metrics.clone(),
             clock.clone(),
             scanning,
             config.policy_cache_size,
             config.public_base(),
+            config.plans,
         ));
         let limits = RateLimits::new(config.rates);
         limits.spawn_cleanup();

@@ -13,7 +13,8 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, NewWebhook,
+    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, NewRegisteredUser, OrgEvent,
+    PausedBehaviourInput, RuntimeSession, SessionDetail, SessionFilter, NewToolPack, NewWebhook,
     OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser,
     RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView,
     ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
@@ -27,7 +28,7 @@ use web::port::Backend;
 
 use crate::service::{
     accounts, agent_keys, api_tokens, approvals, connectors, invitations, packs, records,
-    registered_users, resets, rules, tester, tool_policies, webhooks,
+    enforcement, registered_users, resets, rules, sessions, tester, tool_policies, webhooks,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -306,7 +307,7 @@ impl Backend for WebBackend {
     }
 
     async fn set_mode(&self, t: &TenantCtx, mode: OrgMode) -> Result<OrgSettings, ApiError> {
-        Ok(accounts::set_mode(&self.0.db, t, mode).await?)
+        Ok(accounts::set_mode(&self.0.db, t, self.0.clock.now(), mode).await?)
     }
 
     async fn set_evidence(
@@ -626,5 +627,40 @@ impl Backend for WebBackend {
 
     async fn overview(&self, t: &TenantCtx) -> Result<OverviewStats, ApiError> {
         Ok(records::overview(&self.0.db, t, self.0.clock.now()).await?)
+    }
+
+    async fn enforcement(&self, t: &TenantCtx) -> Result<Enforcement, ApiError> {
+        Ok(enforcement::of_tenant(&self.0.db, t, &self.0.config.plans, self.0.clock.now()).await?)
+    }
+
+    async fn set_paused_behaviour(
+        &self,
+        t: &TenantCtx,
+        input: PausedBehaviourInput,
+    ) -> Result<Enforcement, ApiError> {
+        Ok(enforcement::set_paused_behaviour(
+            &self.0.db,
+            t,
+            &self.0.config.plans,
+            self.0.clock.now(),
+            input,
+        )
+        .await?)
+    }
+
+    async fn org_events(&self, t: &TenantCtx) -> Result<Vec<OrgEvent>, ApiError> {
+        Ok(enforcement::events(&self.0.db, t, 50).await?)
+    }
+
+    async fn sessions(
+        &self,
+        t: &TenantCtx,
+        f: SessionFilter,
+    ) -> Result<Page<RuntimeSession>, ApiError> {
+        Ok(sessions::list(&self.0.db, t, &f).await?)
+    }
+
+    async fn session(&self, t: &TenantCtx, id: Uuid) -> Result<SessionDetail, ApiError> {
+        Ok(sessions::get(&self.0.db, t, self.0.clock.now(), id).await?)
     }
 }

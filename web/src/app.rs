@@ -78,6 +78,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tester") view=pages::tester::Tester/>
                     <Route path=path!("/alerts") view=pages::alerts::Alerts/>
                     <Route path=path!("/alerts/calls/:id") view=pages::alerts::CallDetail/>
+                    <Route path=path!("/sessions") view=pages::sessions::Sessions/>
+                    <Route path=path!("/sessions/:id") view=pages::sessions::SessionDetail/>
                     <Route path=path!("/members") view=pages::members::Members/>
                     <Route path=path!("/settings") view=pages::settings::Settings/>
                     <Route path=path!("/orgs/new") view=pages::orgs::NewOrg/>
@@ -172,10 +174,12 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
                     }.into_any()
                 }}
                 {current.as_ref().map(|c| view! { <span class="role-badge">{c.role.as_str()}</span> })}
+                {current.is_some().then(|| view! { <crate::components::ModeBadge/> })}
             </div>
             <ul class="nav-links">
                 <li><A href="/" exact=true>"Overview"</A></li>
                 <li><A href="/alerts">"Alerts"</A></li>
+                <li><A href="/sessions">"Sessions"</A></li>
                 <li><A href="/approvals">"Approvals"<PendingBadge/></A></li>
                 <li class="nav-heading" aria-hidden="true">"Gateway"</li>
                 <li><A href="/connectors">"Connectors"</A></li>

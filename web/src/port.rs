@@ -15,7 +15,8 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, NewConnector, NewRegisteredUser, NewToolPack, NewWebhook,
+    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, OrgEvent, PausedBehaviourInput,
+    RuntimeSession, SessionDetail, SessionFilter, NewRegisteredUser, NewToolPack, NewWebhook,
     OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser,
     RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView,
     ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
@@ -256,6 +257,23 @@ pub trait Backend: Send + Sync + 'static {
         cursor: Option<String>,
     ) -> Result<Page<Violation>, ApiError>;
     async fn overview(&self, t: &TenantCtx) -> Result<OverviewStats, ApiError>;
+
+    // Enforcement: plan, usage, Enforce Paused, the event list.
+    async fn enforcement(&self, t: &TenantCtx) -> Result<Enforcement, ApiError>;
+    async fn set_paused_behaviour(
+        &self,
+        t: &TenantCtx,
+        input: PausedBehaviourInput,
+    ) -> Result<Enforcement, ApiError>;
+    async fn org_events(&self, t: &TenantCtx) -> Result<Vec<OrgEvent>, ApiError>;
+
+    // Runtime sessions.
+    async fn sessions(
+        &self,
+        t: &TenantCtx,
+        f: SessionFilter,
+    ) -> Result<Page<RuntimeSession>, ApiError>;
+    async fn session(&self, t: &TenantCtx, id: Uuid) -> Result<SessionDetail, ApiError>;
 }
 
 /// The backend and this request's parts, from Leptos context.

@@ -761,3 +761,43 @@ pub async fn alert_violations(
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.alert_violations(&t, query, cursor).await?)
 }
+
+/// The org's configured mode, effective state (Enforce Paused), plan and
+/// usage (any member).
+#[server(prefix = "/api/ui", endpoint = "enforcement")]
+pub async fn enforcement() -> Result<shared::api::Enforcement, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.enforcement(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_paused_behaviour")]
+pub async fn set_paused_behaviour(
+    paused_blocks_calls: String,
+) -> Result<shared::api::Enforcement, AppError> {
+    let input = shared::api::PausedBehaviourInput {
+        paused_blocks_calls: paused_blocks_calls == "block",
+    };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_paused_behaviour(&t, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "org_events")]
+pub async fn org_events() -> Result<Vec<shared::api::OrgEvent>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.org_events(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "list_sessions", input = leptos::server_fn::codec::Json)]
+pub async fn list_sessions(
+    filter: shared::api::SessionFilter,
+) -> Result<Page<shared::api::RuntimeSession>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.sessions(&t, filter).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "get_session")]
+pub async fn get_session(id: String) -> Result<shared::api::SessionDetail, AppError> {
+    let id: Uuid = id.parse().map_err(|_| not_found("session"))?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.session(&t, id).await?)
+}

@@ -23,7 +23,7 @@ use lru::LruCache;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ResultType, Tool};
 use serde_json::Value;
 use shared::account::OrgMode;
-use shared::api::{Decision, Outcome};
+use shared::api::{Decision, EffectiveMode, Outcome};
 use shared::decision::{Blocked, Effect, ToolVerdict};
 use shared::detect::{CompiledRules, Finding};
 use shared::policy::{Direction, OrgRules, RuleKey, Verdict};
@@ -47,6 +47,9 @@ use trail::Trail;
 #[derive(Debug, Clone, Default)]
 pub struct CallMeta {
     pub mcp_session_id: Option<String>,
+    /// The run's name the client gave (`gatehouse.dev/session` in `_meta`
+    /// or the `Gatehouse-Session` header), already checked.
+    pub session_name: Option<String>,
     pub client_name: Option<String>,
     pub client_version: Option<String>,
     pub protocol_version: Option<String>,
@@ -147,6 +150,8 @@ pub struct Gateway {
     pub signals: Signals,
     /// The dashboard's base URL, for links given to agents.
     public_base: String,
+    /// Plans and their enforce quotas.
+    plans: crate::config::Plans,
     rules: PackCache<Rules>,
     policies: PackCache<PolicySet>,
     routes: PackCache<Routes>,
@@ -167,6 +172,7 @@ impl Gateway {
         scanning: Arc<Scanning>,
         cache_size: NonZeroUsize,
         public_base: String,
+        plans: crate::config::Plans,
     ) -> Self {
         Self {
             db,
@@ -179,6 +185,7 @@ impl Gateway {
             scanning,
             signals: Signals::new(),
             public_base,
+            plans,
             rules: Mutex::new(LruCache::new(cache_size)),
             policies: Mutex::new(LruCache::new(cache_size)),
             routes: Mutex::new(LruCache::new(cache_size)),
@@ -187,7 +194,7 @@ impl Gateway {
 
     /// Verifies a bearer token (see [`data_path::authorize`]).
     pub async fn authorize(&self, token: &str) -> Result<AgentCtx, AuthFailure> {
-        data_path::authorize(&self.db, &self.tokens, self.clock.now(), token).await
+        data_path::authorize(&self.db, &self.tokens, &self.plans, self.clock.now(), token).await
     }
 
     /// The pack's tools, as the upstreams described them, namespaced.
@@ -507,6 +514,11 @@ impl Gateway {
         } else {
             shared::detect::argument_shape(&args.doc, &args.findings())
         });
+        // Enforce paused, and the org blocks every call while paused.
+        let e = agent.enforcement();
+        if e.effective == EffectiveMode::EnforcePaused && e.paused_blocks_calls {
+            return Err(Stop::Paused(e));
+        }
         let tool = self.policy(agent, trail, &args).await?;
         let decided = trail.decide(
             &self.metrics,
@@ -835,16 +847,22 @@ impl Gateway {
             }
             Stop::Denied { id, comment } => {
                 trail.decision = Decision::Block;
-                let message = match comment {
-                    Some(c) => format!(
-                        "A person denied this call (approval {id}), so it was not run. Their comment: {c}"
-                    ),
-                    None => {
-                        format!("A person denied this call (approval {id}), so it was not run.")
-                    }
-                };
+                let message = denied_message(id, comment);
                 trail.error_message = Some(message.clone());
                 (error_result(message), Outcome::Denied)
+            }
+            Stop::Paused(e) => {
+                trail.decision = Decision::Block;
+                let limit = e.quota.map(|q| format!(" ({q} calls)")).unwrap_or_default();
+                let message = format!(
+                    "Gatehouse did not run this call: enforcement is paused for this organization because its \
+                     enforce quota for {}{limit} is used up, and the organization blocks every call while paused. \
+                     It resumes on {} or when the quota is raised.",
+                    e.period,
+                    e.period.next().first_day()
+                );
+                trail.error_message = Some(message.clone());
+                (error_result(message), Outcome::Blocked)
             }
             // Answered as a task by `call_tool` before it gets here; kept
             // total so a wrong turn reads as pending, never as run.
@@ -945,6 +963,8 @@ enum Stop {
     AwaitingApproval(Uuid),
     /// Held and answered as an MCP task.
     Task(Uuid),
+    /// Enforce is paused and the org blocks every call while paused.
+    Paused(data_path::AgentEnforcement),
     /// The upstream failed: what the agent is shown and what is stored,
     /// both scanned.
     Upstream {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::account::OrgMode;
-use shared::api::{Decision, Outcome};
+use shared::api::{Decision, EffectiveMode, Outcome, PAUSED_REASON, SessionKind};
 use shared::decision::{self, Step, ToolVerdict};
 use shared::detect::Finding;
 use shared::policy::{Direction, RuleKey, Verdict};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::CallMeta;
 use crate::agent_tokens::AgentClaims;
 use crate::metrics::{DetectionLabels, Metrics};
-use crate::recorder::{CallRecord, SessionRecord, ViolationRecord};
+use crate::recorder::{CallRecord, Charge, SessionRecord, ViolationRecord};
 use crate::service::data_path::AgentCtx;
 
 /// Everything recorded about a call, gathered as it progresses.
@@ -30,6 +30,8 @@ pub(super) struct Trail {
     tool: String,
     upstream_tool: String,
     pub mode: OrgMode,
+    /// What the call counts against (calls decided in enforce mode).
+    charge: Option<Charge>,
     /// The strongest decision of the steps so far.
     pub decision: Decision,
     reasons: Vec<String>,
@@ -53,6 +55,21 @@ impl Trail {
         upstream_tool: &str,
     ) -> Self {
         let c = agent.claims();
+        let e = agent.enforcement();
+        // While paused, calls are decided as in monitor mode (each record
+        // says so), unless the org blocks every call while paused; only
+        // calls decided in enforce mode count against the quota.
+        let paused = e.effective == EffectiveMode::EnforcePaused;
+        let mode = match e.effective {
+            EffectiveMode::Enforce => OrgMode::Enforce,
+            EffectiveMode::Monitor => OrgMode::Monitor,
+            EffectiveMode::EnforcePaused if e.paused_blocks_calls => OrgMode::Enforce,
+            EffectiveMode::EnforcePaused => OrgMode::Monitor,
+        };
+        let charge = (e.effective == EffectiveMode::Enforce).then_some(Charge {
+            period: e.period,
+            quota: e.quota,
+        });
         Trail {
             id: Uuid::new_v4(),
             org_id: c.org,
@@ -63,9 +80,14 @@ impl Trail {
             connector_id,
             tool: tool.to_owned(),
             upstream_tool: upstream_tool.to_owned(),
-            mode: agent.mode(),
+            mode,
+            charge,
             decision: Decision::Allow,
-            reasons: Vec::new(),
+            reasons: if paused {
+                vec![PAUSED_REASON.to_owned()]
+            } else {
+                Vec::new()
+            },
             arguments_redacted: None,
             error_message: None,
             upstream_us: None,
@@ -191,6 +213,7 @@ impl Trail {
             tool: self.tool,
             upstream_tool: Some(self.upstream_tool),
             mode: self.mode,
+            charge: self.charge,
             decision: self.decision,
             reasons: self.reasons,
             outcome,
@@ -210,20 +233,24 @@ impl Trail {
     }
 }
 
-/// The runtime session a call belongs to: the MCP session when the
-/// transport has one, else the token's client session. Ids are derived per
-/// agent key, so two agents can never share a session.
+/// The runtime session a call belongs to: the one the client named, else
+/// the MCP session when the transport has one, else the token's client
+/// session. Ids are derived per agent key, so two agents can never share a
+/// session (nor reach another's by naming it).
 fn session_of(c: &AgentClaims, meta: &CallMeta) -> SessionRecord {
     use sha2::{Digest, Sha256};
-    let basis = match &meta.mcp_session_id {
-        Some(s) => format!("mcp:{}:{s}", c.key),
-        None => format!("token:{}:{}", c.key, c.sid),
+    let (kind, basis) = match (&meta.session_name, &meta.mcp_session_id) {
+        (Some(n), _) => (SessionKind::Named, format!("named:{}:{n}", c.key)),
+        (None, Some(s)) => (SessionKind::Mcp, format!("mcp:{}:{s}", c.key)),
+        (None, None) => (SessionKind::Token, format!("token:{}:{}", c.key, c.sid)),
     };
     let h = Sha256::digest(basis.as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);
     SessionRecord {
         id: uuid::Builder::from_random_bytes(b).into_uuid(),
+        kind,
+        name: meta.session_name.clone(),
         mcp_session_id: meta.mcp_session_id.clone(),
     }
 }

@@ -33,8 +33,21 @@ fn agent(cx: &RequestContext<RoleServer>) -> Result<AgentCtx, McpError> {
         .ok_or_else(|| Error::NotAuthenticated.into())
 }
 
-fn meta(cx: &RequestContext<RoleServer>) -> CallMeta {
+/// What the request says about itself. A session name that is not valid
+/// is refused (not ignored: the run would silently split).
+fn meta(cx: &RequestContext<RoleServer>) -> Result<CallMeta, McpError> {
     let parts = cx.extensions.get::<http::request::Parts>();
+    let named = match cx.meta.get(shared::api::SESSION_META_KEY) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(_) => Some(String::new()),
+        None => parts
+            .and_then(|p| p.headers.get(shared::api::SESSION_HEADER))
+            .map(|v| v.to_str().map(str::to_owned).unwrap_or_default()),
+    };
+    let session_name = named
+        .map(|n| shared::api::session_name(&n))
+        .transpose()
+        .map_err(|e| McpError::invalid_params(e, None))?;
     let session = parts
         .and_then(|p| p.headers.get("mcp-session-id"))
         .and_then(|v| v.to_str().ok())
@@ -45,8 +58,9 @@ fn meta(cx: &RequestContext<RoleServer>) -> CallMeta {
         .meta
         .client_info()
         .or_else(|| session.as_ref().and_then(|_| cx.client_info()));
-    CallMeta {
+    Ok(CallMeta {
         mcp_session_id: session,
+        session_name,
         client_name: info.as_ref().map(|i| i.name.clone()),
         client_version: info.as_ref().map(|i| i.version.clone()),
         protocol_version: cx.protocol_version().map(|v| v.to_string()),
@@ -55,7 +69,7 @@ fn meta(cx: &RequestContext<RoleServer>) -> CallMeta {
             token,
         }),
         tasks: cx.client_capabilities().is_some_and(|c| c.supports_tasks()),
-    }
+    })
 }
 
 impl ServerHandler for GatewayHandler {
@@ -133,7 +147,7 @@ impl ServerHandler for GatewayHandler {
         cx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let agent = agent(&cx)?;
-        let meta = meta(&cx);
+        let meta = meta(&cx)?;
         match self
             .gateway
             .call_tool(&agent, &meta, &request.name, request.arguments)
@@ -154,7 +168,7 @@ impl ServerHandler for GatewayHandler {
         cx: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, McpError> {
         let agent = agent(&cx)?;
-        let meta = meta(&cx);
+        let meta = meta(&cx)?;
         // Another Registered User's task, or none: the same answer.
         let unknown =
             || McpError::invalid_params(format!("Unknown task: {}", request.task_id), None);

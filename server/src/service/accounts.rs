@@ -450,15 +450,15 @@ pub async fn rename_org(db: &PgPool, t: &TenantCtx, name: &OrgName) -> ServiceRe
     load_settings(db, t.org_id).await
 }
 
-/// Switches the org between monitor and enforce (owners and admins).
-pub async fn set_mode(db: &PgPool, t: &TenantCtx, mode: OrgMode) -> ServiceResult<OrgSettings> {
-    t.require(Role::Admin)?;
-    sqlx::query("UPDATE orgs SET mode = $2 WHERE id = $1")
-        .bind(t.org_id)
-        .bind(mode.as_str())
-        .execute(db)
-        .await?;
-    tracing::info!(org_id = %t.org_id, mode = mode.as_str(), "org mode changed");
+/// Switches the org between monitor and enforce (owners and admins),
+/// recorded with who and when (see [`super::enforcement::set_mode`]).
+pub async fn set_mode(
+    db: &PgPool,
+    t: &TenantCtx,
+    now: DateTime<Utc>,
+    mode: OrgMode,
+) -> ServiceResult<OrgSettings> {
+    super::enforcement::set_mode(db, t, now, mode).await?;
     load_settings(db, t.org_id).await
 }
 

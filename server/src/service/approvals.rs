@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
-use shared::account::{Actor, Role, TenantCtx};
+use shared::account::{Role, TenantCtx};
 use shared::api::{
     Approval, ApprovalDecision, ApprovalFilter, ApprovalSettings, ApprovalStatus, WebhookEvent,
 };
@@ -461,25 +461,7 @@ pub async fn decide(
     d: &ApprovalDecision,
 ) -> ServiceResult<Approval> {
     t.require(Role::Approver)?;
-    let (user_id, email): (Option<Uuid>, Option<String>) = match t.actor {
-        Actor::Member { user_id } => (
-            Some(user_id),
-            sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(db)
-                .await?,
-        ),
-        // An API token acts for its creator's membership.
-        Actor::ApiToken { token_id } => sqlx::query_as::<_, (Option<Uuid>, Option<String>)>(
-            "SELECT u.id, u.email || ' (API token ' || t.prefix || ')' FROM api_tokens t
-             LEFT JOIN users u ON u.id = t.created_by WHERE t.id = $1 AND t.org_id = $2",
-        )
-        .bind(token_id)
-        .bind(t.org_id)
-        .fetch_optional(db)
-        .await?
-        .unwrap_or((None, None)),
-    };
+    let (user_id, email) = super::enforcement::actor_identity(db, t).await?;
     let mut tx = db.begin().await?;
     let done: Option<Uuid> = sqlx::query_scalar(
         "UPDATE approvals SET status = $3, decided_at = $4, decided_by = $5, decided_by_email = $6,

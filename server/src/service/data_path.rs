@@ -12,13 +12,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::account::OrgMode;
-use shared::api::exposed_name;
+use shared::api::{EffectiveMode, Period, QuotaLevel, exposed_name};
 use shared::policy::OrgRules;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{ServiceResult, connectors, rules, tool_policies};
 use crate::agent_tokens::{AgentClaims, AgentTokens, TokenError};
+use crate::config::Plans;
 use crate::crypto::Keyring;
 use crate::upstream::Target;
 
@@ -35,6 +36,20 @@ pub struct AgentCtx {
     user: (String, String),
     pack_name: String,
     approvals: shared::api::ApprovalSettings,
+    enforcement: AgentEnforcement,
+}
+
+/// The org's enforcement as of this request: the effective state (enforce
+/// pauses when the period's quota is used up) and what a call counts
+/// against.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentEnforcement {
+    pub effective: EffectiveMode,
+    /// The period of this request, and its quota (None = unlimited).
+    pub period: Period,
+    pub quota: Option<u64>,
+    /// While paused: block every call (strict) instead of monitoring.
+    pub paused_blocks_calls: bool,
 }
 
 impl AgentCtx {
@@ -65,6 +80,11 @@ impl AgentCtx {
         &self.pack_name
     }
 
+    /// The effective enforcement (configured mode, quota, pause).
+    pub fn enforcement(&self) -> AgentEnforcement {
+        self.enforcement
+    }
+
     /// The org's approval hold time and expiry.
     pub fn approvals(&self) -> shared::api::ApprovalSettings {
         self.approvals
@@ -92,17 +112,22 @@ pub enum AuthFailure {
 pub async fn authorize(
     db: &PgPool,
     tokens: &AgentTokens,
+    plans: &Plans,
     now: DateTime<Utc>,
     token: &str,
 ) -> Result<AgentCtx, AuthFailure> {
     let claims = tokens.verify(now, token).await?;
-    type Row = (String, i64, bool, String, String, String, i32, i32);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT o.mode, o.config_version, o.store_full_arguments, u.external_id, u.display_name, p.name,
-           o.approval_hold_secs, o.approval_expiry_hours
+    let period = Period::of(now);
+    // The quota check rides on this query (one index lookup of the
+    // period's usage row): no round trip of its own on the hot path.
+    let row: Option<AuthRow> = sqlx::query_as(
+        "SELECT o.mode, o.config_version, o.store_full_arguments, u.external_id, u.display_name,
+           p.name AS pack_name, o.approval_hold_secs AS hold, o.approval_expiry_hours AS expiry, o.plan,
+           o.enforce_quota_override AS own_quota, o.paused_blocks_calls, COALESCE(eu.used, 0) AS used
          FROM agent_keys k JOIN orgs o ON o.id = k.org_id
          JOIN tool_packs p ON p.id = k.pack_id
          JOIN registered_users u ON u.id = k.registered_user_id
+         LEFT JOIN enforce_usage eu ON eu.org_id = o.id AND eu.period = $5
          WHERE k.id = $1 AND k.org_id = $2 AND k.pack_id = $3 AND k.registered_user_id = $4
            AND k.revoked_at IS NULL",
     )
@@ -110,38 +135,59 @@ pub async fn authorize(
     .bind(claims.org)
     .bind(claims.pack)
     .bind(claims.sub)
+    .bind(period.first_day())
     .fetch_optional(db)
     .await
     .map_err(|e| {
         tracing::error!(error = %e, "authorising agent token");
         AuthFailure::Unavailable
     })?;
-    let (
-        mode,
-        config_version,
-        store_full_arguments,
-        external_id,
-        display_name,
-        pack_name,
-        hold,
-        expiry,
-    ) = row.ok_or(AuthFailure::Revoked)?;
-    let mode = mode.parse().map_err(|e: String| {
-        tracing::error!(error = %e, "org mode in database");
+    let r = row.ok_or(AuthFailure::Revoked)?;
+    let bad = |what: &str, e: String| {
+        tracing::error!(error = %e, "org {what} in database");
         AuthFailure::Unavailable
-    })?;
+    };
+    let mode: OrgMode = r.mode.parse().map_err(|e| bad("mode", e))?;
+    let plan = match r.plan.as_deref() {
+        Some(p) => p.parse().map_err(|e| bad("plan", e))?,
+        None => plans.default_plan,
+    };
+    let quota = plans.quota(plan, r.own_quota.and_then(|q| u64::try_from(q).ok()));
+    let used = u64::try_from(r.used).unwrap_or(0);
     Ok(AgentCtx {
         claims,
         mode,
-        config_version,
-        store_full_arguments,
-        user: (external_id, display_name),
-        pack_name,
+        config_version: r.config_version,
+        store_full_arguments: r.store_full_arguments,
+        user: (r.external_id, r.display_name),
+        pack_name: r.pack_name,
         approvals: shared::api::ApprovalSettings {
-            hold_secs: u32::try_from(hold).unwrap_or(0),
-            expiry_hours: u32::try_from(expiry).unwrap_or(1),
+            hold_secs: u32::try_from(r.hold).unwrap_or(0),
+            expiry_hours: u32::try_from(r.expiry).unwrap_or(1),
+        },
+        enforcement: AgentEnforcement {
+            effective: EffectiveMode::of(mode, QuotaLevel::of(used, quota)),
+            period,
+            quota,
+            paused_blocks_calls: r.paused_blocks_calls,
         },
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct AuthRow {
+    mode: String,
+    config_version: i64,
+    store_full_arguments: bool,
+    external_id: String,
+    display_name: String,
+    pack_name: String,
+    hold: i32,
+    expiry: i32,
+    plan: Option<String>,
+    own_quota: Option<i64>,
+    paused_blocks_calls: bool,
+    used: i64,
 }
 
 /// A tool of the agent's pack, as the upstream described it at discovery.

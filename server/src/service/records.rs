@@ -109,7 +109,7 @@ pub async fn violations(
 }
 
 #[derive(sqlx::FromRow)]
-struct CRow {
+pub(super) struct CRow {
     id: Uuid,
     created_at: DateTime<Utc>,
     tool: String,
@@ -133,7 +133,7 @@ struct CRow {
     violation_count: i64,
 }
 
-const C_SELECT: &str = "SELECT c.id, c.created_at, c.tool, c.upstream_tool, cn.name AS connector_name, c.pack_id,
+pub(super) const C_SELECT: &str = "SELECT c.id, c.created_at, c.tool, c.upstream_tool, cn.name AS connector_name, c.pack_id,
         p.name AS pack_name, c.registered_user_id, u.display_name AS registered_user_name, k.prefix AS key_prefix,
         c.session_id, c.mode, c.decision, c.reasons, c.outcome, c.error_message, c.latency_us, c.upstream_us,
         c.client_name, c.client_version,
@@ -144,7 +144,7 @@ const C_SELECT: &str = "SELECT c.id, c.created_at, c.tool, c.upstream_tool, cn.n
      LEFT JOIN registered_users u ON u.id = c.registered_user_id
      LEFT JOIN agent_keys k ON k.id = c.agent_key_id";
 
-fn to_call(r: CRow) -> ServiceResult<ToolCall> {
+pub(super) fn to_call(r: CRow) -> ServiceResult<ToolCall> {
     Ok(ToolCall {
         id: r.id,
         created_at: r.created_at,
@@ -176,19 +176,46 @@ fn to_call(r: CRow) -> ServiceResult<ToolCall> {
     })
 }
 
+/// The conditions of a calls filter (the list and the export filter the
+/// same way).
+pub(super) fn push_call_filter(q: &mut QueryBuilder<'_, Postgres>, f: &CallFilter) {
+    push_if(q, "c.created_at >=", f.from);
+    push_if(q, "c.created_at <", f.to);
+    push_if(q, "c.decision =", f.decision.map(|d| d.as_str()));
+    push_if(q, "c.tool =", f.tool.clone());
+    push_if(q, "c.pack_id =", f.pack_id);
+    push_if(q, "c.registered_user_id =", f.registered_user_id);
+    push_if(q, "c.session_id =", f.session_id);
+}
+
+/// The violations of some calls of the tenant's org, by call.
+pub(super) async fn violations_of(
+    db: &PgPool,
+    t: &TenantCtx,
+    calls: &[Uuid],
+) -> ServiceResult<std::collections::HashMap<Uuid, Vec<Violation>>> {
+    let rows: Vec<VRow> = sqlx::query_as(&format!(
+        "{V_SELECT} WHERE v.org_id = $1 AND v.call_id = ANY($2) ORDER BY v.id"
+    ))
+    .bind(t.org_id)
+    .bind(calls)
+    .fetch_all(db)
+    .await?;
+    let mut by_call: std::collections::HashMap<Uuid, Vec<Violation>> = Default::default();
+    for r in rows {
+        let v = to_violation(r)?;
+        by_call.entry(v.call_id).or_default().push(v);
+    }
+    Ok(by_call)
+}
+
 pub async fn calls(db: &PgPool, t: &TenantCtx, f: &CallFilter) -> ServiceResult<Page<ToolCall>> {
     t.require(Role::Viewer)?;
     let after = After::<Uuid>::decode(f.cursor.as_deref())?;
     let n = paging::limit(f.limit);
     let mut q = QueryBuilder::new(C_SELECT);
     q.push(" WHERE c.org_id = ").push_bind(t.org_id);
-    push_if(&mut q, "c.created_at >=", f.from);
-    push_if(&mut q, "c.created_at <", f.to);
-    push_if(&mut q, "c.decision =", f.decision.map(|d| d.as_str()));
-    push_if(&mut q, "c.tool =", f.tool.clone());
-    push_if(&mut q, "c.pack_id =", f.pack_id);
-    push_if(&mut q, "c.registered_user_id =", f.registered_user_id);
-    push_if(&mut q, "c.session_id =", f.session_id);
+    push_call_filter(&mut q, f);
     paging::push_page(&mut q, "c", after, n);
     let rows: Vec<CRow> = q.build_query_as().fetch_all(db).await?;
     let items = rows

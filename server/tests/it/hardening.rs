@@ -348,12 +348,18 @@ fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
         agent_key_id: uuid::Uuid::new_v4(),
         session: SessionRecord {
             id: uuid::Uuid::new_v4(),
+            kind: shared::api::SessionKind::Named,
+            name: Some("run\u{0}".into()),
             mcp_session_id: Some("s\u{0}1".into()),
         },
         connector_id: None,
         tool: tool.to_owned(),
         upstream_tool: None,
         mode: shared::account::OrgMode::Enforce,
+        charge: Some(server::recorder::Charge {
+            period: shared::api::Period::of(chrono::Utc::now()),
+            quota: Some(1_000),
+        }),
         decision: shared::api::Decision::Allow,
         reasons: vec![],
         outcome: shared::api::Outcome::Ok,
@@ -384,7 +390,8 @@ fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn one_record_postgres_refuses_costs_no_other_call_its_record(db: PgPool) {
     let (_, _, org) = crate::support::org_with_owner(&db, "Acme", "ada@example.com").await;
-    let recorder = server::recorder::Recorder::spawn(db.clone());
+    let recorder =
+        server::recorder::Recorder::spawn(db.clone(), crate::support::plans(), server::clock::Clock::system());
     // Twenty calls recorded at once (so they share batches), every one with
     // NUL characters, and one that cannot be stored at all (no such org).
     let mut tasks = Vec::new();

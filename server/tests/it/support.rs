@@ -27,6 +27,11 @@ pub fn config(public_url: &str) -> Config {
     Config::from_args(&cli.serve).unwrap()
 }
 
+/// The built-in plans with their default quotas.
+pub fn plans() -> server::config::Plans {
+    config("http://127.0.0.1:1").plans
+}
+
 pub fn keyring() -> Keyring {
     use base64::Engine;
     let text = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);

@@ -390,9 +390,12 @@ pub fn CallDetail() -> impl IntoView {
                                     })}
                                     <dt>"Latency"</dt><dd>{format!("{:.1} ms total", c.latency_ms)}{c.upstream_ms.map(|u| format!(", {u:.1} ms upstream"))}</dd>
                                     <dt>"Client"</dt><dd>{format!("{} {}", c.client_name.clone().unwrap_or_default(), c.client_version.clone().unwrap_or_default())}</dd>
-                                    <dt>"Session"</dt><dd>{match d.mcp_session_id.clone() {
-                                        Some(s) => view! { <code>{s}</code> }.into_any(),
-                                        None => view! { <span>"none (stateless request)"</span> }.into_any(),
+                                    <dt>"Session"</dt><dd>{c.session_id.map(|s| view! {
+                                        <a href=format!("/sessions/{s}") data-testid="call-session">"Open the session's timeline"</a>" · "
+                                    })}
+                                    {match d.mcp_session_id.clone() {
+                                        Some(s) => view! { "MCP session "<code>{s}</code> }.into_any(),
+                                        None => view! { <span>"stateless request"</span> }.into_any(),
                                     }}
                                         {d.protocol_version.clone().map(|p| format!(" · protocol {p}"))}</dd>
                                 </dl>

@@ -13,6 +13,7 @@ pub mod packs;
 pub mod policies;
 pub mod reset;
 pub mod rules;
+pub mod sessions;
 pub mod settings;
 pub mod tester;
 pub mod users;

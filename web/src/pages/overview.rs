@@ -4,16 +4,17 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::account::{OrgMode, Role, Viewer};
+use shared::api::EffectiveMode;
 
-use crate::components::{EmptyState, ErrorNote, fmt_time};
-use crate::server_fns::overview;
+use crate::components::{EmptyState, EnforcementBanner, ErrorNote, fmt_time};
+use crate::server_fns::{enforcement, overview};
 
 #[component]
 pub fn Overview() -> impl IntoView {
     let viewer = use_context::<Viewer>();
     let org = viewer.as_ref().and_then(|v| v.current.clone());
     let can_admin = viewer.as_ref().is_some_and(|v| v.can(Role::Admin));
-    let stats = Resource::new(|| (), |_| overview());
+    let stats = Resource::new(|| (), |_| async { Ok::<_, crate::error::AppError>((overview().await?, enforcement().await?)) });
     view! {
         <Title text="Overview"/>
         <header class="page-header">
@@ -23,15 +24,19 @@ pub fn Overview() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match stats.await {
-                    Ok(s) => {
+                    Ok((s, e)) => {
                         let enforce = s.mode == OrgMode::Enforce;
+                        let paused = e.effective == EffectiveMode::EnforcePaused;
                         let (has_connector, has_pack, has_key) = (s.connector_count > 0, s.pack_count > 0, s.key_count > 0);
                         view! {
+                            <EnforcementBanner e=e.clone()/>
                             <div class="stat-grid">
-                                <a class=if enforce { "stat stat-enforce" } else { "stat stat-monitor" } href="/settings" data-testid="mode">
+                                <a class=if paused { "stat stat-paused" } else if enforce { "stat stat-enforce" } else { "stat stat-monitor" } href="/settings" data-testid="mode">
                                     <span class="stat-label">"Mode"</span>
-                                    <span class="stat-value">{s.mode.as_str()}</span>
-                                    <span class="stat-note">{if enforce { "Blocking and redacting" } else { "Recording only" }}</span>
+                                    <span class="stat-value" data-testid="effective-mode">{e.effective.label()}</span>
+                                    <span class="stat-note" data-testid="configured-mode">{if paused {
+                                        "Configured: enforce. Paused: quota used up".to_owned()
+                                    } else if enforce { "Blocking and redacting".to_owned() } else { "Recording only".to_owned() }}</span>
                                 </a>
                                 <div class="stat"><span class="stat-label">"Calls today"</span><span class="stat-value" data-testid="calls-today">{s.calls_today}</span></div>
                                 <a class="stat" href="/alerts"><span class="stat-label">"Violations today"</span><span class="stat-value" data-testid="violations-today">{s.violations_today}</span></a>

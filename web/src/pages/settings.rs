@@ -6,12 +6,13 @@ use leptos_meta::Title;
 use shared::account::{OrgMode, Role};
 
 use crate::components::{
-    ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SecretOnce, SubmitButton,
-    action_error, can_admin, fmt_opt_time, fmt_time,
+    ConfirmButton, EmptyState, EnforcementBanner, ErrorNote, FieldError, FormError, SecretOnce,
+    SubmitButton, UsageBar, action_error, can_admin, fmt_opt_time, fmt_time,
 };
 use crate::server_fns::{
     CreateApiToken, CreateWebhook, DeleteWebhook, RenameOrg, RevokeApiToken, SetEvidence, SetMode,
-    get_org_settings, list_api_tokens, list_webhooks, webhook_deliveries,
+    SetPausedBehaviour, enforcement, get_org_settings, list_api_tokens, list_webhooks, org_events,
+    webhook_deliveries,
 };
 
 #[component]
@@ -61,6 +62,7 @@ pub fn Settings() -> impl IntoView {
                             </dl>
                         </section>
                         <ModeCard mode=s.mode action=set_mode/>
+                        <EnforcementCard set_mode/>
                         <EvidenceCard full=s.store_full_arguments action=set_evidence/>
                     }.into_any(),
                     Err(e) => view! { <ErrorNote error=e/> }.into_any(),
@@ -125,6 +127,75 @@ fn ModeCard(mode: OrgMode, action: ServerAction<SetMode>) -> impl IntoView {
             <FormError error=action_error(action)/>
             <ConfirmButton label=label question=question.to_owned() yes="Yes, switch"
                 on_confirm=Callback::new(move |_| { action.dispatch(SetMode { mode: target.to_owned() }); })/>
+        </section>
+    }
+}
+
+/// Plan, usage bar, the effective state with its reason, what happens
+/// while paused, and the event list.
+#[component]
+fn EnforcementCard(set_mode: ServerAction<SetMode>) -> impl IntoView {
+    let set_behaviour = ServerAction::<SetPausedBehaviour>::new();
+    let status = Resource::new(
+        move || (set_mode.version().get(), set_behaviour.version().get()),
+        |_| async { Ok::<_, crate::error::AppError>((enforcement().await?, org_events().await?)) },
+    );
+    view! {
+        <section class="card" data-testid="enforcement-card">
+            <h2>"Plan and enforce quota"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok((e, events)) => {
+                            let strict = e.paused_blocks_calls;
+                            view! {
+                                <EnforcementBanner e=e.clone()/>
+                                <dl class="facts">
+                                    <dt>"Plan"</dt><dd data-testid="plan">{e.usage.plan.as_str()}
+                                        {e.usage.quota_is_custom.then_some(" (quota set by the operator)")}</dd>
+                                    <dt>"Configured mode"</dt><dd data-testid="settings-configured-mode">{e.configured.as_str()}</dd>
+                                    <dt>"Effective state"</dt><dd data-testid="settings-effective-mode">{e.effective.label()}
+                                        {e.pause.clone().map(|p| format!(" — {} used up ({} calls in {}), since {}", p.reason, p.limit, p.period, fmt_opt_time(p.since)))}</dd>
+                                    <dt>"Period"</dt><dd>{e.usage.period.clone()}" (ends "{fmt_time(e.usage.period_ends_at)}")"</dd>
+                                </dl>
+                                <UsageBar usage=e.usage.clone()/>
+                                <p class="muted">"Only calls decided in enforce mode count. Monitor mode is never limited."</p>
+                                <ActionForm action=set_behaviour attr:class="inline-form">
+                                    <FormError error=action_error(set_behaviour)/>
+                                    <fieldset>
+                                        <legend>"While enforce is paused"</legend>
+                                        <label><input type="radio" name="paused_blocks_calls" value="monitor" checked=!strict/>
+                                            " Decide calls as in monitor mode and record what enforce would have done"</label>
+                                        <label><input type="radio" name="paused_blocks_calls" value="block" checked=strict/>
+                                            " Block every call (strict)"</label>
+                                    </fieldset>
+                                    <button type="submit" class="btn btn-small">"Save"</button>
+                                </ActionForm>
+                                <h3>"Events"</h3>
+                                {if events.is_empty() {
+                                    view! { <p class="muted">"Nothing yet: mode switches, plan changes and quota events appear here."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <table class="table small" aria-label="Enforcement events" data-testid="org-events">
+                                            <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"By"</th></tr></thead>
+                                            <tbody>
+                                                {events.into_iter().map(|ev| view! {
+                                                    <tr data-kind=ev.kind.as_str()>
+                                                        <td>{fmt_time(ev.at)}</td>
+                                                        <td>{ev.summary}</td>
+                                                        <td>{ev.actor.unwrap_or_else(|| "Gatehouse / operator".to_owned())}</td>
+                                                    </tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

@@ -8,7 +8,7 @@ use crate::components::{
     CallsTable, ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, Pager, SubmitButton,
     action_error, can_admin, fmt_opt_time,
 };
-use crate::server_fns::{DeleteUser, SaveUser, USERS_PAGE, list_calls, users_page};
+use crate::server_fns::{DeleteUser, SaveUser, USERS_PAGE, list_calls, list_sessions, users_page};
 
 #[component]
 pub fn Users() -> impl IntoView {
@@ -163,22 +163,44 @@ fn RecentCalls(user: RegisteredUser) -> impl IntoView {
     let id = user.id;
     let calls = Resource::new(
         move || id,
-        |id| {
-            list_calls(CallFilter {
+        |id| async move {
+            let sessions = list_sessions(shared::api::SessionFilter {
+                registered_user_id: Some(id),
+                limit: Some(10),
+                ..shared::api::SessionFilter::default()
+            })
+            .await?;
+            let calls = list_calls(CallFilter {
                 registered_user_id: Some(id),
                 limit: Some(20),
                 ..CallFilter::default()
             })
+            .await?;
+            Ok::<_, crate::error::AppError>((sessions, calls))
         },
     );
     view! {
-        <section class="card" aria-live="polite">
-            <h2>{format!("Recent calls by {}", user.display_name)}</h2>
+        <section class="card" aria-live="polite" data-testid="user-activity">
+            <h2>{format!("Recent sessions of {}", user.display_name)}</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match calls.await {
-                        Ok(p) if p.items.is_empty() => view! { <p class="muted">"No calls yet."</p> }.into_any(),
-                        Ok(p) => view! { <CallsTable calls=p.items/> }.into_any(),
+                        Ok((s, p)) => view! {
+                            {if s.items.is_empty() {
+                                view! { <p class="muted">"No sessions yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <crate::pages::sessions::SessionsTable sessions=s.items/>
+                                    <p><a href=format!("/sessions?user={id}")>"All their sessions"</a></p>
+                                }.into_any()
+                            }}
+                            <h3>"Recent calls"</h3>
+                            {if p.items.is_empty() {
+                                view! { <p class="muted">"No calls yet."</p> }.into_any()
+                            } else {
+                                view! { <CallsTable calls=p.items/> }.into_any()
+                            }}
+                        }.into_any(),
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                     }
                 })}

@@ -47,3 +47,31 @@ impl FromRequestParts<AppState> for Tenant {
         Ok(Tenant(tenant))
     }
 }
+
+/// The operator (the `GATEHOUSE_OPERATOR_TOKEN` bearer): plans and quotas
+/// of every organization. Without that setting the operator endpoints do
+/// not exist (404); a wrong token is 401.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = HttpError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(expected) = &state.config.operator_token else {
+            return Err(HttpError(shared::error::ApiError::new(
+                shared::error::ErrorKind::NotFound,
+                "No such API endpoint. See /api/v1/openapi.json.",
+            )));
+        };
+        if crate::credentials::bearer_is(&parts.headers, expected) {
+            Ok(Operator)
+        } else {
+            Err(HttpError(shared::error::ApiError::new(
+                shared::error::ErrorKind::Unauthenticated,
+                "The operator token is required.",
+            )))
+        }
+    }
+}

@@ -14,18 +14,19 @@ use shared::api::{
     DefaultToolActionInput, EntityRuleInput, KeyQuery, OverrideInput, PackToolsInput,
     PolicyTestInput, RegionsInput, RegisteredUserInput, RuleTestInput, ToolPackInput,
     ToolPoliciesView, ToolPolicyInput, ToolPolicyMoveInput, UserQuery, ViolationFilter,
-    WebhookInput,
+    Enforcement, OrgEvent, OrgStatus, Page, PausedBehaviourInput, PlanInput, RuntimeSession,
+    SessionDetail, SessionFilter, WebhookInput,
 };
 use shared::detect::Entity;
 use shared::error::{ApiError, ErrorKind};
 use shared::policy::{CustomRuleInput, RuleKey};
 use uuid::Uuid;
 
-use super::auth::Tenant;
+use super::auth::{Operator, Tenant};
 use crate::http::HttpError;
 use crate::service::{
-    accounts, agent_keys, api_tokens, approvals, connectors, packs, records, registered_users,
-    rules, tester, tool_policies, webhooks,
+    accounts, agent_keys, api_tokens, approvals, connectors, enforcement, packs, records,
+    registered_users, rules, sessions, tester, tool_policies, webhooks,
 };
 use crate::state::AppState;
 
@@ -112,19 +113,148 @@ pub async fn me(Tenant(t): Tenant) -> Res<Me> {
     }))
 }
 
-pub async fn org(
-    State(s): State<AppState>,
-    Tenant(t): Tenant,
-) -> Res<shared::account::OrgSettings> {
-    Ok(Json(accounts::org_summary(&s.db, &t).await?))
+pub async fn org(State(s): State<AppState>, Tenant(t): Tenant) -> Res<OrgStatus> {
+    let org = accounts::org_summary(&s.db, &t).await?;
+    let enforcement =
+        enforcement::of_tenant(&s.db, &t, &s.config.plans, s.clock.now()).await?;
+    Ok(Json(OrgStatus { org, enforcement }))
 }
 
 pub async fn set_mode(
     State(s): State<AppState>,
     Tenant(t): Tenant,
     Body(b): Body<ModeInput>,
-) -> Res<shared::account::OrgSettings> {
-    Ok(Json(accounts::set_mode(&s.db, &t, b.parse()?).await?))
+) -> Res<OrgStatus> {
+    let now = s.clock.now();
+    let org = accounts::set_mode(&s.db, &t, now, b.parse()?).await?;
+    let enforcement = enforcement::of_tenant(&s.db, &t, &s.config.plans, now).await?;
+    Ok(Json(OrgStatus { org, enforcement }))
+}
+
+pub async fn set_paused_behaviour(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<PausedBehaviourInput>,
+) -> Res<Enforcement> {
+    Ok(Json(
+        enforcement::set_paused_behaviour(&s.db, &t, &s.config.plans, s.clock.now(), b).await?,
+    ))
+}
+
+pub async fn org_events(State(s): State<AppState>, Tenant(t): Tenant) -> Res<Vec<OrgEvent>> {
+    Ok(Json(enforcement::events(&s.db, &t, 200).await?))
+}
+
+// --- operator ----------------------------------------------------------
+
+pub async fn operator_plan(_: Operator, State(s): State<AppState>, Id(org): Id) -> Res<Enforcement> {
+    Ok(Json(
+        enforcement::status(&s.db, &s.config.plans, org, s.clock.now()).await?,
+    ))
+}
+
+pub async fn operator_set_plan(
+    _: Operator,
+    State(s): State<AppState>,
+    Id(org): Id,
+    Body(b): Body<PlanInput>,
+) -> Res<Enforcement> {
+    Ok(Json(
+        enforcement::set_plan(&s.db, &s.config.plans, s.clock.now(), org, b.parse()?).await?,
+    ))
+}
+
+// --- sessions ----------------------------------------------------------
+
+pub async fn list_sessions(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Params(f): Params<SessionFilter>,
+) -> Res<Page<RuntimeSession>> {
+    Ok(Json(sessions::list(&s.db, &t, &f).await?))
+}
+
+pub async fn get_session(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<SessionDetail> {
+    Ok(Json(sessions::get(&s.db, &t, s.clock.now(), id).await?))
+}
+
+pub async fn export_session(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Result<Response, HttpError> {
+    sessions::require(&s.db, &t, id).await?;
+    let f = CallFilter {
+        session_id: Some(id),
+        ..CallFilter::default()
+    };
+    Ok(jsonl(s, t, f, format!("gatehouse-session-{id}.jsonl")))
+}
+
+pub async fn export_calls(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Params(f): Params<CallFilter>,
+) -> Result<Response, HttpError> {
+    t.require(shared::account::Role::Viewer)?;
+    Ok(jsonl(s, t, f, "gatehouse-calls.jsonl".to_owned()))
+}
+
+/// A decision-trail export as JSON Lines, streamed batch by batch (oldest
+/// call first) so a long session never sits in memory. A database failure
+/// mid-way ends the stream with an error: the client sees a broken
+/// download, never a silently short file.
+fn jsonl(
+    s: AppState,
+    t: shared::account::TenantCtx,
+    f: CallFilter,
+    filename: String,
+) -> Response {
+    use futures_util::stream;
+    let start: Option<Option<sessions::ExportCursor>> = Some(None);
+    let body = stream::unfold(start, move |state| {
+        let (s, f) = (s.clone(), f.clone());
+        async move {
+            let after = state?;
+            match sessions::export_batch(&s.db, &t, &f, after).await {
+                Ok(batch) if batch.is_empty() => None,
+                Ok(batch) => {
+                    let more = i64::try_from(batch.len()).unwrap_or(0) == sessions::EXPORT_BATCH;
+                    let next = batch.last().map(|c| (c.call.created_at, c.call.id));
+                    let mut buf = Vec::new();
+                    for c in &batch {
+                        if serde_json::to_writer(&mut buf, c).is_err() {
+                            return Some((Err(std::io::Error::other("encoding")), None));
+                        }
+                        buf.push(b'\n');
+                    }
+                    Some((Ok(axum::body::Bytes::from(buf)), more.then_some(next)))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "exporting the decision trail");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/jsonl; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 pub async fn set_evidence(

@@ -20,6 +20,16 @@ pub fn routes() -> Router<AppState> {
         .route("/org", get(org))
         .route("/org/mode", put(set_mode))
         .route("/org/evidence", put(set_evidence))
+        .route("/org/paused-behaviour", put(set_paused_behaviour))
+        .route("/org/events", get(org_events))
+        .route(
+            "/operator/orgs/{id}/plan",
+            get(operator_plan).put(operator_set_plan),
+        )
+        .route("/sessions", get(list_sessions))
+        .route("/sessions/{id}", get(get_session))
+        .route("/sessions/{id}/export", get(export_session))
+        .route("/calls/export", get(export_calls))
         .route(
             "/org/approvals",
             get(approval_settings).put(set_approval_settings),

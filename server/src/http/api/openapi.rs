@@ -93,20 +93,94 @@ fn ops() -> Vec<Op> {
         op!(
             "get",
             "/org",
-            "The organization's name and mode",
+            "The organization's name, configured mode, effective state (enforce / enforce_paused / monitor) with the pause's reason, plan and usage",
             None,
-            Some(s::<OrgSettings>),
+            Some(s::<OrgStatus>),
             200,
             "viewer"
         ),
         op!(
             "put",
             "/org/mode",
-            "Switch between monitor and enforce",
+            "Switch between monitor and enforce (recorded with who and when)",
             Some(s::<ModeInput>),
-            Some(s::<OrgSettings>),
+            Some(s::<OrgStatus>),
             200,
             "admin"
+        ),
+        op!(
+            "put",
+            "/org/paused-behaviour",
+            "While enforce is paused: decide as in monitor mode (default) or block every call",
+            Some(s::<PausedBehaviourInput>),
+            Some(s::<Enforcement>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/org/events",
+            "Mode switches, plan changes, quota warnings, enforce paused / resumed, newest first",
+            None,
+            Some(s::<Vec<OrgEvent>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/operator/orgs/{id}/plan",
+            "An organization's plan, quota, usage and effective state (operator token: GATEHOUSE_OPERATOR_TOKEN)",
+            None,
+            Some(s::<Enforcement>),
+            200,
+            "operator"
+        ),
+        op!(
+            "put",
+            "/operator/orgs/{id}/plan",
+            "Set an organization's plan and, optionally, its own enforce quota (operator token)",
+            Some(s::<PlanInput>),
+            Some(s::<Enforcement>),
+            200,
+            "operator"
+        ),
+        op!(
+            "get",
+            "/sessions",
+            "Runtime sessions (agent runs), newest first, filtered and paged",
+            None,
+            Some(s::<Page<RuntimeSession>>),
+            200,
+            "viewer",
+            q::<SessionFilter>
+        ),
+        op!(
+            "get",
+            "/sessions/{id}",
+            "A runtime session with its counts and timeline (oldest call first)",
+            None,
+            Some(s::<SessionDetail>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/sessions/{id}/export",
+            "The session's decision trail as JSON Lines (one ExportedCall per line, redacted evidence only)",
+            None,
+            None,
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/calls/export",
+            "The filtered calls' decision trail as JSON Lines (one ExportedCall per line, oldest first)",
+            None,
+            None,
+            200,
+            "viewer",
+            q::<CallFilter>
         ),
         op!(
             "put",
@@ -735,7 +809,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 41);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 48);
     }
 
     #[test]
