@@ -5,7 +5,8 @@ Exchanges an agent key (env GATEHOUSE_AGENT_KEY) for a short-lived token at
 array from stdin, and prints one JSON result per step:
 
     [{"op": "list"},
-     {"op": "call", "tool": "fixture__echo", "args": {"text": "hi"}, "progress": true}]
+     {"op": "call", "tool": "fixture__echo", "args": {"text": "hi"}, "progress": true,
+      "meta": {"gatehouse.dev/session": "run-1"}}]
 
 A call step with "progress": true passes a progress callback and reports
 the notifications it received.
@@ -120,7 +121,8 @@ async def run_steps(client, steps: list) -> list:
 
                 r = await client.call_tool(
                     step["tool"], step.get("args", {}),
-                    progress_callback=on_progress if step.get("progress") else None)
+                    progress_callback=on_progress if step.get("progress") else None,
+                    meta=step.get("meta"))
                 result = {"is_error": bool(r.is_error), "text": text_of(r),
                           "structured": r.structured_content}
                 if step.get("progress"):
@@ -140,8 +142,9 @@ async def run_steps(client, steps: list) -> list:
     return out
 
 
-async def run(base: str, token: str, mode: str, steps: list, tasks: bool = False) -> list:
-    headers = {"Authorization": f"Bearer {token}"}
+async def run(base: str, token: str, mode: str, steps: list, tasks: bool = False,
+              extra_headers: dict | None = None) -> list:
+    headers = {"Authorization": f"Bearer {token}", **(extra_headers or {})}
     async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
         transport = streamable_http_client(f"{base}/mcp", http_client=http)
         extensions = [Tasks()] if tasks else []
@@ -163,6 +166,8 @@ def main() -> None:
     p.add_argument("--token", default=None, help="use this bearer token instead of exchanging a key")
     p.add_argument("--tasks", action="store_true",
                    help="declare the MCP tasks extension (held calls come back as tasks)")
+    p.add_argument("--header", action="append", default=[],
+                   help="an extra HTTP header on every request, NAME:VALUE")
     p.add_argument("--stdio", nargs=argparse.REMAINDER, default=None,
                    help="instead of HTTP, launch this stdio MCP server command (the key stays in the env)")
     a = p.parse_args()
@@ -171,7 +176,8 @@ def main() -> None:
         print(json.dumps(asyncio.run(run_stdio(a.stdio, a.mode, steps))))
         return
     token = a.token or fetch_token(a.base, os.environ["GATEHOUSE_AGENT_KEY"])
-    print(json.dumps(asyncio.run(run(a.base, token, a.mode, steps, a.tasks))))
+    extra = dict(h.split(":", 1) for h in a.header)
+    print(json.dumps(asyncio.run(run(a.base, token, a.mode, steps, a.tasks, extra))))
 
 
 if __name__ == "__main__":

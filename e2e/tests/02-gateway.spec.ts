@@ -467,4 +467,94 @@ test.describe.serial('security gateway in the dashboard', () => {
     expect(cookies.length).toBeGreaterThan(0);
     await signOut(page);
   });
+
+  test('an operator\'s small quota runs out: Enforce Paused with its reason, and the run is one timeline', async ({ page }) => {
+    await signIn(page, OWNER.email, OWNER.password);
+    await page.goto('/settings');
+    await hydrated(page);
+    const switchOn = page.getByRole('button', { name: 'Switch to enforce' });
+    if (await switchOn.count()) {
+      await switchOn.click();
+      await page.getByRole('button', { name: 'Yes, switch' }).click();
+    }
+    await expect(page.getByTestId('current-mode')).toHaveText('enforce');
+    const org = await (await page.request.get('/api/v1/org')).json();
+    const quota = org.enforcement.usage.used + 2;
+    // The operator gives the org a small quota with the CLI.
+    const cli = spawnSync(process.env.GATEHOUSE_BIN ?? 'gatehouse',
+      ['org', 'plan', org.org_id, '--plan', 'team', '--enforce-quota', String(quota)], {
+        env: { ...process.env, DATABASE_URL: process.env.GATEHOUSE_E2E_DATABASE_URL ?? '', RUST_LOG: 'warn' },
+        encoding: 'utf-8',
+      });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(`enforce quota ${quota} calls`);
+
+    // One agent run, named by the client: two enforced calls use the
+    // quota up; the third is decided as in monitor mode.
+    const run = 'e2e-run-' + Date.now();
+    const meta = { 'gatehouse.dev/session': run };
+    const out = agent([
+      { op: 'call', tool: 'fixture__echo', args: { text: 'first' }, meta },
+      { op: 'call', tool: 'fixture__echo', args: { text: 'second' }, meta },
+      { op: 'call', tool: 'fixture__echo', args: { text: 'third' }, meta },
+    ]);
+    expect(out.map((r) => r.is_error)).toEqual([false, false, false]);
+
+    await page.goto('/');
+    await hydrated(page);
+    const banner = page.getByTestId('enforcement-banner');
+    await expect(banner).toContainText('Enforce Paused');
+    await expect(banner).toContainText('quota');
+    await expect(banner).toContainText(`${quota} calls decided in enforce mode`);
+    await expect(page.getByTestId('effective-mode')).toHaveText('Enforce Paused');
+    await expect(page.getByTestId('configured-mode')).toContainText('Configured: enforce');
+    await expect(page.getByTestId('nav-mode')).toHaveText('Enforce Paused');
+    await shot(page, 'enforce-paused');
+
+    await page.goto('/settings');
+    await hydrated(page);
+    await expect(page.getByTestId('current-mode')).toHaveText('enforce');
+    const card = page.getByTestId('enforcement-card');
+    await expect(card.getByTestId('settings-effective-mode')).toContainText('Enforce Paused');
+    await expect(card.getByTestId('settings-effective-mode')).toContainText('quota used up');
+    await expect(card.getByTestId('usage-text')).toContainText(`${quota} of ${quota}`);
+    const events = card.getByTestId('org-events');
+    await expect(events.locator('tr[data-kind="enforce_paused"]')).toContainText('Enforce paused');
+    await expect(events.locator('tr[data-kind="plan_changed"]')).toContainText('Plan set to team');
+    await expect(events.locator('tr[data-kind="mode_changed"]').first()).toContainText(OWNER.email);
+
+    // The run's timeline: the three calls in order, the last one paused.
+    await navTo(page, 'Sessions');
+    await hydrated(page);
+    const row = page.getByTestId('sessions').locator('tr', { hasText: run });
+    await expect(row).toBeVisible();
+    await row.getByRole('link').first().click();
+    await expect(page.getByTestId('count-calls')).toHaveText('3');
+    const calls = page.getByTestId('timeline-call');
+    await expect(calls).toHaveCount(3);
+    await expect(calls.nth(0)).toContainText('fixture__echo');
+    await expect(calls.nth(0).getByTestId('timeline-decision')).not.toContainText('enforce paused');
+    await expect(calls.nth(2).getByTestId('timeline-decision')).toContainText('enforce paused: quota');
+    await shot(page, 'session-timeline');
+    const href = await page.getByTestId('export').getAttribute('href');
+    const exported = await (await page.request.get(href as string)).text();
+    expect(exported.trim().split('\n').map((l) => JSON.parse(l).call.id).length).toBe(3);
+    // Each call links to its drill-down, which links back to the run.
+    await calls.nth(1).getByRole('link').first().click();
+    await expect(page.getByTestId('call-facts')).toBeVisible();
+    await page.getByTestId('call-session').click();
+    await expect(page.getByTestId('timeline-call')).toHaveCount(3);
+
+    // The operator lifts the limit again; enforce resumes at once.
+    const lift = spawnSync(process.env.GATEHOUSE_BIN ?? 'gatehouse',
+      ['org', 'plan', org.org_id, '--plan', 'enterprise'], {
+        env: { ...process.env, DATABASE_URL: process.env.GATEHOUSE_E2E_DATABASE_URL ?? '', RUST_LOG: 'warn' },
+        encoding: 'utf-8',
+      });
+    expect(lift.status, lift.stderr).toBe(0);
+    await page.goto('/');
+    await hydrated(page);
+    await expect(page.getByTestId('effective-mode')).toHaveText('Enforce');
+    await expect(page.getByTestId('enforcement-banner')).toHaveCount(0);
+  });
 });

@@ -268,9 +268,7 @@ fn usage_steps(records: &[&CallRecord], usage: &[UsageRow]) -> Vec<UsageStep> {
 /// answers: a failure here costs an event, never a record.
 async fn note(db: &PgPool, quotas: &Quotas, steps: Vec<UsageStep>) {
     for step in steps {
-        if let Err(e) =
-            enforcement::note_usage(db, &quotas.plans, step, quotas.clock.now()).await
-        {
+        if let Err(e) = enforcement::note_usage(db, &quotas.plans, step, quotas.clock.now()).await {
             tracing::warn!(error = %e, org_id = %step.org_id, "noting enforce usage");
         }
     }

@@ -13,11 +13,12 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, NewRegisteredUser, OrgEvent,
-    PausedBehaviourInput, RuntimeSession, SessionDetail, SessionFilter, NewToolPack, NewWebhook,
-    OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser,
-    RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView,
-    ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
+    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, NewRegisteredUser, NewToolPack,
+    NewWebhook, OrgEvent, OverviewStats, PackRuleRow, PackTool, Page, PausedBehaviourInput,
+    PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput, RuleTestResult, RulesView,
+    RuntimeSession, SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack,
+    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook,
+    WebhookDelivery,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -27,8 +28,8 @@ use uuid::Uuid;
 use web::port::Backend;
 
 use crate::service::{
-    accounts, agent_keys, api_tokens, approvals, connectors, invitations, packs, records,
-    enforcement, registered_users, resets, rules, sessions, tester, tool_policies, webhooks,
+    accounts, agent_keys, api_tokens, approvals, connectors, enforcement, invitations, packs,
+    records, registered_users, resets, rules, sessions, tester, tool_policies, webhooks,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;

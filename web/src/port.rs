@@ -15,11 +15,12 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, OrgEvent, PausedBehaviourInput,
-    RuntimeSession, SessionDetail, SessionFilter, NewRegisteredUser, NewToolPack, NewWebhook,
-    OverviewStats, PackRuleRow, PackTool, Page, PolicyTestInput, PolicyTestResult, RegisteredUser,
-    RuleTestInput, RuleTestResult, RulesView, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView,
-    ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
+    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, NewRegisteredUser, NewToolPack,
+    NewWebhook, OrgEvent, OverviewStats, PackRuleRow, PackTool, Page, PausedBehaviourInput,
+    PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput, RuleTestResult, RulesView,
+    RuntimeSession, SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack,
+    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook,
+    WebhookDelivery,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;

@@ -54,11 +54,7 @@ fn org_plan(plans: &Plans, row: PlanRow) -> ServiceResult<OrgPlan> {
 const PLAN_SELECT: &str =
     "SELECT mode, plan, enforce_quota_override, paused_blocks_calls FROM orgs WHERE id = $1";
 
-async fn used(
-    ex: impl sqlx::PgExecutor<'_>,
-    org_id: Uuid,
-    period: Period,
-) -> ServiceResult<u64> {
+async fn used(ex: impl sqlx::PgExecutor<'_>, org_id: Uuid, period: Period) -> ServiceResult<u64> {
     let n: Option<i64> =
         sqlx::query_scalar("SELECT used FROM enforce_usage WHERE org_id = $1 AND period = $2")
             .bind(org_id)
@@ -387,15 +383,13 @@ pub async fn set_plan(
         .transpose()
         .map_err(|_| ApiError::invalid("enforce_quota", "The quota is too large."))?;
     let mut tx = db.begin().await?;
-    let found = sqlx::query(
-        "UPDATE orgs SET plan = $2, enforce_quota_override = $3 WHERE id = $1",
-    )
-    .bind(org_id)
-    .bind(change.plan.as_str())
-    .bind(own)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let found = sqlx::query("UPDATE orgs SET plan = $2, enforce_quota_override = $3 WHERE id = $1")
+        .bind(org_id)
+        .bind(change.plan.as_str())
+        .bind(own)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if found == 0 {
         return Err(ApiError::not_found("organization").into());
     }

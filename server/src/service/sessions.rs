@@ -13,9 +13,9 @@ use shared::error::ApiError;
 use sqlx::{PgPool, QueryBuilder};
 use uuid::Uuid;
 
+use super::ServiceResult;
 use super::paging::{self, After};
 use super::records::{self, CRow};
-use super::ServiceResult;
 
 type SRow = (
     Uuid,

@@ -390,8 +390,11 @@ fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn one_record_postgres_refuses_costs_no_other_call_its_record(db: PgPool) {
     let (_, _, org) = crate::support::org_with_owner(&db, "Acme", "ada@example.com").await;
-    let recorder =
-        server::recorder::Recorder::spawn(db.clone(), crate::support::plans(), server::clock::Clock::system());
+    let recorder = server::recorder::Recorder::spawn(
+        db.clone(),
+        crate::support::plans(),
+        server::clock::Clock::system(),
+    );
     // Twenty calls recorded at once (so they share batches), every one with
     // NUL characters, and one that cannot be stored at all (no such org).
     let mut tasks = Vec::new();

@@ -348,7 +348,12 @@ pub fn agent_with(
     mode: &str,
     steps: Value,
 ) -> Result<Vec<Value>, String> {
-    // `<mode>+tasks`: the agent declares the MCP tasks extension.
+    // `<mode>+tasks`: the agent declares the MCP tasks extension;
+    // `<mode>+header:NAME:VALUE`: it sends that header on every request.
+    let (mode, header) = match mode.split_once("+header:") {
+        Some((m, h)) => (m, Some(h)),
+        None => (mode, None),
+    };
     let (mode, tasks) = match mode.strip_suffix("+tasks") {
         Some(m) => (m, true),
         None => (mode, false),
@@ -361,6 +366,9 @@ pub fn agent_with(
         .arg(mode);
     if tasks {
         cmd.arg("--tasks");
+    }
+    if let Some(h) = header {
+        cmd.arg("--header").arg(h);
     }
     if let Some(t) = token {
         cmd.arg("--token").arg(t);

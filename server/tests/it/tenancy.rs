@@ -35,6 +35,7 @@ fn resource_of(hint: &str) -> &'static str {
     let h = hint.to_ascii_lowercase();
     let pairs = [
         ("invitation", "invitation"),
+        ("session", "session"),
         ("approval", "approval"),
         ("webhook", "webhook"),
         ("tool-polic", "tool_policy"),
@@ -153,6 +154,10 @@ async fn another_orgs_ids_read_as_not_found_everywhere_and_nothing_changes(db: P
     ids.insert("user", first(&acme.ok(Method::GET, "/users", None).await));
     ids.insert("key", first(&acme.ok(Method::GET, "/keys", None).await));
     ids.insert("call", first(&acme.ok(Method::GET, "/calls", None).await));
+    ids.insert(
+        "session",
+        first(&acme.ok(Method::GET, "/sessions", None).await),
+    );
     let rule = acme
         .ok(
             Method::POST,

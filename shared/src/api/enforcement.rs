@@ -281,7 +281,10 @@ impl PlanInput {
             .parse()
             .map_err(|e: String| ApiError::invalid("plan", e))?;
         if self.enforce_quota.is_some_and(|q| q > i64::MAX as u64) {
-            return Err(ApiError::invalid("enforce_quota", "The quota is too large."));
+            return Err(ApiError::invalid(
+                "enforce_quota",
+                "The quota is too large.",
+            ));
         }
         Ok(PlanChange {
             plan,

@@ -82,10 +82,7 @@ pub fn ModeBadge() -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
-    let status = Resource::new(
-        move || tick.get(),
-        |_| crate::server_fns::enforcement(),
-    );
+    let status = Resource::new(move || tick.get(), |_| crate::server_fns::enforcement());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

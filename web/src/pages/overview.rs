@@ -14,7 +14,10 @@ pub fn Overview() -> impl IntoView {
     let viewer = use_context::<Viewer>();
     let org = viewer.as_ref().and_then(|v| v.current.clone());
     let can_admin = viewer.as_ref().is_some_and(|v| v.can(Role::Admin));
-    let stats = Resource::new(|| (), |_| async { Ok::<_, crate::error::AppError>((overview().await?, enforcement().await?)) });
+    let stats = Resource::new(
+        || (),
+        |_| async { Ok::<_, crate::error::AppError>((overview().await?, enforcement().await?)) },
+    );
     view! {
         <Title text="Overview"/>
         <header class="page-header">

@@ -175,7 +175,9 @@ fn session_label(kind: shared::api::SessionKind, name: Option<String>) -> String
     use shared::api::SessionKind;
     match (kind, name) {
         (SessionKind::Named, Some(n)) => format!("“{n}”"),
-        (SessionKind::Mcp, Some(n)) => format!("MCP session {}", n.chars().take(12).collect::<String>()),
+        (SessionKind::Mcp, Some(n)) => {
+            format!("MCP session {}", n.chars().take(12).collect::<String>())
+        }
         _ => "agent token".to_owned(),
     }
 }

@@ -11,11 +11,11 @@ use shared::account::{Me, ModeInput};
 use shared::api::{
     AgentKeyInput, ApiTokenInput, Approval, ApprovalDecisionInput, ApprovalFilter,
     ApprovalSettings, ApprovalSettingsInput, CallFilter, ConnectorCreated, ConnectorInput,
-    DefaultToolActionInput, EntityRuleInput, KeyQuery, OverrideInput, PackToolsInput,
-    PolicyTestInput, RegionsInput, RegisteredUserInput, RuleTestInput, ToolPackInput,
-    ToolPoliciesView, ToolPolicyInput, ToolPolicyMoveInput, UserQuery, ViolationFilter,
-    Enforcement, OrgEvent, OrgStatus, Page, PausedBehaviourInput, PlanInput, RuntimeSession,
-    SessionDetail, SessionFilter, WebhookInput,
+    DefaultToolActionInput, Enforcement, EntityRuleInput, KeyQuery, OrgEvent, OrgStatus,
+    OverrideInput, PackToolsInput, Page, PausedBehaviourInput, PlanInput, PolicyTestInput,
+    RegionsInput, RegisteredUserInput, RuleTestInput, RuntimeSession, SessionDetail, SessionFilter,
+    ToolPackInput, ToolPoliciesView, ToolPolicyInput, ToolPolicyMoveInput, UserQuery,
+    ViolationFilter, WebhookInput,
 };
 use shared::detect::Entity;
 use shared::error::{ApiError, ErrorKind};
@@ -115,8 +115,7 @@ pub async fn me(Tenant(t): Tenant) -> Res<Me> {
 
 pub async fn org(State(s): State<AppState>, Tenant(t): Tenant) -> Res<OrgStatus> {
     let org = accounts::org_summary(&s.db, &t).await?;
-    let enforcement =
-        enforcement::of_tenant(&s.db, &t, &s.config.plans, s.clock.now()).await?;
+    let enforcement = enforcement::of_tenant(&s.db, &t, &s.config.plans, s.clock.now()).await?;
     Ok(Json(OrgStatus { org, enforcement }))
 }
 
@@ -147,7 +146,11 @@ pub async fn org_events(State(s): State<AppState>, Tenant(t): Tenant) -> Res<Vec
 
 // --- operator ----------------------------------------------------------
 
-pub async fn operator_plan(_: Operator, State(s): State<AppState>, Id(org): Id) -> Res<Enforcement> {
+pub async fn operator_plan(
+    _: Operator,
+    State(s): State<AppState>,
+    Id(org): Id,
+) -> Res<Enforcement> {
     Ok(Json(
         enforcement::status(&s.db, &s.config.plans, org, s.clock.now()).await?,
     ))
@@ -208,12 +211,7 @@ pub async fn export_calls(
 /// call first) so a long session never sits in memory. A database failure
 /// mid-way ends the stream with an error: the client sees a broken
 /// download, never a silently short file.
-fn jsonl(
-    s: AppState,
-    t: shared::account::TenantCtx,
-    f: CallFilter,
-    filename: String,
-) -> Response {
+fn jsonl(s: AppState, t: shared::account::TenantCtx, f: CallFilter, filename: String) -> Response {
     use futures_util::stream;
     let start: Option<Option<sessions::ExportCursor>> = Some(None);
     let body = stream::unfold(start, move |state| {
