@@ -14,6 +14,12 @@
 //!   Gatehouse; reports p50/p99 and the difference ("added").
 //! * Phase 2 (throughput): `--clients` concurrent clients for `--seconds`,
 //!   direct then through Gatehouse; reports calls/s.
+//! * Phase 3 (enforce quota): `--clients` concurrent clients, each
+//!   authorising and recording `--calls / 4` calls: the authorisation query
+//!   (which reads the period's usage with the org), the usage lookup on its
+//!   own (an upper bound of what the join adds), and a decision record
+//!   written with and without its quota charge (the count rides in the
+//!   same statement); reports p50/p99 of each and the difference.
 //!
 //! Everything runs on one machine (2 cores here): client, upstream,
 //! Gatehouse and Postgres compete for the same CPUs, so absolute numbers
@@ -221,6 +227,11 @@ async fn main() {
         "/nonexistent".to_owned(),
         "--allow-private-upstreams".to_owned(),
         "true".to_owned(),
+        // Load, not abuse: the per-key and per-org rates would cap it.
+        "--mcp-rate-per-key".to_owned(),
+        "0".to_owned(),
+        "--mcp-rate-per-org".to_owned(),
+        "0".to_owned(),
     ]);
     let config = server::config::Config::from_args(&cli.serve).unwrap();
     let key = MasterKey::from_base64("YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nISE=").unwrap();
@@ -264,6 +275,20 @@ async fn main() {
     server::service::accounts::set_mode(&db, &t, chrono::Utc::now(), OrgMode::Enforce)
         .await
         .unwrap();
+    // A quota that is checked and counted but never runs out, so every
+    // phase measures enforce mode.
+    server::service::enforcement::set_plan(
+        &db,
+        &state.config.plans,
+        chrono::Utc::now(),
+        org,
+        shared::api::PlanChange {
+            plan: shared::api::Plan::Team,
+            enforce_quota: Some(1_000_000_000),
+        },
+    )
+    .await
+    .unwrap();
     let c = ConnectorInput {
         name: "up".into(),
         url: up_url.clone(),
@@ -379,5 +404,149 @@ async fn main() {
         .unwrap();
     println!("\nrecords written: {recorded} calls");
 
+    quota_phase(
+        &state,
+        &token,
+        org,
+        clients as usize,
+        (calls / 4).max(1) as usize,
+    )
+    .await;
+
     bench.finish().await;
+}
+
+/// Runs `f` `n` times on each of `clients` concurrent tasks; every call's
+/// duration, sorted.
+async fn concurrently<F, Fut>(clients: usize, n: usize, f: F) -> Vec<Duration>
+where
+    F: Fn() -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let t = Instant::now();
+                f().await;
+                out.push(t.elapsed());
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    all
+}
+
+fn record(org: uuid::Uuid, charged: bool) -> server::recorder::CallRecord {
+    use server::recorder::{CallRecord, Charge, SessionRecord};
+    let now = chrono::Utc::now();
+    CallRecord {
+        id: uuid::Uuid::new_v4(),
+        org_id: org,
+        pack_id: uuid::Uuid::nil(),
+        registered_user_id: uuid::Uuid::nil(),
+        agent_key_id: uuid::Uuid::nil(),
+        session: SessionRecord {
+            id: uuid::Uuid::new_v4(),
+            kind: shared::api::SessionKind::Token,
+            name: None,
+            mcp_session_id: None,
+        },
+        connector_id: None,
+        tool: "up__echo".into(),
+        upstream_tool: Some("echo".into()),
+        mode: OrgMode::Enforce,
+        charge: charged.then(|| Charge {
+            period: shared::api::Period::of(now),
+            quota: Some(1_000_000_000),
+        }),
+        decision: shared::api::Decision::Allow,
+        reasons: vec![],
+        outcome: shared::api::Outcome::Ok,
+        arguments_redacted: None,
+        error_message: None,
+        latency_us: 1,
+        upstream_us: None,
+        mcp_session_id: None,
+        client_name: None,
+        client_version: None,
+        protocol_version: None,
+        created_at: now,
+        violations: vec![],
+        approval_id: None,
+        intent: false,
+    }
+}
+
+async fn quota_phase(state: &AppState, token: &str, org: uuid::Uuid, clients: usize, n: usize) {
+    println!("\nenforce quota, {clients} concurrent clients, {n} calls each:");
+    println!("  {:<34} {:>9} {:>9}", "", "p50 ms", "p99 ms");
+    let row = |name: &str, v: &[Duration]| {
+        println!(
+            "  {:<34} {:>9.3} {:>9.3}",
+            name,
+            ms(pct(v, 0.5)),
+            ms(pct(v, 0.99))
+        );
+    };
+    let gateway = state.gateway.clone();
+    let token = token.to_owned();
+    let auth = concurrently(clients, n, move || {
+        let (g, t) = (gateway.clone(), token.clone());
+        async move {
+            g.authorize(&t).await.unwrap();
+        }
+    })
+    .await;
+    row("authorise (reads usage with the org)", &auth);
+    let db = state.db.clone();
+    let period = shared::api::Period::of(chrono::Utc::now()).first_day();
+    let lookup = concurrently(clients, n, move || {
+        let db = db.clone();
+        async move {
+            let _: Option<i64> = sqlx::query_scalar(
+                "SELECT used FROM enforce_usage WHERE org_id = $1 AND period = $2",
+            )
+            .bind(org)
+            .bind(period)
+            .fetch_optional(&db)
+            .await
+            .unwrap();
+        }
+    })
+    .await;
+    row("usage lookup alone (upper bound)", &lookup);
+    let mut figures = Vec::new();
+    for charged in [false, true] {
+        let recorder = state.gateway.recorder.clone();
+        let v = concurrently(clients, n, move || {
+            let r = recorder.clone();
+            async move {
+                r.record(record(org, charged)).await.unwrap();
+            }
+        })
+        .await;
+        row(
+            if charged {
+                "record, counted against the quota"
+            } else {
+                "record, not counted"
+            },
+            &v,
+        );
+        figures.push(v);
+    }
+    println!(
+        "  {:<34} {:>9.3} {:>9.3}",
+        "counting adds",
+        ms(pct(&figures[1], 0.5)) - ms(pct(&figures[0], 0.5)),
+        ms(pct(&figures[1], 0.99)) - ms(pct(&figures[0], 0.99))
+    );
 }

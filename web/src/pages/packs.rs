@@ -505,6 +505,9 @@ fn SetupTab() -> impl IntoView {
         <section class="card setup">
             <h2>"Connect an agent"</h2>
             <p class="muted">"Replace PASTE_AGENT_KEY_HERE with a key from the Agent keys tab (ghk_…)."</p>
+            <p class="muted" data-testid="session-naming">"Sessions: every call belongs to one agent run. A client names its run with the "
+                <code>{shared::api::SESSION_HEADER}</code>" header or "<code>{shared::api::SESSION_META_KEY}</code>
+                " in a request's "<code>"_meta"</code>" (1–128 characters); otherwise the MCP session (legacy protocol) or, for stateless clients, the agent token's lifetime is the run. See each run on the Sessions page."</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match url.await {
@@ -534,7 +537,11 @@ fn Snippets(base: String) -> impl IntoView {
         "# 1. Exchange the key for a short-lived token (OAuth client credentials):\n\
 curl -s {base}/oauth/token -d grant_type=client_credentials -d client_secret=PASTE_AGENT_KEY_HERE\n\
 # 2. Point any Streamable HTTP MCP client at {base}/mcp with\n\
-#    Authorization: Bearer <access_token>"
+#    Authorization: Bearer <access_token>\n\
+# 3. Optional: name the agent run, so its calls form one session timeline:\n\
+#    {header}: <run id>   (or \"{meta}\" in a request's _meta)",
+        header = shared::api::SESSION_HEADER,
+        meta = shared::api::SESSION_META_KEY
     );
     // Written against the official MCP Python SDK our tests run (mcp 2.x).
     let python = format!(
@@ -551,8 +558,11 @@ async def main():
     async with httpx2.AsyncClient(headers={{"Authorization": f"Bearer {{token}}"}}) as http:
         async with Client(streamable_http_client(f"{{BASE}}/mcp", http_client=http)) as client:
             print([t.name for t in (await client.list_tools()).tools])
+            # Name the run: its calls form one session timeline in Gatehouse.
+            # await client.call_tool("<tool>", {{...}}, meta={{"{meta}": "run-42"}})
 
-asyncio.run(main())"#
+asyncio.run(main())"#,
+        meta = shared::api::SESSION_META_KEY
     );
     let blocks = [
         (
