@@ -76,11 +76,19 @@ impl WebBackend {
         if current_id != auth.org_id {
             session::set_org(session, current_id).await?;
         }
+        let effective_mode = match current_id {
+            Some(org) => Some(
+                enforcement::effective_mode(db, &self.0.config.plans, org, self.0.clock.now())
+                    .await?,
+            ),
+            None => None,
+        };
         Ok(Some(Viewer {
             user_id: auth.user_id,
             email,
             current,
             orgs,
+            effective_mode,
         }))
     }
 }

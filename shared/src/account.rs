@@ -377,6 +377,10 @@ pub struct Viewer {
     pub current: Option<OrgMembership>,
     /// Every organization the user belongs to, for the switcher.
     pub orgs: Vec<OrgMembership>,
+    /// What the current organization's gateway does now (monitor,
+    /// enforce, or enforce paused), for the navigation.
+    #[serde(default)]
+    pub effective_mode: Option<crate::api::EffectiveMode>,
 }
 
 impl Viewer {

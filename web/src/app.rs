@@ -174,7 +174,7 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
                     }.into_any()
                 }}
                 {current.as_ref().map(|c| view! { <span class="role-badge">{c.role.as_str()}</span> })}
-                {current.is_some().then(|| view! { <crate::components::ModeBadge/> })}
+                {viewer.effective_mode.map(|mode| view! { <crate::components::ModeBadge mode/> })}
             </div>
             <ul class="nav-links">
                 <li><A href="/" exact=true>"Overview"</A></li>

@@ -775,7 +775,17 @@ pub async fn set_paused_behaviour(
     paused_blocks_calls: String,
 ) -> Result<shared::api::Enforcement, AppError> {
     let input = shared::api::PausedBehaviourInput {
-        paused_blocks_calls: paused_blocks_calls == "block",
+        paused_blocks_calls: match paused_blocks_calls.as_str() {
+            "block" => true,
+            "monitor" => false,
+            _ => {
+                return Err(shared::error::ApiError::invalid(
+                    "paused_blocks_calls",
+                    "Choose monitor or block.",
+                )
+                .into());
+            }
+        },
     };
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.set_paused_behaviour(&t, input).await?)

@@ -120,6 +120,30 @@ pub async fn status(
     })
 }
 
+/// Only the effective state, in one read and without writing transitions
+/// (every dashboard page shows it in the navigation).
+pub async fn effective_mode(
+    db: &PgPool,
+    plans: &Plans,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<EffectiveMode> {
+    let row: Option<(String, Option<String>, Option<i64>, bool, i64)> = sqlx::query_as(
+        "SELECT o.mode, o.plan, o.enforce_quota_override, o.paused_blocks_calls, COALESCE(eu.used, 0)
+         FROM orgs o LEFT JOIN enforce_usage eu ON eu.org_id = o.id AND eu.period = $2
+         WHERE o.id = $1",
+    )
+    .bind(org_id)
+    .bind(Period::of(now).first_day())
+    .fetch_optional(db)
+    .await?;
+    let (mode, plan, own, strict, used) = row.ok_or_else(|| ApiError::not_found("organization"))?;
+    let p = org_plan(plans, (mode, plan, own, strict))?;
+    let quota = plans.quota(p.plan, p.own_quota);
+    let used = u64::try_from(used).unwrap_or(0);
+    Ok(EffectiveMode::of(p.mode, QuotaLevel::of(used, quota)))
+}
+
 /// The dashboard's and `GET /org`'s view (any member).
 pub async fn of_tenant(
     db: &PgPool,
@@ -141,6 +165,11 @@ pub async fn reconcile(
     org_id: Uuid,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    // Readers call this on every view: check without the lock first, and
+    // take it only when a transition is missing.
+    if !transition_missing(db, plans, org_id, now).await? {
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     let row: Option<PlanRow> = sqlx::query_as(&format!("{PLAN_SELECT} FOR UPDATE"))
         .bind(org_id)
@@ -198,6 +227,38 @@ pub async fn reconcile(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether the quota's state at `now` differs from the last transition on
+/// record (read without locking).
+async fn transition_missing(
+    db: &PgPool,
+    plans: &Plans,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let row: Option<(Option<String>, Option<i64>, i64, Option<String>)> = sqlx::query_as(
+        "SELECT o.plan, o.enforce_quota_override, COALESCE(eu.used, 0),
+           (SELECT kind FROM org_events e WHERE e.org_id = o.id
+              AND kind IN ('enforce_paused', 'enforce_resumed') ORDER BY at DESC, id DESC LIMIT 1)
+         FROM orgs o LEFT JOIN enforce_usage eu ON eu.org_id = o.id AND eu.period = $2
+         WHERE o.id = $1",
+    )
+    .bind(org_id)
+    .bind(Period::of(now).first_day())
+    .fetch_optional(db)
+    .await?;
+    let Some((plan, own, used, last)) = row else {
+        return Ok(false);
+    };
+    let plan = match plan {
+        Some(p) => p.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+        None => plans.default_plan,
+    };
+    let quota = plans.quota(plan, own.and_then(|q| u64::try_from(q).ok()));
+    let exhausted =
+        QuotaLevel::of(u64::try_from(used).unwrap_or(0), quota) == QuotaLevel::Exhausted;
+    Ok(exhausted != (last.as_deref() == Some("enforce_paused")))
 }
 
 /// What the recorder saw one batch do to an org's usage.

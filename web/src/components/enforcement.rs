@@ -70,35 +70,20 @@ pub fn UsageBar(usage: Usage) -> impl IntoView {
 }
 
 /// The effective state next to the organization's name in the
-/// navigation (refreshed every 30 s while the dashboard is open).
+/// navigation, from the signed-in viewer (loaded with every page, so it
+/// hydrates with the layout).
 #[component]
-pub fn ModeBadge() -> impl IntoView {
-    let tick = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|n| *n = n.wrapping_add(1)),
-            std::time::Duration::from_secs(30),
-        ) {
-            on_cleanup(move || handle.clear());
+pub fn ModeBadge(mode: EffectiveMode) -> impl IntoView {
+    let class = match mode {
+        EffectiveMode::Monitor => "mode-badge mode-monitor",
+        EffectiveMode::Enforce => "mode-badge mode-enforce",
+        EffectiveMode::EnforcePaused => "mode-badge mode-paused",
+    };
+    let title = match mode {
+        EffectiveMode::EnforcePaused => {
+            "Configured: enforce. Paused: the enforce quota of this period is used up."
         }
-    });
-    let status = Resource::new(move || tick.get(), |_| crate::server_fns::enforcement());
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                status.await.ok().map(|e| {
-                    let class = match e.effective {
-                        EffectiveMode::Monitor => "mode-badge mode-monitor",
-                        EffectiveMode::Enforce => "mode-badge mode-enforce",
-                        EffectiveMode::EnforcePaused => "mode-badge mode-paused",
-                    };
-                    let title = match &e.pause {
-                        Some(p) => format!("Configured: enforce. Paused: the {} for {} is used up.", p.reason, p.period),
-                        None => format!("Configured: {}", e.configured.as_str()),
-                    };
-                    view! { <a href="/" class=class title=title data-testid="nav-mode">{e.effective.label()}</a> }
-                })
-            })}
-        </Transition>
-    }
+        _ => "What the gateway does now",
+    };
+    view! { <a href="/" class=class title=title data-testid="nav-mode">{mode.label()}</a> }
 }

@@ -7,14 +7,11 @@ use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
-use shared::api::{AlertRange, AlertsQuery, CallFilter, CountRow, ViolationFilter};
+use shared::api::{AlertRange, AlertsQuery, CountRow, ViolationFilter};
 use shared::policy::{Action, Direction};
-use uuid::Uuid;
 
-use crate::components::{
-    ActionBadge, CallsTable, DecisionBadge, EmptyState, ErrorNote, Pager, fmt_time,
-};
-use crate::server_fns::{alert_violations, alerts, get_call, list_calls, list_packs, list_users};
+use crate::components::{ActionBadge, DecisionBadge, EmptyState, ErrorNote, Pager, fmt_time};
+use crate::server_fns::{alert_violations, alerts, get_call, list_packs, list_users};
 
 fn parse_local(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
@@ -327,26 +324,12 @@ fn Breakdown(title: &'static str, rows: Vec<CountRow>, on_pick: Callback<String>
 #[component]
 pub fn CallDetail() -> impl IntoView {
     let params = use_params_map();
-    // One resource for the call and its session's other calls: resources
-    // created inside a Suspend would not hydrate.
+    // One server function per resource: a second call after an await
+    // would run without the request's context during server rendering.
+    // The call's session is one link away (its timeline).
     let call = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
-        |id| async move {
-            let d = get_call(id).await?;
-            let session = match d.call.session_id {
-                Some(s) => {
-                    list_calls(CallFilter {
-                        session_id: Some(s),
-                        limit: Some(50),
-                        ..CallFilter::default()
-                    })
-                    .await?
-                    .items
-                }
-                None => Vec::new(),
-            };
-            Ok::<_, crate::error::AppError>((d, session))
-        },
+        get_call,
     );
     view! {
         <Title text="Tool call"/>
@@ -357,7 +340,7 @@ pub fn CallDetail() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match call.await {
-                    Ok((d, session)) => {
+                    Ok(d) => {
                         let c = d.call.clone();
                         let args = d.arguments_redacted.as_ref()
                             .and_then(|a| serde_json::to_string_pretty(a).ok())
@@ -427,22 +410,11 @@ pub fn CallDetail() -> impl IntoView {
                                 <h2>"Arguments (as recorded, redacted)"</h2>
                                 <pre data-testid="call-arguments">{args}</pre>
                             </section>
-                            {(!session.is_empty()).then(|| view! { <SessionCalls calls=session current=c.id/> })}
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn SessionCalls(calls: Vec<shared::api::ToolCall>, current: Uuid) -> impl IntoView {
-    view! {
-        <section class="card">
-            <h2>"Calls in the same session"</h2>
-            <CallsTable calls current/>
-        </section>
     }
 }

@@ -14,10 +14,10 @@ pub fn Overview() -> impl IntoView {
     let viewer = use_context::<Viewer>();
     let org = viewer.as_ref().and_then(|v| v.current.clone());
     let can_admin = viewer.as_ref().is_some_and(|v| v.can(Role::Admin));
-    let stats = Resource::new(
-        || (),
-        |_| async { Ok::<_, crate::error::AppError>((overview().await?, enforcement().await?)) },
-    );
+    // One server function per resource: a second call after an await
+    // would run without the request's context during server rendering.
+    let stats = Resource::new(|| (), |_| overview());
+    let status = Resource::new(|| (), |_| enforcement());
     view! {
         <Title text="Overview"/>
         <header class="page-header">
@@ -26,8 +26,8 @@ pub fn Overview() -> impl IntoView {
         </header>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match stats.await {
-                    Ok((s, e)) => {
+                match (stats.await, status.await) {
+                    (Ok(s), Ok(e)) => {
                         let enforce = s.mode == OrgMode::Enforce;
                         let paused = e.effective == EffectiveMode::EnforcePaused;
                         let (has_connector, has_pack, has_key) = (s.connector_count > 0, s.pack_count > 0, s.key_count > 0);
@@ -82,7 +82,7 @@ pub fn Overview() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
                 }
             })}
         </Transition>

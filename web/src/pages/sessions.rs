@@ -56,12 +56,9 @@ pub fn Sessions() -> impl IntoView {
         move || (filters.get(), cursor.get()),
         |(f, c)| list_sessions(f.query(c)),
     );
-    let choices = Resource::new(
-        || (),
-        |_| async {
-            Ok::<_, crate::error::AppError>((list_users(None).await?, list_packs().await?))
-        },
-    );
+    // One server function per resource (see the Overview).
+    let users = Resource::new(|| (), |_| list_users(None));
+    let packs = Resource::new(|| (), |_| list_packs());
     let set = move |f: Filters| {
         cursor.set(None);
         history.set(Vec::new());
@@ -78,7 +75,8 @@ pub fn Sessions() -> impl IntoView {
         <section class="card filters" aria-label="Filters">
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let (users, packs) = choices.await.unwrap_or_default();
+                    let users = users.await.unwrap_or_default();
+                    let packs = packs.await.unwrap_or_default();
                     let current = filters.get_untracked();
                     view! {
                         <div class="field">

@@ -62,7 +62,6 @@ pub fn Settings() -> impl IntoView {
                             </dl>
                         </section>
                         <ModeCard mode=s.mode action=set_mode/>
-                        <EnforcementCard set_mode/>
                         <EvidenceCard full=s.store_full_arguments action=set_evidence/>
                     }.into_any(),
                     Err(e) => view! { <ErrorNote error=e/> }.into_any(),
@@ -71,7 +70,9 @@ pub fn Settings() -> impl IntoView {
         </Transition>
         // Only admins may manage tokens (the server checks too); viewers
         // already see the page's one refusal above.
-        {can_admin().then(|| view! { <ApiTokens/> <Webhooks/> })}
+        // Outside the settings' Suspend: a resource created inside one
+        // would not hydrate.
+        {can_admin().then(|| view! { <EnforcementCard set_mode/> <ApiTokens/> <Webhooks/> })}
     }
 }
 
@@ -136,17 +137,17 @@ fn ModeCard(mode: OrgMode, action: ServerAction<SetMode>) -> impl IntoView {
 #[component]
 fn EnforcementCard(set_mode: ServerAction<SetMode>) -> impl IntoView {
     let set_behaviour = ServerAction::<SetPausedBehaviour>::new();
-    let status = Resource::new(
-        move || (set_mode.version().get(), set_behaviour.version().get()),
-        |_| async { Ok::<_, crate::error::AppError>((enforcement().await?, org_events().await?)) },
-    );
+    // One server function per resource (see the Overview).
+    let version = move || (set_mode.version().get(), set_behaviour.version().get());
+    let status = Resource::new(version, |_| enforcement());
+    let events = Resource::new(version, |_| org_events());
     view! {
         <section class="card" data-testid="enforcement-card">
             <h2>"Plan and enforce quota"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match status.await {
-                        Ok((e, events)) => {
+                    match (status.await, events.await) {
+                        (Ok(e), Ok(events)) => {
                             let strict = e.paused_blocks_calls;
                             view! {
                                 <EnforcementBanner e=e.clone()/>
@@ -192,7 +193,7 @@ fn EnforcementCard(set_mode: ServerAction<SetMode>) -> impl IntoView {
                                 }}
                             }.into_any()
                         }
-                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        (Err(e), _) | (_, Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
                     }
                 })}
             </Transition>

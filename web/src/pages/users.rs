@@ -161,22 +161,25 @@ fn UserForm(
 #[component]
 fn RecentCalls(user: RegisteredUser) -> impl IntoView {
     let id = user.id;
-    let calls = Resource::new(
+    // One server function per resource (see the Overview).
+    let sessions = Resource::new(
         move || id,
-        |id| async move {
-            let sessions = list_sessions(shared::api::SessionFilter {
+        |id| {
+            list_sessions(shared::api::SessionFilter {
                 registered_user_id: Some(id),
                 limit: Some(10),
                 ..shared::api::SessionFilter::default()
             })
-            .await?;
-            let calls = list_calls(CallFilter {
+        },
+    );
+    let calls = Resource::new(
+        move || id,
+        |id| {
+            list_calls(CallFilter {
                 registered_user_id: Some(id),
                 limit: Some(20),
                 ..CallFilter::default()
             })
-            .await?;
-            Ok::<_, crate::error::AppError>((sessions, calls))
         },
     );
     view! {
@@ -184,8 +187,8 @@ fn RecentCalls(user: RegisteredUser) -> impl IntoView {
             <h2>{format!("Recent sessions of {}", user.display_name)}</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match calls.await {
-                        Ok((s, p)) => view! {
+                    match (sessions.await, calls.await) {
+                        (Ok(s), Ok(p)) => view! {
                             {if s.items.is_empty() {
                                 view! { <p class="muted">"No sessions yet."</p> }.into_any()
                             } else {
@@ -201,7 +204,7 @@ fn RecentCalls(user: RegisteredUser) -> impl IntoView {
                                 view! { <CallsTable calls=p.items/> }.into_any()
                             }}
                         }.into_any(),
-                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        (Err(e), _) | (_, Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
                     }
                 })}
             </Transition>
