@@ -336,6 +336,54 @@ impl FromStr for OrgMode {
     }
 }
 
+/// What the gateway does now, whatever the configured mode says.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectiveMode {
+    Monitor,
+    Enforce,
+    /// Configured to enforce, but the enforce quota is used up: calls are
+    /// decided as in monitor mode (or all blocked, if the org chose so).
+    EnforcePaused,
+}
+
+impl EffectiveMode {
+    /// The effective state of an org configured as `configured` whose
+    /// enforce quota is (or is not) used up.
+    ///
+    /// ```
+    /// use shared::account::{EffectiveMode, OrgMode};
+    /// assert_eq!(EffectiveMode::of(OrgMode::Enforce, true), EffectiveMode::EnforcePaused);
+    /// assert_eq!(EffectiveMode::of(OrgMode::Enforce, false), EffectiveMode::Enforce);
+    /// assert_eq!(EffectiveMode::of(OrgMode::Monitor, true), EffectiveMode::Monitor);
+    /// ```
+    pub fn of(configured: OrgMode, quota_used_up: bool) -> Self {
+        match (configured, quota_used_up) {
+            (OrgMode::Monitor, _) => EffectiveMode::Monitor,
+            (OrgMode::Enforce, true) => EffectiveMode::EnforcePaused,
+            (OrgMode::Enforce, false) => EffectiveMode::Enforce,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffectiveMode::Monitor => "monitor",
+            EffectiveMode::Enforce => "enforce",
+            EffectiveMode::EnforcePaused => "enforce_paused",
+        }
+    }
+
+    /// How the dashboard names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EffectiveMode::Monitor => "Monitor",
+            EffectiveMode::Enforce => "Enforce",
+            EffectiveMode::EnforcePaused => "Enforce Paused",
+        }
+    }
+}
+
 /// The monitor / enforce switch as a form or API body carries it.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -380,7 +428,7 @@ pub struct Viewer {
     /// What the current organization's gateway does now (monitor,
     /// enforce, or enforce paused), for the navigation.
     #[serde(default)]
-    pub effective_mode: Option<crate::api::EffectiveMode>,
+    pub effective_mode: Option<EffectiveMode>,
 }
 
 impl Viewer {

@@ -166,7 +166,10 @@ pub async fn authorize(
             expiry_hours: u32::try_from(r.expiry).unwrap_or(1),
         },
         enforcement: AgentEnforcement {
-            effective: EffectiveMode::of(mode, QuotaLevel::of(used, quota)),
+            effective: EffectiveMode::of(
+                mode,
+                QuotaLevel::of(used, quota) == QuotaLevel::Exhausted,
+            ),
             period,
             quota,
             paused_blocks_calls: r.paused_blocks_calls,

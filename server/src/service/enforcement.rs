@@ -83,7 +83,7 @@ pub async fn status(
     let used = used(db, org_id, period).await?;
     let quota = plans.quota(p.plan, p.own_quota);
     let level = QuotaLevel::of(used, quota);
-    let effective = EffectiveMode::of(p.mode, level);
+    let effective = EffectiveMode::of(p.mode, level == QuotaLevel::Exhausted);
     let pause = match (effective, quota) {
         (EffectiveMode::EnforcePaused, Some(limit)) => {
             let since: Option<DateTime<Utc>> = sqlx::query_scalar(
@@ -141,7 +141,10 @@ pub async fn effective_mode(
     let p = org_plan(plans, (mode, plan, own, strict))?;
     let quota = plans.quota(p.plan, p.own_quota);
     let used = u64::try_from(used).unwrap_or(0);
-    Ok(EffectiveMode::of(p.mode, QuotaLevel::of(used, quota)))
+    Ok(EffectiveMode::of(
+        p.mode,
+        QuotaLevel::of(used, quota) == QuotaLevel::Exhausted,
+    ))
 }
 
 /// The dashboard's and `GET /org`'s view (any member).

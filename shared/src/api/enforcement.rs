@@ -133,51 +133,7 @@ impl QuotaLevel {
     }
 }
 
-/// What the gateway does now, whatever the configured mode says.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EffectiveMode {
-    Monitor,
-    Enforce,
-    /// Configured to enforce, but the enforce quota is used up: calls are
-    /// decided as in monitor mode (or all blocked, if the org chose so).
-    EnforcePaused,
-}
-
-impl EffectiveMode {
-    /// ```
-    /// use shared::account::OrgMode;
-    /// use shared::api::{EffectiveMode, QuotaLevel};
-    /// assert_eq!(EffectiveMode::of(OrgMode::Enforce, QuotaLevel::Exhausted), EffectiveMode::EnforcePaused);
-    /// assert_eq!(EffectiveMode::of(OrgMode::Enforce, QuotaLevel::Warning), EffectiveMode::Enforce);
-    /// assert_eq!(EffectiveMode::of(OrgMode::Monitor, QuotaLevel::Exhausted), EffectiveMode::Monitor);
-    /// ```
-    pub fn of(configured: OrgMode, level: QuotaLevel) -> Self {
-        match (configured, level) {
-            (OrgMode::Monitor, _) => EffectiveMode::Monitor,
-            (OrgMode::Enforce, QuotaLevel::Exhausted) => EffectiveMode::EnforcePaused,
-            (OrgMode::Enforce, _) => EffectiveMode::Enforce,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EffectiveMode::Monitor => "monitor",
-            EffectiveMode::Enforce => "enforce",
-            EffectiveMode::EnforcePaused => "enforce_paused",
-        }
-    }
-
-    /// How the dashboard names it.
-    pub fn label(self) -> &'static str {
-        match self {
-            EffectiveMode::Monitor => "Monitor",
-            EffectiveMode::Enforce => "Enforce",
-            EffectiveMode::EnforcePaused => "Enforce Paused",
-        }
-    }
-}
+pub use crate::account::EffectiveMode;
 
 /// The reason recorded on every call decided while enforce is paused.
 pub const PAUSED_REASON: &str = "enforce_paused:quota";
