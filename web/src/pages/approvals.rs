@@ -35,10 +35,18 @@ pub fn Approvals() -> impl IntoView {
     let decide = ServerAction::<DecideApproval>::new();
     let pending_view = RwSignal::new(true);
     let tick = RwSignal::new(0u32);
+    // Comments being written, by request: kept outside the cards (a
+    // refresh re-renders them), and while one is being written the inbox
+    // does not refresh, so the approver's text and focus stay put.
+    let comments = RwSignal::new(std::collections::HashMap::<uuid::Uuid, String>::new());
     // Poll while the page is open so new requests appear without a reload.
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|n| *n = n.wrapping_add(1)),
+            move || {
+                if comments.with_untracked(|m| m.values().all(|c| c.is_empty())) {
+                    tick.update(|n| *n = n.wrapping_add(1));
+                }
+            },
             std::time::Duration::from_millis(REFRESH_MS),
         ) {
             on_cleanup(move || handle.clear());
@@ -71,7 +79,7 @@ pub fn Approvals() -> impl IntoView {
                             "No call is waiting for approval. Tool policies with the action approve send calls here."
                         } else { "No request has been decided yet." }}</EmptyState>
                     }.into_any(),
-                    Ok(items) => items.into_iter().map(|a| view! { <ApprovalCard approval=a decide/> }).collect_view().into_any(),
+                    Ok(items) => items.into_iter().map(|a| view! { <ApprovalCard approval=a decide comments/> }).collect_view().into_any(),
                     Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                 }
             })}
@@ -81,7 +89,11 @@ pub fn Approvals() -> impl IntoView {
 }
 
 #[component]
-fn ApprovalCard(approval: Approval, decide: ServerAction<DecideApproval>) -> impl IntoView {
+fn ApprovalCard(
+    approval: Approval,
+    decide: ServerAction<DecideApproval>,
+    comments: RwSignal<std::collections::HashMap<uuid::Uuid, String>>,
+) -> impl IntoView {
     let a = approval;
     let id = a.id;
     let args = serde_json::to_string_pretty(&a.arguments_redacted).unwrap_or_default();
@@ -140,19 +152,27 @@ fn ApprovalCard(approval: Approval, decide: ServerAction<DecideApproval>) -> imp
                 </Transition>
             })}
             {(pending && can_decide()).then(|| {
-                let comment = RwSignal::new(String::new());
                 let send = move |approve: bool| {
+                    let comment = comments
+                        .try_update(|m| m.remove(&id))
+                        .flatten()
+                        .unwrap_or_default();
                     decide.dispatch(DecideApproval {
                         id,
                         decision: if approve { "approve" } else { "deny" }.to_owned(),
-                        comment: comment.get_untracked(),
+                        comment,
                     });
                 };
                 view! {
                     <div class="decide-form">
                         <div class="field">
                             <label for=format!("comment-{id}")>"Comment (optional; the agent sees it when you deny)"</label>
-                            <input id=format!("comment-{id}") type="text" maxlength="1000" bind:value=comment/>
+                            <input id=format!("comment-{id}") type="text" maxlength="1000"
+                                prop:value=move || comments.with(|m| m.get(&id).cloned().unwrap_or_default())
+                                on:input=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    comments.update(|m| { m.insert(id, v); });
+                                }/>
                         </div>
                         <div class="form-actions">
                             <button type="button" class="btn" disabled=move || decide.pending().get()
