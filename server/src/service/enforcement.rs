@@ -27,41 +27,95 @@ use uuid::Uuid;
 use super::{ServiceError, ServiceResult};
 use crate::config::Plans;
 
-/// An org's plan settings as stored.
-#[derive(Debug, Clone, Copy)]
-struct OrgPlan {
+/// An org's plan, usage of one period and last pause/resume transition,
+/// read in one query.
+#[derive(Debug, Clone)]
+struct Snapshot {
     mode: OrgMode,
     plan: Plan,
     own_quota: Option<u64>,
     paused_blocks_calls: bool,
+    period: Period,
+    used: u64,
+    quota: Option<u64>,
+    /// The last `enforce_paused` / `enforce_resumed` event: its kind and
+    /// period.
+    last: Option<(String, Option<chrono::NaiveDate>)>,
 }
 
-type PlanRow = (String, Option<String>, Option<i64>, bool);
+impl Snapshot {
+    fn level(&self) -> QuotaLevel {
+        QuotaLevel::of(self.used, self.quota)
+    }
 
-fn org_plan(plans: &Plans, row: PlanRow) -> ServiceResult<OrgPlan> {
-    let (mode, plan, own, strict) = row;
-    Ok(OrgPlan {
+    fn exhausted(&self) -> bool {
+        self.level() == QuotaLevel::Exhausted
+    }
+
+    fn paused_on_record(&self) -> bool {
+        self.last
+            .as_ref()
+            .is_some_and(|(k, _)| k == "enforce_paused")
+    }
+
+    fn effective(&self) -> EffectiveMode {
+        EffectiveMode::of(self.mode, self.exhausted())
+    }
+}
+
+type SnapshotRow = (
+    String,
+    Option<String>,
+    Option<i64>,
+    bool,
+    i64,
+    Option<String>,
+    Option<chrono::NaiveDate>,
+);
+
+/// Reads the org's [`Snapshot`] for the period of `now`; `lock` takes the
+/// org's row lock (transitions are written under it, so replicas take
+/// turns).
+async fn snapshot(
+    ex: impl sqlx::PgExecutor<'_>,
+    plans: &Plans,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+    lock: bool,
+) -> ServiceResult<Option<Snapshot>> {
+    let period = Period::of(now);
+    let row: Option<SnapshotRow> = sqlx::query_as(&format!(
+        "SELECT o.mode, o.plan, o.enforce_quota_override, o.paused_blocks_calls, COALESCE(eu.used, 0),
+           last.kind, last.period
+         FROM orgs o
+         LEFT JOIN enforce_usage eu ON eu.org_id = o.id AND eu.period = $2
+         LEFT JOIN LATERAL (SELECT kind, period FROM org_events e WHERE e.org_id = o.id
+             AND kind IN ('enforce_paused', 'enforce_resumed') ORDER BY at DESC, id DESC LIMIT 1) last ON true
+         WHERE o.id = $1{}",
+        if lock { " FOR UPDATE OF o" } else { "" }
+    ))
+    .bind(org_id)
+    .bind(period.first_day())
+    .fetch_optional(ex)
+    .await?;
+    let Some((mode, plan, own, strict, used, last_kind, last_period)) = row else {
+        return Ok(None);
+    };
+    let plan = match plan {
+        Some(p) => p.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+        None => plans.default_plan,
+    };
+    let own_quota = own.and_then(|q| u64::try_from(q).ok());
+    Ok(Some(Snapshot {
         mode: mode.parse().map_err(|e: String| anyhow::anyhow!(e))?,
-        plan: match plan {
-            Some(p) => p.parse().map_err(|e: String| anyhow::anyhow!(e))?,
-            None => plans.default_plan,
-        },
-        own_quota: own.and_then(|q| u64::try_from(q).ok()),
+        plan,
+        own_quota,
         paused_blocks_calls: strict,
-    })
-}
-
-const PLAN_SELECT: &str =
-    "SELECT mode, plan, enforce_quota_override, paused_blocks_calls FROM orgs WHERE id = $1";
-
-async fn used(ex: impl sqlx::PgExecutor<'_>, org_id: Uuid, period: Period) -> ServiceResult<u64> {
-    let n: Option<i64> =
-        sqlx::query_scalar("SELECT used FROM enforce_usage WHERE org_id = $1 AND period = $2")
-            .bind(org_id)
-            .bind(period.first_day())
-            .fetch_optional(ex)
-            .await?;
-    Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+        period,
+        used: u64::try_from(used).unwrap_or(0),
+        quota: plans.quota(plan, own_quota),
+        last: last_kind.map(|k| (k, last_period)),
+    }))
 }
 
 /// The org's configured mode, effective state and usage at `now`, after
@@ -73,50 +127,43 @@ pub async fn status(
     now: DateTime<Utc>,
 ) -> ServiceResult<Enforcement> {
     reconcile(db, plans, org_id, now).await?;
-    let row: PlanRow = sqlx::query_as(PLAN_SELECT)
-        .bind(org_id)
-        .fetch_optional(db)
+    let s = snapshot(db, plans, org_id, now, false)
         .await?
         .ok_or_else(|| ApiError::not_found("organization"))?;
-    let p = org_plan(plans, row)?;
-    let period = Period::of(now);
-    let used = used(db, org_id, period).await?;
-    let quota = plans.quota(p.plan, p.own_quota);
-    let level = QuotaLevel::of(used, quota);
-    let effective = EffectiveMode::of(p.mode, level == QuotaLevel::Exhausted);
-    let pause = match (effective, quota) {
+    let effective = s.effective();
+    let pause = match (effective, s.quota) {
         (EffectiveMode::EnforcePaused, Some(limit)) => {
             let since: Option<DateTime<Utc>> = sqlx::query_scalar(
                 "SELECT max(at) FROM org_events WHERE org_id = $1 AND kind = 'enforce_paused' AND period = $2",
             )
             .bind(org_id)
-            .bind(period.first_day())
+            .bind(s.period.first_day())
             .fetch_one(db)
             .await?;
             Some(Pause {
                 reason: "quota".to_owned(),
                 since,
                 limit,
-                period: period.to_string(),
-                resumes_at: period.next().start(),
+                period: s.period.to_string(),
+                resumes_at: s.period.next().start(),
             })
         }
         _ => None,
     };
     Ok(Enforcement {
-        configured: p.mode,
+        configured: s.mode,
         effective,
         pause,
         usage: Usage {
-            plan: p.plan,
-            enforce_quota: quota,
-            quota_is_custom: p.own_quota.is_some(),
-            period: period.to_string(),
-            period_ends_at: period.next().start(),
-            used,
-            level,
+            plan: s.plan,
+            enforce_quota: s.quota,
+            quota_is_custom: s.own_quota.is_some(),
+            period: s.period.to_string(),
+            period_ends_at: s.period.next().start(),
+            used: s.used,
+            level: s.level(),
         },
-        paused_blocks_calls: p.paused_blocks_calls,
+        paused_blocks_calls: s.paused_blocks_calls,
     })
 }
 
@@ -128,23 +175,10 @@ pub async fn effective_mode(
     org_id: Uuid,
     now: DateTime<Utc>,
 ) -> ServiceResult<EffectiveMode> {
-    let row: Option<(String, Option<String>, Option<i64>, bool, i64)> = sqlx::query_as(
-        "SELECT o.mode, o.plan, o.enforce_quota_override, o.paused_blocks_calls, COALESCE(eu.used, 0)
-         FROM orgs o LEFT JOIN enforce_usage eu ON eu.org_id = o.id AND eu.period = $2
-         WHERE o.id = $1",
-    )
-    .bind(org_id)
-    .bind(Period::of(now).first_day())
-    .fetch_optional(db)
-    .await?;
-    let (mode, plan, own, strict, used) = row.ok_or_else(|| ApiError::not_found("organization"))?;
-    let p = org_plan(plans, (mode, plan, own, strict))?;
-    let quota = plans.quota(p.plan, p.own_quota);
-    let used = u64::try_from(used).unwrap_or(0);
-    Ok(EffectiveMode::of(
-        p.mode,
-        QuotaLevel::of(used, quota) == QuotaLevel::Exhausted,
-    ))
+    Ok(snapshot(db, plans, org_id, now, false)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization"))?
+        .effective())
 }
 
 /// The dashboard's and `GET /org`'s view (any member).
@@ -159,9 +193,7 @@ pub async fn of_tenant(
 }
 
 /// Writes the missing "enforce paused" / "enforce resumed" event, if the
-/// quota's state at `now` differs from the last one on record. The org's
-/// row lock makes concurrent reconciliations (other replicas, the
-/// recorder) take turns.
+/// quota's state at `now` differs from the last one on record.
 pub async fn reconcile(
     db: &PgPool,
     plans: &Plans,
@@ -169,32 +201,17 @@ pub async fn reconcile(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     // Readers call this on every view: check without the lock first, and
-    // take it only when a transition is missing.
-    if !transition_missing(db, plans, org_id, now).await? {
-        return Ok(());
+    // take it (and check again) only when a transition is missing.
+    match snapshot(db, plans, org_id, now, false).await? {
+        Some(s) if s.exhausted() != s.paused_on_record() => {}
+        _ => return Ok(()),
     }
     let mut tx = db.begin().await?;
-    let row: Option<PlanRow> = sqlx::query_as(&format!("{PLAN_SELECT} FOR UPDATE"))
-        .bind(org_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else {
+    let Some(s) = snapshot(&mut *tx, plans, org_id, now, true).await? else {
         return Ok(());
     };
-    let p = org_plan(plans, row)?;
-    let period = Period::of(now);
-    let used = used(&mut *tx, org_id, period).await?;
-    let quota = plans.quota(p.plan, p.own_quota);
-    let exhausted = QuotaLevel::of(used, quota) == QuotaLevel::Exhausted;
-    let last: Option<(String, Option<chrono::NaiveDate>)> = sqlx::query_as(
-        "SELECT kind, period FROM org_events WHERE org_id = $1
-           AND kind IN ('enforce_paused', 'enforce_resumed') ORDER BY at DESC, id DESC LIMIT 1",
-    )
-    .bind(org_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let paused_on_record = last.as_ref().is_some_and(|(k, _)| k == "enforce_paused");
-    match (exhausted, paused_on_record, quota) {
+    let period = s.period;
+    match (s.exhausted(), s.paused_on_record(), s.quota) {
         (true, false, Some(limit)) => {
             insert_event(
                 &mut tx,
@@ -203,13 +220,13 @@ pub async fn reconcile(
                 OrgEventKind::EnforcePaused,
                 None,
                 Some(period),
-                json!({ "reason": "quota", "limit": limit, "used": used }),
+                json!({ "reason": "quota", "limit": limit, "used": s.used }),
             )
             .await?;
             tracing::warn!(%org_id, %period, limit, "enforce paused: quota used up");
         }
         (false, true, _) => {
-            let paused_period = last.and_then(|(_, p)| p).map(Period);
+            let paused_period = s.last.as_ref().and_then(|(_, p)| *p).map(Period);
             let (at, why) = match paused_period {
                 Some(p) if p < period => (period.start(), "new_period"),
                 _ => (now, "quota_raised"),
@@ -221,7 +238,7 @@ pub async fn reconcile(
                 OrgEventKind::EnforceResumed,
                 None,
                 Some(period),
-                json!({ "reason": why, "limit": quota, "used": used }),
+                json!({ "reason": why, "limit": s.quota, "used": s.used }),
             )
             .await?;
             tracing::info!(%org_id, %period, reason = why, "enforce resumed");
@@ -230,38 +247,6 @@ pub async fn reconcile(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Whether the quota's state at `now` differs from the last transition on
-/// record (read without locking).
-async fn transition_missing(
-    db: &PgPool,
-    plans: &Plans,
-    org_id: Uuid,
-    now: DateTime<Utc>,
-) -> ServiceResult<bool> {
-    let row: Option<(Option<String>, Option<i64>, i64, Option<String>)> = sqlx::query_as(
-        "SELECT o.plan, o.enforce_quota_override, COALESCE(eu.used, 0),
-           (SELECT kind FROM org_events e WHERE e.org_id = o.id
-              AND kind IN ('enforce_paused', 'enforce_resumed') ORDER BY at DESC, id DESC LIMIT 1)
-         FROM orgs o LEFT JOIN enforce_usage eu ON eu.org_id = o.id AND eu.period = $2
-         WHERE o.id = $1",
-    )
-    .bind(org_id)
-    .bind(Period::of(now).first_day())
-    .fetch_optional(db)
-    .await?;
-    let Some((plan, own, used, last)) = row else {
-        return Ok(false);
-    };
-    let plan = match plan {
-        Some(p) => p.parse().map_err(|e: String| anyhow::anyhow!(e))?,
-        None => plans.default_plan,
-    };
-    let quota = plans.quota(plan, own.and_then(|q| u64::try_from(q).ok()));
-    let exhausted =
-        QuotaLevel::of(u64::try_from(used).unwrap_or(0), quota) == QuotaLevel::Exhausted;
-    Ok(exhausted != (last.as_deref() == Some("enforce_paused")))
 }
 
 /// What the recorder saw one batch do to an org's usage.
