@@ -32,7 +32,15 @@ pub fn main() -> ExitCode {
         _ => LogFormat::Pretty,
     };
     telemetry::init(format);
+    // At least four workers, however few CPUs: Leptos' server rendering
+    // can stall with one or two (leptos-rs/leptos#4647, #4578), and
+    // waiting calls (approvals) must never starve page rendering.
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .max(4);
     let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {
