@@ -198,6 +198,8 @@ fn RecentCalls(user: RegisteredUser) -> impl IntoView {
                                 }.into_any()
                             }}
                             <h3>"Recent calls"</h3>
+                            <p><a href=format!("/api/v1/calls/export?registered_user_id={id}") download
+                                data-testid="export-user-calls">"Export all their calls (JSON Lines, redacted evidence only)"</a></p>
                             {if p.items.is_empty() {
                                 view! { <p class="muted">"No calls yet."</p> }.into_any()
                             } else {
