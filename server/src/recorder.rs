@@ -280,9 +280,9 @@ async fn note(db: &PgPool, quotas: &Quotas, steps: Vec<UsageStep>) {
 async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<Vec<UsageRow>, sqlx::Error> {
     // One upsert row per session: a batch may hold several calls of one
     // session, and ON CONFLICT may touch a row only once per statement.
-    let mut sessions: Vec<(&CallRecord, SessionCounts, DateTime<Utc>)> = Vec::new();
+    let mut sessions: Vec<(&CallRecord, SessionDelta, DateTime<Utc>)> = Vec::new();
     for r in records.iter().filter(|r| !r.intent) {
-        let counts = SessionCounts::of(r);
+        let counts = SessionDelta::of(r);
         match sessions
             .iter_mut()
             .find(|(s, _, _)| s.session.id == r.session.id)
@@ -432,16 +432,16 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<Vec<UsageRow>, sq
 
 /// What one batch adds to a session's counters.
 #[derive(Debug, Clone, Copy, Default)]
-struct SessionCounts {
+struct SessionDelta {
     calls: i64,
     blocked: i64,
     approvals: i64,
     violations: i64,
 }
 
-impl SessionCounts {
+impl SessionDelta {
     fn of(r: &CallRecord) -> Self {
-        SessionCounts {
+        SessionDelta {
             calls: 1,
             blocked: i64::from(r.decision == Decision::Block),
             approvals: i64::from(r.approval_id.is_some()),
@@ -449,7 +449,7 @@ impl SessionCounts {
         }
     }
 
-    fn add(&mut self, o: SessionCounts) {
+    fn add(&mut self, o: SessionDelta) {
         self.calls += o.calls;
         self.blocked += o.blocked;
         self.approvals += o.approvals;
