@@ -126,8 +126,7 @@ pub async fn status(
     org_id: Uuid,
     now: DateTime<Utc>,
 ) -> ServiceResult<Enforcement> {
-    reconcile(db, plans, org_id, now).await?;
-    let s = snapshot(db, plans, org_id, now, false)
+    let s = reconciled(db, plans, org_id, now)
         .await?
         .ok_or_else(|| ApiError::not_found("organization"))?;
     let effective = s.effective();
@@ -200,15 +199,26 @@ pub async fn reconcile(
     org_id: Uuid,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    reconciled(db, plans, org_id, now).await.map(|_| ())
+}
+
+/// [`reconcile`], returning the snapshot it decided on (what [`status`]
+/// shows: one read when nothing is missing).
+async fn reconciled(
+    db: &PgPool,
+    plans: &Plans,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<Snapshot>> {
     // Readers call this on every view: check without the lock first, and
     // take it (and check again) only when a transition is missing.
     match snapshot(db, plans, org_id, now, false).await? {
         Some(s) if s.exhausted() != s.paused_on_record() => {}
-        _ => return Ok(()),
+        other => return Ok(other),
     }
     let mut tx = db.begin().await?;
     let Some(s) = snapshot(&mut *tx, plans, org_id, now, true).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let period = s.period;
     match (s.exhausted(), s.paused_on_record(), s.quota) {
@@ -246,7 +256,7 @@ pub async fn reconcile(
         _ => {}
     }
     tx.commit().await?;
-    Ok(())
+    Ok(Some(s))
 }
 
 /// What the recorder saw one batch do to an org's usage.
