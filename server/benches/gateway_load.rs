@@ -474,6 +474,8 @@ fn record(org: uuid::Uuid, charged: bool) -> server::recorder::CallRecord {
         error_message: None,
         latency_us: 1,
         upstream_us: None,
+        resource: None,
+        upstream_request_id: None,
         mcp_session_id: None,
         client_name: None,
         client_version: None,

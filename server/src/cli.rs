@@ -13,7 +13,10 @@ use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::clock::Clock;
-use crate::config::{Cli, Command, Config, DbArgs, LogFormat, OrgCommand, OrgPlanArgs, ServeArgs};
+use crate::config::{
+    Cli, Command, Config, DbArgs, GitHubAppCommand, GitHubAppSetArgs, LogFormat, OrgCommand,
+    OrgPlanArgs, ServeArgs,
+};
 use crate::crypto::Keyring;
 use crate::embedded_pg::EmbeddedPostgres;
 use crate::master_key::MasterKey;
@@ -60,6 +63,11 @@ pub fn main() -> ExitCode {
             Some(Command::RotateSigningKey(args)) => rotate_signing_key(args).await,
             Some(Command::RotateMasterKey(args)) => rotate_master_key(args).await,
             Some(Command::Org(OrgCommand::Plan(args))) => org_plan(args).await,
+            Some(Command::GitHubApp(GitHubAppCommand::Set(args))) => github_app_set(args).await,
+            Some(Command::GitHubApp(GitHubAppCommand::Show(args))) => github_app_show(args).await,
+            Some(Command::GitHubApp(GitHubAppCommand::Remove(args))) => {
+                github_app_remove(args).await
+            }
         }
     });
     match result {
@@ -307,6 +315,85 @@ async fn org_plan(args: OrgPlanArgs) -> anyhow::Result<()> {
             s.usage.period,
             s.effective.label()
         );
+        Ok(())
+    })
+    .await
+}
+
+/// `gatehouse github-app set …`: stores the App, its private key and
+/// webhook secret sealed under the master key.
+async fn github_app_set(args: GitHubAppSetArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(&args.serve)?;
+    let ring = keyring(&args.serve, &config)?;
+    let pem = std::fs::read(&args.private_key_file).with_context(|| {
+        format!(
+            "reading the private key file {}",
+            args.private_key_file.display()
+        )
+    })?;
+    let app = crate::service::github::NewApp {
+        app_id: args.app_id,
+        slug: args.slug.trim().to_owned(),
+        private_key_pem: secrecy::SecretBox::new(Box::new(pem)),
+        webhook_secret: args.webhook_secret.clone(),
+        api_url: args.api_url.clone(),
+        web_url: args.web_url.clone(),
+    };
+    let hook = app.webhook_secret.is_some();
+    let public = config.public_base();
+    with_database(&args.serve.db, |pool| async move {
+        crate::service::github::set_app(&pool, &ring, app).await?;
+        println!(
+            "GitHub App {} (id {}) is set; its private key is encrypted and will not be shown again.",
+            args.slug.trim(),
+            args.app_id
+        );
+        println!("  Setup URL (App settings → Post installation): {public}/github/setup");
+        if hook {
+            println!("  Webhook URL: {public}/github/webhook (installation events are verified)");
+        } else {
+            println!("  No webhook secret: installation changes are seen on Refresh only.");
+        }
+        Ok(())
+    })
+    .await
+}
+
+async fn github_app_show(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(&args)?;
+    let ring = keyring(&args, &config)?;
+    with_database(&args.db, |pool| async move {
+        match crate::service::github::app(&pool, &ring)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            Some(app) => println!(
+                "GitHub App {} (id {}), API {}, web {}, webhook secret {}, set {}",
+                app.slug,
+                app.app_id,
+                app.api_url,
+                app.web_url,
+                if app.webhook_secret.is_some() {
+                    "set"
+                } else {
+                    "not set"
+                },
+                app.updated_at.to_rfc3339()
+            ),
+            None => println!("no GitHub App is configured"),
+        }
+        Ok(())
+    })
+    .await
+}
+
+async fn github_app_remove(args: ServeArgs) -> anyhow::Result<()> {
+    with_database(&args.db, |pool| async move {
+        if crate::service::github::remove_app(&pool).await? {
+            println!("the GitHub App configuration was removed");
+        } else {
+            println!("no GitHub App was configured");
+        }
         Ok(())
     })
     .await

@@ -45,6 +45,52 @@ pub enum Command {
     /// Operator commands for one organization.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// The deployment's GitHub App (for the GitHub connector).
+    #[command(subcommand, name = "github-app")]
+    GitHubApp(GitHubAppCommand),
+}
+
+/// `gatehouse github-app …`.
+// Parsed once at start-up: the size difference between variants is moot.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum GitHubAppCommand {
+    /// Store (or replace) the GitHub App every org connects through: its id,
+    /// slug and private key (encrypted with the master key, never shown
+    /// again), optional webhook secret, and where GitHub is.
+    Set(GitHubAppSetArgs),
+    /// Show the configured App (never its secrets).
+    Show(ServeArgs),
+    /// Remove the App's configuration (connected installations stay, but
+    /// their calls fail until an App is set again).
+    Remove(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GitHubAppSetArgs {
+    /// The App's numeric id (App settings → About).
+    #[arg(long)]
+    pub app_id: u64,
+    /// The App's slug, as in https://github.com/apps/<slug>.
+    #[arg(long)]
+    pub slug: String,
+    /// The App's private key, the PEM file GitHub let you download.
+    #[arg(long)]
+    pub private_key_file: PathBuf,
+    /// The webhook secret set on the App (installation events are refused
+    /// unless signed with it). Unset: the webhook endpoint is off.
+    #[arg(long, env = "GATEHOUSE_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<SecretString>,
+    /// GitHub's REST API base (GitHub Enterprise Server:
+    /// https://HOST/api/v3/).
+    #[arg(long, default_value = "https://api.github.com/")]
+    pub api_url: Url,
+    /// GitHub's web address, where the App's installation page is
+    /// (GitHub Enterprise Server: https://HOST/).
+    #[arg(long, default_value = "https://github.com/")]
+    pub web_url: Url,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// `gatehouse org …`.

@@ -21,6 +21,7 @@ pub mod db;
 pub mod egress;
 pub mod embedded_pg;
 pub mod gateway;
+pub mod github;
 pub mod http;
 pub mod limits;
 pub mod master_key;

@@ -74,6 +74,7 @@ impl AppState {
             config.policy_cache_size,
             config.public_base(),
             config.plans,
+            Arc::new(crate::github::GitHub::new(config.upstream_timeout)),
         ));
         let limits = RateLimits::new(config.rates);
         limits.spawn_cleanup();
@@ -98,6 +99,8 @@ impl AppState {
             upstreams: &self.upstreams,
             egress: self.config.egress(),
             allow_plaintext_auth: self.config.allow_plaintext_upstream_auth,
+            github: &self.gateway.github,
+            now: self.clock.now(),
         }
     }
 }

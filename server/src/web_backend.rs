@@ -43,6 +43,14 @@ fn session_of(req: &Parts) -> Result<&Session, ApiError> {
     })
 }
 
+/// The dashboard session's id, hashed (binds a GitHub connect state to
+/// the browser session that started it).
+pub async fn session_marker(req: &Parts) -> Result<Vec<u8>, ApiError> {
+    let session = session_of(req)?;
+    let id = session.id().ok_or_else(ApiError::unauthenticated)?;
+    Ok(crate::service::github::session_marker(&id.to_string()))
+}
+
 impl WebBackend {
     /// The signed-in user and current org, repairing the session when the
     /// user was removed from the org (or deleted) since signing in.

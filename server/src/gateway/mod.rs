@@ -34,11 +34,13 @@ use crate::agent_tokens::AgentTokens;
 use crate::approvals::Signals;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
+use crate::github::GitHub;
+use crate::github::tools::Call as GitHubCall;
 use crate::metrics::{DecisionLabels, Metrics};
 use crate::recorder::Recorder;
 use crate::scanning::Scanning;
 use crate::service::approvals::{self, NewApproval, Settled};
-use crate::service::data_path::{self, AgentCtx, AuthFailure, Route};
+use crate::service::data_path::{self, AgentCtx, AuthFailure, Dispatch, Route};
 use crate::tool_policy::{Facts, Policies};
 use crate::upstream::{UpstreamError, UpstreamPool};
 use trail::Trail;
@@ -148,6 +150,10 @@ pub struct Gateway {
     pub scanning: Arc<Scanning>,
     /// Wakes calls waiting for an approval (see [`crate::approvals`]).
     pub signals: Signals,
+    /// The GitHub connector's client (installation tokens, REST calls).
+    pub github: Arc<GitHub>,
+    /// The GitHub App's configuration, re-read at most every few seconds.
+    github_app: Mutex<Option<(Instant, Arc<crate::github::AppConfig>)>>,
     /// The dashboard's base URL, for links given to agents.
     public_base: String,
     /// Plans and their enforce quotas.
@@ -173,6 +179,7 @@ impl Gateway {
         cache_size: NonZeroUsize,
         public_base: String,
         plans: crate::config::Plans,
+        github: Arc<GitHub>,
     ) -> Self {
         Self {
             db,
@@ -184,6 +191,8 @@ impl Gateway {
             clock,
             scanning,
             signals: Signals::new(),
+            github,
+            github_app: Mutex::new(None),
             public_base,
             plans,
             rules: Mutex::new(LruCache::new(cache_size)),
@@ -551,6 +560,29 @@ impl Gateway {
             }
         };
 
+        // A GitHub call: its arguments parsed and its repository checked
+        // against the pack before anything can reach GitHub (or an
+        // approver: a call the pack cannot make is not worth a person's time).
+        let github_call = match &route.target {
+            Dispatch::GitHub { scope, .. } => {
+                let call = GitHubCall::parse(&route.upstream_tool, &dispatch_args);
+                if let Ok(c) = &call
+                    && let Some(r) = c.repository()
+                {
+                    trail.resource = Some(r.to_owned());
+                    if !scope.allows(r) {
+                        trail.reason("github_repository_not_in_pack");
+                        return Err(Stop::Blocked(format!(
+                            "The call was blocked and not sent to GitHub: repository {r} is not \
+                             available to this Tool Pack."
+                        )));
+                    }
+                }
+                Some(call)
+            }
+            Dispatch::Mcp(_) => None,
+        };
+
         // The approval hold: the exact arguments that will be sent wait
         // for a person (or pass with an approval already given for them).
         if let Some(evidence) = evidence {
@@ -571,10 +603,25 @@ impl Gateway {
             Value::Object(m) => Some(m),
             _ => None,
         };
-        let result = self
-            .upstreams
-            .call(&route.target, &route.upstream_tool, dispatch_args)
-            .await;
+        let result = match (&route.target, github_call) {
+            (Dispatch::GitHub { scope, status }, Some(call)) => {
+                match self.call_github(scope, *status, call).await {
+                    Ok(reply) => {
+                        trail.upstream_request_id = reply.request_id;
+                        Ok(reply.result)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            (Dispatch::Mcp(target), _) => {
+                self.upstreams
+                    .call(target, &route.upstream_tool, dispatch_args)
+                    .await
+            }
+            (Dispatch::GitHub { .. }, None) => Err(crate::upstream::UpstreamError::Rejected(
+                "no GitHub call was prepared".to_owned(),
+            )),
+        };
         trail.upstream_us = Some(micros(up_started.elapsed()));
         let mut result = match result {
             Ok(r) => r,
@@ -614,6 +661,72 @@ impl Gateway {
                 Direction::Results,
             ))),
         }
+    }
+
+    /// One governed GitHub call: arguments the tool cannot take and an
+    /// installation that is not active are the tool's error, told without
+    /// contacting GitHub.
+    async fn call_github(
+        &self,
+        scope: &crate::github::Scope,
+        status: shared::api::InstallationStatus,
+        call: Result<GitHubCall, String>,
+    ) -> Result<crate::github::Reply, crate::upstream::UpstreamError> {
+        use crate::upstream::UpstreamError;
+        let tool_error = |m: String| crate::github::Reply {
+            result: error_result(m),
+            request_id: None,
+        };
+        let call = match call {
+            Ok(c) => c,
+            Err(e) => return Ok(tool_error(format!("Invalid arguments: {e}."))),
+        };
+        match status {
+            shared::api::InstallationStatus::Active => {}
+            shared::api::InstallationStatus::Suspended => {
+                return Ok(tool_error(
+                    "The GitHub installation behind this tool is suspended on GitHub.".to_owned(),
+                ));
+            }
+            shared::api::InstallationStatus::Deleted => {
+                return Ok(tool_error(
+                    "The GitHub App was uninstalled from this account; an admin must connect it again."
+                        .to_owned(),
+                ));
+            }
+        }
+        let app = self.github_app().await.map_err(|e| {
+            tracing::error!(error = %e, "reading the GitHub App");
+            UpstreamError::Unreachable("the GitHub App's configuration is unavailable".to_owned())
+        })?;
+        let Some(app) = app else {
+            return Ok(tool_error(
+                "No GitHub App is configured for this Gatehouse (the operator sets one)."
+                    .to_owned(),
+            ));
+        };
+        self.github.call(&app, scope, &call, self.clock.now()).await
+    }
+
+    /// The GitHub App's configuration, cached for a few seconds (it changes
+    /// only when the operator sets a new one).
+    async fn github_app(
+        &self,
+    ) -> Result<Option<Arc<crate::github::AppConfig>>, crate::service::ServiceError> {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(10);
+        if let Ok(g) = self.github_app.lock()
+            && let Some((at, app)) = g.as_ref()
+            && at.elapsed() < FRESH
+        {
+            return Ok(Some(app.clone()));
+        }
+        let app = crate::service::github::app(&self.db, &self.keyring)
+            .await?
+            .map(Arc::new);
+        if let (Ok(mut g), Some(a)) = (self.github_app.lock(), &app) {
+            *g = Some((Instant::now(), a.clone()));
+        }
+        Ok(app)
     }
 
     /// Holds the call until a person decides, at most the org's hold

@@ -38,6 +38,10 @@ pub(super) struct Trail {
     pub arguments_redacted: Option<Value>,
     pub error_message: Option<String>,
     pub upstream_us: Option<i64>,
+    /// What the call touched at the connector (a GitHub repository).
+    pub resource: Option<String>,
+    /// The connector's own request id (GitHub's `X-GitHub-Request-Id`).
+    pub upstream_request_id: Option<String>,
     /// The approval the call waited for (or passed with).
     pub approval_id: Option<Uuid>,
     meta: CallMeta,
@@ -91,6 +95,8 @@ impl Trail {
             arguments_redacted: None,
             error_message: None,
             upstream_us: None,
+            resource: None,
+            upstream_request_id: None,
             approval_id: None,
             meta: meta.clone(),
             created_at: now,
@@ -221,6 +227,8 @@ impl Trail {
             error_message: self.error_message,
             latency_us,
             upstream_us: self.upstream_us,
+            resource: self.resource.clone(),
+            upstream_request_id: self.upstream_request_id.clone(),
             mcp_session_id: self.meta.mcp_session_id,
             client_name: self.meta.client_name,
             client_version: self.meta.client_version,

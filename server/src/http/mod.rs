@@ -2,6 +2,7 @@
 
 mod api;
 mod error;
+mod github;
 mod health;
 mod origin;
 
@@ -54,6 +55,8 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
     let dashboard = Router::new()
         // The admin API (token or session auth).
         .nest("/api/v1", api::routes())
+        // The browser back from GitHub's App installation page.
+        .route("/github/setup", get(github::setup))
         .with_state(state.clone())
         // Dashboard pages, their server functions (`/api/ui/*`), static
         // assets (wasm, js, css) and the not-found page.
@@ -79,6 +82,12 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
                 .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
                 .map_request_body(axum::body::Body::new),
         );
+
+    // GitHub's webhook deliveries: no session, authenticated by their
+    // signature, small bodies (installation events are a few KiB).
+    let github_hooks = Router::new()
+        .route("/github/webhook", axum::routing::post(github::webhook))
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024));
 
     let probes = Router::new()
         .route("/healthz", get(health::healthz))
@@ -145,6 +154,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
     Router::new()
         .merge(probes)
         .merge(crate::mcp::routes(&state))
+        .merge(github_hooks)
         .with_state(state)
         .merge(dashboard)
         .layer(outer)

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use shared::account::{Role, TenantCtx};
-use shared::api::{Connector, ConnectorTool, DiscoveryReport, NewConnector, exposed_name};
+use shared::api::{
+    Connector, ConnectorKind, ConnectorTool, DiscoveryReport, NewConnector, exposed_name,
+};
 use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -21,6 +23,9 @@ pub struct Deps<'a> {
     pub egress: EgressPolicy,
     /// Whether an auth header may go to an `http://` (non-loopback) URL.
     pub allow_plaintext_auth: bool,
+    /// The GitHub connector's client (refreshing a GitHub installation).
+    pub github: &'a crate::github::GitHub,
+    pub now: DateTime<Utc>,
 }
 
 /// Associated data binding a connector's sealed auth header to its org and
@@ -72,6 +77,7 @@ type Row = (
     Uuid,
     String,
     String,
+    String,
     Option<String>,
     bool,
     i64,
@@ -82,7 +88,7 @@ type Row = (
 );
 
 const SELECT: &str =
-    "SELECT c.id, c.name, c.url, c.auth_header_name, c.auth_ciphertext IS NOT NULL,
+    "SELECT c.id, c.name, c.kind, c.url, c.auth_header_name, c.auth_ciphertext IS NOT NULL,
         (SELECT count(*) FROM connector_tools t WHERE t.connector_id = c.id),
         c.discovered_at, c.discovery_error,
         COALESCE((SELECT array_agg(DISTINCT p.name ORDER BY p.name) FROM tool_pack_tools pt
@@ -94,14 +100,19 @@ fn to_dto(r: Row) -> Connector {
     Connector {
         id: r.0,
         name: r.1,
-        url: r.2,
-        auth_header_name: r.3,
-        auth_set: r.4,
-        tool_count: r.5,
-        discovered_at: r.6,
-        discovery_error: r.7,
-        used_by_packs: r.8,
-        created_at: r.9,
+        kind: if r.2 == "github" {
+            ConnectorKind::GitHub
+        } else {
+            ConnectorKind::Mcp
+        },
+        url: r.3,
+        auth_header_name: r.4,
+        auth_set: r.5,
+        tool_count: r.6,
+        discovered_at: r.7,
+        discovery_error: r.8,
+        used_by_packs: r.9,
+        created_at: r.10,
     }
 }
 
@@ -177,6 +188,12 @@ pub async fn update(
 ) -> ServiceResult<Connector> {
     t.require(Role::Admin)?;
     let current = get(d.db, t, id).await?;
+    if current.kind == ConnectorKind::GitHub {
+        return Err(ApiError::conflict(
+            "A GitHub connector follows its installation: refresh it, or disconnect it.",
+        )
+        .into());
+    }
     let carries_auth = !input.clear_auth
         && (input.auth_header_value.is_some()
             || (current.auth_set && input.auth_header_name.is_some()));
@@ -315,6 +332,9 @@ pub(super) async fn target(
 pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<DiscoveryReport> {
     t.require(Role::Admin)?;
     let connector = get(d.db, t, id).await?;
+    if connector.kind == ConnectorKind::GitHub {
+        return github_refresh(d, t, id).await;
+    }
     let target = target(d.db, d.keyring, t.org_id, id).await?;
     if let Err(e) = check_destination(d, &target.url, target.header.is_some()).await {
         let msg = e
@@ -403,6 +423,39 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
                 protocol_version: None,
             })
         }
+    }
+}
+
+/// Refreshing a GitHub connector asks GitHub about its installation; its
+/// tools are Gatehouse's own and do not change.
+async fn github_refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<DiscoveryReport> {
+    let report = |ok: bool, message: String, tools: Vec<ConnectorTool>| DiscoveryReport {
+        ok,
+        message,
+        tools,
+        server_name: Some("GitHub".to_owned()),
+        protocol_version: None,
+    };
+    match super::github::refresh(d.db, d.keyring, d.github, t, d.now, id).await {
+        Ok(i) => Ok(report(
+            true,
+            format!(
+                "GitHub installation on {} is {}, with {} repositor{}.",
+                i.account_login,
+                i.status.as_str(),
+                i.repositories.len(),
+                if i.repositories.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            ),
+            tools(d.db, t, Some(id)).await?,
+        )),
+        Err(super::ServiceError::Client(e)) if e.kind == shared::error::ErrorKind::Unavailable => {
+            Ok(report(false, e.message, vec![]))
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -17,7 +17,7 @@ use shared::policy::OrgRules;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, connectors, rules, tool_policies};
+use super::{ServiceResult, connectors, github, rules, tool_policies};
 use crate::agent_tokens::{AgentClaims, AgentTokens, TokenError};
 use crate::config::Plans;
 use crate::crypto::Keyring;
@@ -249,7 +249,20 @@ pub async fn pack_tools(db: &PgPool, agent: &AgentCtx) -> ServiceResult<Vec<Pack
 pub struct Route {
     pub connector_id: Uuid,
     pub upstream_tool: String,
-    pub target: Target,
+    pub target: Dispatch,
+}
+
+/// How a connector is reached.
+#[derive(Clone, Debug)]
+pub enum Dispatch {
+    /// An upstream MCP server.
+    Mcp(Target),
+    /// A GitHub installation, through the governed GitHub tools, with what
+    /// the pack may reach there.
+    GitHub {
+        scope: crate::github::Scope,
+        status: shared::api::InstallationStatus,
+    },
 }
 
 /// Every tool of the agent's pack by exposed name, with how to reach its
@@ -261,8 +274,8 @@ pub async fn routes(
     agent: &AgentCtx,
 ) -> ServiceResult<HashMap<String, Route>> {
     let org = agent.claims.org;
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT c.id, c.name, pt.tool_name FROM tool_pack_tools pt
+    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT c.id, c.name, c.kind, pt.tool_name FROM tool_pack_tools pt
          JOIN connectors c ON c.id = pt.connector_id
          JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
          WHERE pt.org_id = $1 AND pt.pack_id = $2",
@@ -271,13 +284,18 @@ pub async fn routes(
     .bind(agent.claims.pack)
     .fetch_all(db)
     .await?;
-    let mut targets: HashMap<Uuid, Target> = HashMap::new();
+    let mut targets: HashMap<Uuid, Dispatch> = HashMap::new();
+    if rows.iter().any(|r| r.2 == "github") {
+        for (connector_id, scope, status) in github::scopes(db, org, agent.claims.pack).await? {
+            targets.insert(connector_id, Dispatch::GitHub { scope, status });
+        }
+    }
     let mut by_name = HashMap::new();
-    for (connector_id, connector, tool) in rows {
+    for (connector_id, connector, _, tool) in rows {
         let target = match targets.get(&connector_id) {
             Some(t) => t.clone(),
             None => {
-                let t = connectors::target(db, keyring, org, connector_id).await?;
+                let t = Dispatch::Mcp(connectors::target(db, keyring, org, connector_id).await?);
                 targets.insert(connector_id, t.clone());
                 t
             }

@@ -11,6 +11,7 @@ mod config_version;
 pub mod connectors;
 pub mod data_path;
 pub mod enforcement;
+pub mod github;
 pub mod invitations;
 pub mod packs;
 mod paging;

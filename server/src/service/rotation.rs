@@ -61,6 +61,7 @@ pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
         .await?;
         n += 1;
     }
+    n += super::github::reseal(&mut tx, ring).await?;
     tx.commit().await?;
     Ok(n)
 }

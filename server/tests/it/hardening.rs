@@ -367,6 +367,8 @@ fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
         error_message: None,
         latency_us: 1,
         upstream_us: None,
+        resource: None,
+        upstream_request_id: None,
         mcp_session_id: None,
         client_name: Some("agent\u{0}".into()),
         client_version: None,

@@ -57,12 +57,25 @@ impl ConnectorName {
     }
 }
 
-/// An upstream MCP connector as listed. The auth header value is never sent.
+/// What a connector reaches.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorKind {
+    /// An upstream MCP server.
+    Mcp,
+    /// A GitHub App installation (Gatehouse's governed GitHub tools).
+    #[serde(rename = "github")]
+    GitHub,
+}
+
+/// A connector as listed. The auth header value is never sent.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connector {
     pub id: Uuid,
     pub name: String,
+    pub kind: ConnectorKind,
     pub url: String,
     /// The auth header's name, when one is set (its value is write-only).
     pub auth_header_name: Option<String>,

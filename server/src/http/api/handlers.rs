@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::auth::{Operator, Tenant};
 use crate::http::HttpError;
 use crate::service::{
-    accounts, agent_keys, api_tokens, approvals, connectors, enforcement, packs, records,
+    accounts, agent_keys, api_tokens, approvals, connectors, enforcement, github, packs, records,
     registered_users, rules, sessions, tester, tool_policies, webhooks,
 };
 use crate::state::AppState;
@@ -405,6 +405,41 @@ pub async fn set_pack_tools(
     Body(b): Body<PackToolsInput>,
 ) -> Res<Vec<shared::api::PackTool>> {
     Ok(Json(packs::set_tools(&s.db, &t, id, &b.tools).await?))
+}
+
+pub async fn github_status(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+) -> Res<shared::api::GitHubAppStatus> {
+    Ok(Json(github::status(&s.db, &s.keyring, &t).await?))
+}
+
+pub async fn github_installation(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<shared::api::GitHubInstallation> {
+    Ok(Json(github::installation(&s.db, &t, id).await?))
+}
+
+pub async fn pack_repositories(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<Vec<shared::api::PackRepositories>> {
+    Ok(Json(github::pack_repositories(&s.db, &t, id).await?))
+}
+
+pub async fn set_pack_repositories(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+    Body(b): Body<shared::api::PackRepositoriesInput>,
+) -> Res<Vec<shared::api::PackRepositories>> {
+    let repositories = b.parse()?;
+    Ok(Json(
+        github::set_pack_repositories(&s.db, &t, id, b.connector_id, &repositories).await?,
+    ))
 }
 
 pub async fn pack_rules(

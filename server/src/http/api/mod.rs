@@ -49,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/connectors/{id}/refresh", post(refresh_connector))
         .route("/connectors/{id}/tools", get(connector_tools))
+        .route("/connectors/{id}/github", get(github_installation))
+        .route("/github", get(github_status))
         .route("/tools", get(all_tools))
         .route("/packs", get(list_packs).post(create_pack))
         .route(
@@ -57,6 +59,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/packs/{id}/tools", get(pack_tools).put(set_pack_tools))
         .route("/packs/{id}/rules", get(pack_rules))
+        .route(
+            "/packs/{id}/repositories",
+            get(pack_repositories).put(set_pack_repositories),
+        )
         .route(
             "/packs/{id}/rules/{rule}",
             put(set_override).delete(clear_override),

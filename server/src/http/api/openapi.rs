@@ -328,6 +328,42 @@ fn ops() -> Vec<Op> {
         ),
         op!(
             "get",
+            "/packs/{id}/repositories",
+            "The repositories of each GitHub connector the pack may reach",
+            None,
+            Some(s::<Vec<PackRepositories>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/packs/{id}/repositories",
+            "Choose the repositories of one GitHub connector the pack may reach",
+            Some(s::<PackRepositoriesInput>),
+            Some(s::<Vec<PackRepositories>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/connectors/{id}/github",
+            "A GitHub connector's installation: account, repositories, permissions, status",
+            None,
+            Some(s::<GitHubInstallation>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/github",
+            "Whether a GitHub App is configured, and the org's installations",
+            None,
+            Some(s::<GitHubAppStatus>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
             "/packs/{id}/rules",
             "Every org rule as the pack sees it (inherited or overridden)",
             None,
@@ -809,7 +845,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 48);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 51);
     }
 
     #[test]
