@@ -13,12 +13,12 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, NewRegisteredUser, NewToolPack,
-    NewWebhook, OrgEvent, OverviewStats, PackRuleRow, PackTool, Page, PausedBehaviourInput,
-    PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput, RuleTestResult, RulesView,
-    RuntimeSession, SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack,
-    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook,
-    WebhookDelivery,
+    CreatedSecret, DiscoveryReport, Enforcement, GitHubAppStatus, GitHubConnectStarted,
+    NewConnector, NewRegisteredUser, NewToolPack, NewWebhook, OrgEvent, OverviewStats,
+    PackRepositories, PackRuleRow, PackTool, Page, PausedBehaviourInput, PolicyTestInput,
+    PolicyTestResult, RegisteredUser, RuleTestInput, RuleTestResult, RulesView, RuntimeSession,
+    SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView, ToolPolicy,
+    ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -353,6 +353,53 @@ impl Backend for WebBackend {
 
     async fn delete_connector(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError> {
         Ok(connectors::delete(&self.0.connector_deps(), t, id).await?)
+    }
+
+    async fn github_status(&self, t: &TenantCtx) -> Result<GitHubAppStatus, ApiError> {
+        Ok(crate::service::github::status(&self.0.db, &self.0.keyring, t).await?)
+    }
+
+    async fn start_github_connect(
+        &self,
+        req: &Parts,
+        t: &TenantCtx,
+        account: String,
+    ) -> Result<GitHubConnectStarted, ApiError> {
+        let marker = session_marker(req).await?;
+        Ok(crate::service::github::start_connect(
+            &self.0.db,
+            &self.0.keyring,
+            t,
+            self.0.clock.now(),
+            &marker,
+            &account,
+        )
+        .await?)
+    }
+
+    async fn pack_repositories(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+    ) -> Result<Vec<PackRepositories>, ApiError> {
+        Ok(crate::service::github::pack_repositories(&self.0.db, t, pack_id).await?)
+    }
+
+    async fn set_pack_repositories(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+        connector_id: Uuid,
+        repositories: Vec<String>,
+    ) -> Result<Vec<PackRepositories>, ApiError> {
+        Ok(crate::service::github::set_pack_repositories(
+            &self.0.db,
+            t,
+            pack_id,
+            connector_id,
+            &repositories,
+        )
+        .await?)
     }
 
     async fn refresh_connector(

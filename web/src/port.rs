@@ -15,12 +15,12 @@ use shared::account::{
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
     ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, Enforcement, NewConnector, NewRegisteredUser, NewToolPack,
-    NewWebhook, OrgEvent, OverviewStats, PackRuleRow, PackTool, Page, PausedBehaviourInput,
-    PolicyTestInput, PolicyTestResult, RegisteredUser, RuleTestInput, RuleTestResult, RulesView,
-    RuntimeSession, SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack,
-    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook,
-    WebhookDelivery,
+    CreatedSecret, DiscoveryReport, Enforcement, GitHubAppStatus, GitHubConnectStarted,
+    NewConnector, NewRegisteredUser, NewToolPack, NewWebhook, OrgEvent, OverviewStats,
+    PackRepositories, PackRuleRow, PackTool, Page, PausedBehaviourInput, PolicyTestInput,
+    PolicyTestResult, RegisteredUser, RuleTestInput, RuleTestResult, RulesView, RuntimeSession,
+    SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView, ToolPolicy,
+    ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -110,6 +110,27 @@ pub trait Backend: Send + Sync + 'static {
     async fn delete_connector(&self, t: &TenantCtx, id: Uuid) -> Result<(), ApiError>;
     async fn refresh_connector(&self, t: &TenantCtx, id: Uuid)
     -> Result<DiscoveryReport, ApiError>;
+    // GitHub connector.
+    async fn github_status(&self, t: &TenantCtx) -> Result<GitHubAppStatus, ApiError>;
+    /// Starts "Connect GitHub" for this session (`req`).
+    async fn start_github_connect(
+        &self,
+        req: &Parts,
+        t: &TenantCtx,
+        account: String,
+    ) -> Result<GitHubConnectStarted, ApiError>;
+    async fn pack_repositories(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+    ) -> Result<Vec<PackRepositories>, ApiError>;
+    async fn set_pack_repositories(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+        connector_id: Uuid,
+        repositories: Vec<String>,
+    ) -> Result<Vec<PackRepositories>, ApiError>;
     /// Discovered tools of one connector, or of all of them.
     async fn tools(
         &self,

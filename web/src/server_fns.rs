@@ -284,6 +284,49 @@ pub async fn refresh_connector(id: Uuid) -> Result<DiscoveryReport, AppError> {
     Ok(backend.refresh_connector(&t, id).await?)
 }
 
+#[server(prefix = "/api/ui", endpoint = "github_status")]
+pub async fn github_status() -> Result<shared::api::GitHubAppStatus, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.github_status(&t).await?)
+}
+
+/// "Connect GitHub": where to send the browser (the App's installation
+/// page, with a single-use state bound to this session).
+#[server(prefix = "/api/ui", endpoint = "start_github_connect")]
+pub async fn start_github_connect(
+    account: String,
+) -> Result<shared::api::GitHubConnectStarted, AppError> {
+    let account = shared::api::GitHubConnectInput { account }.parse()?;
+    let (backend, parts) = crate::port::request()?;
+    let t = backend.tenant(&parts).await?;
+    Ok(backend.start_github_connect(&parts, &t, account).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "pack_repositories")]
+pub async fn pack_repositories(
+    pack_id: Uuid,
+) -> Result<Vec<shared::api::PackRepositories>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.pack_repositories(&t, pack_id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_pack_repositories", input = leptos::server_fn::codec::Json)]
+pub async fn set_pack_repositories(
+    pack_id: Uuid,
+    connector_id: Uuid,
+    repositories: Vec<String>,
+) -> Result<Vec<shared::api::PackRepositories>, AppError> {
+    let repositories = shared::api::PackRepositoriesInput {
+        connector_id,
+        repositories,
+    }
+    .parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend
+        .set_pack_repositories(&t, pack_id, connector_id, repositories)
+        .await?)
+}
+
 #[server(prefix = "/api/ui", endpoint = "list_tools")]
 pub async fn list_tools(connector: Option<Uuid>) -> Result<Vec<ConnectorTool>, AppError> {
     let (backend, t) = crate::port::tenant().await?;

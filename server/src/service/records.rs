@@ -131,13 +131,16 @@ pub(super) struct CRow {
     client_name: Option<String>,
     client_version: Option<String>,
     violation_count: i64,
+    resource: Option<String>,
+    upstream_request_id: Option<String>,
 }
 
 pub(super) const C_SELECT: &str = "SELECT c.id, c.created_at, c.tool, c.upstream_tool, cn.name AS connector_name, c.pack_id,
         p.name AS pack_name, c.registered_user_id, u.display_name AS registered_user_name, k.prefix AS key_prefix,
         c.session_id, c.mode, c.decision, c.reasons, c.outcome, c.error_message, c.latency_us, c.upstream_us,
         c.client_name, c.client_version,
-        (SELECT count(*) FROM violations v WHERE v.call_id = c.id) AS violation_count
+        (SELECT count(*) FROM violations v WHERE v.call_id = c.id) AS violation_count,
+        c.resource, c.upstream_request_id
      FROM tool_calls c
      LEFT JOIN connectors cn ON cn.id = c.connector_id
      LEFT JOIN tool_packs p ON p.id = c.pack_id
@@ -173,6 +176,8 @@ pub(super) fn to_call(r: CRow) -> ServiceResult<ToolCall> {
         client_name: r.client_name,
         client_version: r.client_version,
         violation_count: r.violation_count,
+        resource: r.resource,
+        upstream_request_id: r.upstream_request_id,
     })
 }
 

@@ -175,6 +175,12 @@ pub struct ToolCall {
     pub client_name: Option<String>,
     pub client_version: Option<String>,
     pub violation_count: i64,
+    /// What the call touched at the connector (a GitHub repository).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// The connector's own request id (GitHub's `X-GitHub-Request-Id`).
+    #[serde(default)]
+    pub upstream_request_id: Option<String>,
 }
 
 /// A call with everything the drill-down shows.

@@ -359,6 +359,8 @@ pub fn CallDetail() -> impl IntoView {
                                     <dt>"Decision"</dt><dd>{c.decision.as_str()}" — "{c.outcome.as_str()}</dd>
                                     <dt>"Reasons"</dt><dd>{if c.reasons.is_empty() { "—".to_owned() } else { c.reasons.join("; ") }}</dd>
                                     {c.error_message.clone().map(|m| view! { <dt>"Error"</dt><dd>{m}</dd> })}
+                                    {c.resource.clone().map(|r| view! { <dt>"Repository"</dt><dd data-testid="call-resource"><code>{r}</code></dd> })}
+                                    {c.upstream_request_id.clone().map(|r| view! { <dt>"GitHub request id"</dt><dd data-testid="call-request-id"><code>{r}</code></dd> })}
                                     {d.approval.clone().map(|a| view! {
                                         <dt>"Approval"</dt>
                                         <dd data-testid="call-approval">

@@ -1,15 +1,18 @@
-//! Connectors: the upstream MCP servers whose tools packs expose.
+//! Connectors: the upstream MCP servers and GitHub installations whose
+//! tools packs expose.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{Connector, DiscoveryReport};
+use leptos_router::hooks::use_query_map;
+use shared::api::{Connector, ConnectorKind, DiscoveryReport, GitHubInstallation};
 
 use crate::components::{
     ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton, action_error,
-    can_admin, fmt_opt_time,
+    can_admin, fmt_opt_time, fmt_time,
 };
 use crate::server_fns::{
-    CreateConnector, DeleteConnector, RefreshConnector, list_connectors, list_tools,
+    CreateConnector, DeleteConnector, RefreshConnector, github_status, list_connectors, list_tools,
+    start_github_connect,
 };
 
 #[component]
@@ -34,9 +37,10 @@ pub fn Connectors() -> impl IntoView {
             <h1>"Connectors"</h1>
             <p class="muted">"Upstream MCP servers. Gatehouse discovers their tools; Tool Packs choose which ones agents may call."</p>
         </header>
+        <GitHubSection editable delete refresh/>
         {editable.then(|| view! { <AddConnector action=create/> })}
         <section class="card">
-            <h2>"Your connectors"</h2>
+            <h2>"Your MCP connectors"</h2>
             <FormError error=action_error(delete)/>
             {move || refresh.value().get().map(|r| match r {
                 Ok(rep) => view! { <DiscoveryNote report=rep/> }.into_any(),
@@ -44,7 +48,11 @@ pub fn Connectors() -> impl IntoView {
             })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match list.await {
+                    // GitHub installations have their own section above.
+                    let list = list.await.map(|v| {
+                        v.into_iter().filter(|c| c.kind == ConnectorKind::Mcp).collect::<Vec<_>>()
+                    });
+                    match list {
                         Ok(v) if v.is_empty() => view! {
                             <EmptyState title="No connectors yet">
                                 {if editable { "Add your first upstream MCP server above: its URL and, if it needs one, an auth header." }
@@ -218,5 +226,168 @@ fn AddConnector(action: ServerAction<CreateConnector>) -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// What came back from GitHub's installation page (`?github=<code>`): fixed
+/// texts only, never words from the address bar.
+fn github_outcome(code: &str) -> Option<(&'static str, &'static str)> {
+    let err = "notice notice-error";
+    Some(match code {
+        "connected" => (
+            "notice notice-ok",
+            "GitHub is connected. Choose which of its tools and repositories each Tool Pack may use.",
+        ),
+        "invalid_state" => (
+            err,
+            "This GitHub connection link is not valid: it works once, for the admin and browser session that started it, within 15 minutes. Click Connect GitHub again.",
+        ),
+        "not_this_app" => (
+            err,
+            "GitHub does not know this installation as one of this Gatehouse's GitHub App, so it was not connected.",
+        ),
+        "wrong_account" => (
+            err,
+            "The App was installed on a different GitHub account than the one you named. Connect again and pick the same account on GitHub.",
+        ),
+        "taken" => (
+            err,
+            "This GitHub installation is already connected to another organization.",
+        ),
+        "no_app" => (err, "No GitHub App is configured for this Gatehouse."),
+        "forbidden" => (err, "Only admins and owners can connect GitHub."),
+        "signed_out" => (err, "Sign in, then click Connect GitHub again."),
+        "unavailable" => (
+            err,
+            "GitHub could not be reached to check the installation. Try again.",
+        ),
+        "error" => (err, "GitHub could not be connected. Try again."),
+        _ => return None,
+    })
+}
+
+#[component]
+fn GitHubSection(
+    editable: bool,
+    delete: ServerAction<DeleteConnector>,
+    refresh: ServerAction<RefreshConnector>,
+) -> impl IntoView {
+    let status = Resource::new(
+        move || (delete.version().get(), refresh.version().get()),
+        |_| github_status(),
+    );
+    let query = use_query_map();
+    let outcome = move || query.read().get("github").and_then(|c| github_outcome(&c));
+    let account = RwSignal::new(String::new());
+    let connect = Action::new(move |account: &String| {
+        let account = account.clone();
+        async move {
+            let r = start_github_connect(account).await;
+            if let Ok(started) = &r {
+                // Off to GitHub's installation page (another site).
+                let _ = window().location().set_href(&started.url);
+            }
+            r
+        }
+    });
+    let connect_error = Signal::derive(move || match connect.value().get() {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    });
+    view! {
+        <section class="card" data-testid="github">
+            <h2>"GitHub"</h2>
+            <p class="muted">"Connect a GitHub App installation: agents then use governed GitHub tools (github__…) on the repositories you choose per Tool Pack, with tokens Gatehouse mints per call. Agents never hold a GitHub credential."</p>
+            {move || outcome().map(|(class, text)| view! { <p class=class role="status" data-testid="github-outcome">{text}</p> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(s) if !s.configured => view! {
+                            <p class="notice">"No GitHub App is configured for this Gatehouse yet. The operator sets one with "<code>"gatehouse github-app set"</code>" (see the README)."</p>
+                        }.into_any(),
+                        Ok(s) => view! {
+                            {s.installations.is_empty().then(|| view! { <p class="muted">"No GitHub installation is connected."</p> })}
+                            <div class="connector-list">
+                                {s.installations.into_iter().map(|i| view! { <InstallationCard i editable delete refresh/> }).collect_view()}
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {editable.then(|| view! {
+                <form class="form-grid" on:submit=move |ev| { ev.prevent_default(); connect.dispatch(account.get()); }>
+                    <FormError error=connect_error/>
+                    <div class="field">
+                        <label for="gh-account">"GitHub organization or user to install on"</label>
+                        <input id="gh-account" name="account" type="text" required placeholder="acme-corp"
+                            aria-describedby="gh-account-hint account-error"
+                            on:input=move |ev| account.set(event_target_value(&ev))/>
+                        <p class="hint" id="gh-account-hint">"On GitHub, install the App on this account and pick the repositories it may reach; Gatehouse checks the installation with GitHub before storing it."</p>
+                        <FieldError error=connect_error field="account"/>
+                    </div>
+                    <div class="form-actions">
+                        <button type="submit" class="btn btn-primary" disabled=move || connect.pending().get()>
+                            {move || if connect.pending().get() { "Opening GitHub…" } else { "Connect GitHub" }}
+                        </button>
+                    </div>
+                </form>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn InstallationCard(
+    i: GitHubInstallation,
+    editable: bool,
+    delete: ServerAction<DeleteConnector>,
+    refresh: ServerAction<RefreshConnector>,
+) -> impl IntoView {
+    let id = i.connector_id;
+    let question = format!(
+        "Disconnect GitHub ({})? Tool Packs lose its tools at once. Uninstall the App on GitHub too if you no longer need it.",
+        i.account_login
+    );
+    let status_class = match i.status {
+        shared::api::InstallationStatus::Active => "badge badge-allow",
+        _ => "badge badge-block",
+    };
+    let permissions = i
+        .permissions
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let repo_count = i.repositories.len();
+    view! {
+        <article class="connector" data-name=i.connector_name.clone() data-testid="github-installation">
+            <div class="connector-head">
+                <div>
+                    <h3>{i.account_login.clone()}" "<span class=status_class>{i.status.as_str()}</span></h3>
+                    <p class="muted">{format!("Tools appear as {}__…", i.connector_name)}</p>
+                </div>
+                <div class="actions">
+                    {editable.then(|| view! {
+                        <button type="button" class="btn btn-small" disabled=move || refresh.pending().get()
+                            on:click=move |_| { refresh.dispatch(RefreshConnector { id }); }>
+                            {move || if refresh.pending().get() { "Refreshing…" } else { "Refresh" }}
+                        </button>
+                        <ConfirmButton label="Disconnect" question yes="Yes, disconnect"
+                            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteConnector { id }); })/>
+                    })}
+                </div>
+            </div>
+            <dl class="facts compact">
+                <dt>"Account"</dt><dd>{format!("{} ({})", i.account_login, i.account_type)}</dd>
+                <dt>"Installation"</dt><dd>{i.installation_id}</dd>
+                <dt>"Repositories"</dt>
+                <dd>{format!("{} ({repo_count}): ", if i.repository_selection == "all" { "all" } else { "selected" })}
+                    {i.repositories.join(", ")}</dd>
+                <dt>"Permissions"</dt><dd>{permissions}</dd>
+                <dt>"Connected"</dt><dd>{fmt_time(i.connected_at)}</dd>
+                <dt>"Checked with GitHub"</dt><dd>{fmt_time(i.refreshed_at)}</dd>
+            </dl>
+        </article>
     }
 }

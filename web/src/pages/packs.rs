@@ -15,7 +15,8 @@ use crate::components::{
 };
 use crate::server_fns::{
     ClearOverride, CreateKey, DeletePack, RevokeKey, SavePack, SetOverride, get_pack, list_keys,
-    list_packs, list_tools, list_users, pack_rules, pack_tools, public_url, set_pack_tools,
+    list_packs, list_tools, list_users, pack_repositories, pack_rules, pack_tools, public_url,
+    set_pack_repositories, set_pack_tools,
 };
 
 #[component]
@@ -267,6 +268,78 @@ fn ToolsTab(id: Uuid, editable: bool) -> impl IntoView {
                 </div>
             })}
         </section>
+        <RepositoriesCard id editable/>
+    }
+}
+
+/// The repositories of each GitHub connector the pack may reach (none
+/// ticked: none). Shown when the org has a GitHub installation.
+#[component]
+fn RepositoriesCard(id: Uuid, editable: bool) -> impl IntoView {
+    let repos = Resource::new(|| (), move |_| pack_repositories(id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match repos.await {
+                    Ok(list) if list.is_empty() => ().into_any(),
+                    Ok(list) => view! {
+                        <section class="card" data-testid="pack-repositories">
+                            <h2>"GitHub repositories"</h2>
+                            <p class="muted">"The pack's GitHub tools work on these repositories only: a call naming another is blocked before GitHub is contacted, and each call's token is minted for exactly these repositories."</p>
+                            {list.into_iter().map(|r| view! { <RepoPicker pack_id=id r editable/> }).collect_view()}
+                        </section>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RepoPicker(pack_id: Uuid, r: shared::api::PackRepositories, editable: bool) -> impl IntoView {
+    let connector_id = r.connector_id;
+    let selected = RwSignal::new(r.selected.iter().cloned().collect::<BTreeSet<String>>());
+    let save = leptos::prelude::Action::new(move |repos: &Vec<String>| {
+        let repos = repos.clone();
+        async move { set_pack_repositories(pack_id, connector_id, repos).await }
+    });
+    view! {
+        <fieldset class="repo-picker" data-connector=r.connector_name.clone()>
+            <legend>{format!("{} ({} available)", r.connector_name, r.available.len())}</legend>
+            {r.available.is_empty().then(|| view! { <p class="muted">"The installation reaches no repository: choose some on GitHub, then refresh it on the Connectors page."</p> })}
+            <ul class="tool-picker">
+                {r.available.into_iter().map(|name| {
+                    let n2 = name.clone();
+                    let n3 = name.clone();
+                    view! {
+                        <li>
+                            <label class="check">
+                                <input type="checkbox" disabled=!editable
+                                    prop:checked=move || selected.read().contains(&n2)
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        selected.update(|s| { if on { s.insert(n3.clone()); } else { s.remove(&n3); } });
+                                    }/>
+                                <code>{name}</code>
+                            </label>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {editable.then(|| view! {
+                <div class="form-actions">
+                    <button type="button" class="btn" disabled=move || save.pending().get()
+                        on:click=move |_| { save.dispatch(selected.get().into_iter().collect()); }>
+                        {move || if save.pending().get() { "Saving…" } else { "Save repositories" }}
+                    </button>
+                    {move || save.value().get().map(|r| match r {
+                        Ok(_) => view! { <span class="saved" role="status">{format!("Saved: {} repositor{}.", selected.read().len(), if selected.read().len() == 1 { "y" } else { "ies" })}</span> }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    })}
+                </div>
+            })}
+        </fieldset>
     }
 }
 

@@ -255,7 +255,8 @@ fn Timeline(calls: Vec<TimelineCall>) -> impl IntoView {
                             <td>{i + 1}</td>
                             <td><a href=format!("/alerts/calls/{id}")>{fmt_time(c.created_at)}</a></td>
                             <td><code>{c.tool.clone()}</code></td>
-                            <td>{c.connector_name.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td>{c.connector_name.clone().unwrap_or_else(|| "—".into())}
+                                {c.resource.clone().map(|r| view! { <br/><code class="muted" data-testid="timeline-resource">{r}</code> })}</td>
                             <td data-testid="timeline-decision">
                                 <DecisionBadge decision=c.decision/>" "{c.outcome.as_str()}
                                 {(c.mode == shared::account::OrgMode::Monitor && !t.paused).then_some(" (monitor)")}
