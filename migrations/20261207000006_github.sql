@@ -21,8 +21,8 @@ CREATE TABLE github_app (
 
 -- What kind of connector a row is: an upstream MCP server, or a GitHub
 -- installation (whose tools are Gatehouse's own governed GitHub tools).
-ALTER TABLE connectors ADD COLUMN kind text NOT NULL DEFAULT 'mcp'
-    CHECK (kind IN ('mcp', 'github'));
+ALTER TABLE connectors DROP CONSTRAINT connectors_kind_check,
+    ADD CONSTRAINT connectors_kind_check CHECK (kind IN ('mcp', 'github'));
 
 -- A GitHub App installation connected to an org (through its connector).
 -- An installation belongs to at most one org.

@@ -11,6 +11,7 @@ mod api;
 mod approvals;
 mod embedded_pg;
 mod faults;
+mod github;
 mod hardening;
 mod harness;
 mod http;

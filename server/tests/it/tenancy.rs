@@ -68,6 +68,9 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         }
         ("PUT", "/packs/{id}") => json!({"name": "Renamed"}),
         ("PUT", "/packs/{id}/tools") => json!({"tools": []}),
+        ("PUT", "/packs/{id}/repositories") => {
+            json!({"connector_id": "00000000-0000-0000-0000-000000000000", "repositories": []})
+        }
         ("PUT", "/packs/{id}/rules/{rule}") => json!({"enabled": "false"}),
         ("PUT", "/users/{id}") => json!({"external_id": "x", "display_name": "X"}),
         ("PUT", "/tool-policies/{id}") => {
@@ -103,6 +106,8 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         "tool_policies",
         "approvals",
         "webhooks",
+        "github_installations",
+        "tool_pack_repositories",
     ] {
         // last_used_at moves with Acme's own use, which this test makes.
         let rows: Option<String> = sqlx::query_scalar(&format!(
