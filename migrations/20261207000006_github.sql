@@ -69,3 +69,10 @@ CREATE TABLE tool_pack_repositories (
 -- What a call touched at the connector (a repository) and the connector's
 -- own request id (GitHub's X-GitHub-Request-Id), for support and audit.
 ALTER TABLE tool_calls ADD COLUMN resource text, ADD COLUMN upstream_request_id text;
+
+-- GitHub webhook deliveries already applied (`X-GitHub-Delivery`): a
+-- captured delivery replayed later is ignored. Pruned after 30 days.
+CREATE TABLE github_webhook_deliveries (
+    delivery_id text PRIMARY KEY,
+    received_at timestamptz NOT NULL
+);

@@ -414,6 +414,15 @@ impl GitHub {
                 "Repository {r} is not available to this Tool Pack."
             )));
         }
+        // GitHub reads an empty repository list in a token request as "every
+        // repository of the installation": never ask for one.
+        if scope.repositories.is_empty() {
+            return Ok(refused(
+                "This Tool Pack has no GitHub repository: an admin chooses them on the pack's \
+                 Tools tab."
+                    .to_owned(),
+            ));
+        }
         let client = match self.scoped_client(app, scope, now).await? {
             Ok(c) => c,
             Err(message) => return Ok(refused(message)),

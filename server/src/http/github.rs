@@ -89,12 +89,14 @@ pub async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Bytes)
     };
     let event = header("x-github-event");
     let signature = header("x-hub-signature-256");
+    let delivery = header("x-github-delivery");
     match github::apply_webhook(
         &s.db,
         &s.keyring,
         &s.gateway.github,
         s.clock.now(),
         &event,
+        &delivery,
         &signature,
         &body,
     )

@@ -856,12 +856,14 @@ pub enum HookError {
 /// Applies an installation webhook after checking its signature: keeps a
 /// connected installation's status and repositories current, and makes
 /// every server drop what it cached for the org.
+#[allow(clippy::too_many_arguments)]
 pub async fn apply_webhook(
     db: &PgPool,
     keyring: &Keyring,
     gh: &GitHub,
     now: DateTime<Utc>,
     event: &str,
+    delivery: &str,
     signature: &str,
     body: &[u8],
 ) -> Result<bool, HookError> {
@@ -876,6 +878,28 @@ pub async fn apply_webhook(
         return Ok(false);
     };
     let mut tx = db.begin().await.map_err(super::ServiceError::from)?;
+    // Each delivery applies once: a signed delivery captured and replayed
+    // later (say, an old "suspend") changes nothing.
+    if !delivery.is_empty() {
+        sqlx::query("DELETE FROM github_webhook_deliveries WHERE received_at < $1")
+            .bind(now - chrono::Duration::days(30))
+            .execute(&mut *tx)
+            .await
+            .map_err(super::ServiceError::from)?;
+        let fresh = sqlx::query(
+            "INSERT INTO github_webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(delivery.chars().take(100).collect::<String>())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(super::ServiceError::from)?
+        .rows_affected();
+        if fresh == 0 {
+            return Ok(false);
+        }
+    }
     let row: Option<(Uuid, Vec<String>)> = sqlx::query_as(
         "SELECT org_id, repositories FROM github_installations WHERE installation_id = $1 FOR UPDATE",
     )
@@ -884,6 +908,7 @@ pub async fn apply_webhook(
     .await
     .map_err(super::ServiceError::from)?;
     let Some((org_id, mut repositories)) = row else {
+        tx.commit().await.map_err(super::ServiceError::from)?;
         return Ok(false);
     };
     let (status, permissions, selection): (

@@ -637,23 +637,28 @@ async fn signed_installation_webhooks_keep_the_installation_current(db: PgPool) 
         &["acme-corp/api", "acme-corp/web"],
     )
     .await;
+    let hook_as =
+        |event: &'static str, body: Value, signature: Option<String>, delivery: String| {
+            let url = format!("{}/github/webhook", g.base);
+            async move {
+                let bytes = serde_json::to_vec(&body).unwrap();
+                let sig = signature.unwrap_or_else(|| sign(&bytes));
+                http()
+                    .post(url)
+                    .header("X-GitHub-Event", event)
+                    .header("X-GitHub-Delivery", delivery)
+                    .header("X-Hub-Signature-256", sig)
+                    .header("Content-Type", "application/json")
+                    .body(bytes)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
     let hook = |event: &'static str, body: Value, signature: Option<String>| {
-        let url = format!("{}/github/webhook", g.base);
-        async move {
-            let bytes = serde_json::to_vec(&body).unwrap();
-            let sig = signature.unwrap_or_else(|| sign(&bytes));
-            http()
-                .post(url)
-                .header("X-GitHub-Event", event)
-                .header("X-Hub-Signature-256", sig)
-                .header("Content-Type", "application/json")
-                .body(bytes)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        hook_as(event, body, signature, Uuid::new_v4().to_string())
     };
     let removed = json!({"action": "removed", "installation": {"id": 1001},
         "repository_selection": "selected", "repositories_added": [],
@@ -744,6 +749,26 @@ async fn signed_installation_webhooks_keep_the_installation_current(db: PgPool) 
         out[0]
     );
     assert_eq!(fake.requests_for("acme-corp/api").await.len(), before);
+    // Unsuspended; a captured "suspend" delivery replayed later is ignored.
+    let suspend = json!({"action": "suspend", "installation": {"id": 1001}});
+    assert_eq!(
+        hook_as("installation", suspend.clone(), None, "delivery-1".into()).await,
+        204
+    );
+    let unsuspend = json!({"action": "unsuspend", "installation": {"id": 1001}});
+    assert_eq!(hook("installation", unsuspend, None).await, 204);
+    assert_eq!(
+        hook_as("installation", suspend, None, "delivery-1".into()).await,
+        204
+    );
+    let i = admin
+        .ok(
+            Method::GET,
+            &format!("/connectors/{connector}/github"),
+            None,
+        )
+        .await;
+    assert_eq!(i["status"], "active");
     // Events about installations we do not hold, or that we do not act
     // on, are accepted and ignored.
     assert_eq!(
