@@ -35,7 +35,7 @@ pub fn Connectors() -> impl IntoView {
         <Title text="Connectors"/>
         <header class="page-header">
             <h1>"Connectors"</h1>
-            <p class="muted">"Upstream MCP servers. Gatehouse discovers their tools; Tool Packs choose which ones agents may call."</p>
+            <p class="muted">"GitHub installations and upstream MCP servers. Tool Packs choose which of their tools agents may call."</p>
         </header>
         <GitHubSection editable delete refresh/>
         {editable.then(|| view! { <AddConnector action=create/> })}
