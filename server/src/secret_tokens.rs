@@ -19,6 +19,8 @@ pub enum Kind {
     PasswordReset,
     /// `ghw_…`: signs a webhook's deliveries (stored sealed, not hashed).
     WebhookSecret,
+    /// `ghc_…`: the single-use `state` of a "Connect GitHub".
+    GitHubConnect,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::Invitation => "ghi_",
             Kind::PasswordReset => "ghr_",
             Kind::WebhookSecret => "ghw_",
+            Kind::GitHubConnect => "ghc_",
         }
     }
 }

@@ -356,7 +356,7 @@ impl Backend for WebBackend {
     }
 
     async fn github_status(&self, t: &TenantCtx) -> Result<GitHubAppStatus, ApiError> {
-        Ok(crate::service::github::status(&self.0.db, &self.0.keyring, t).await?)
+        Ok(crate::service::github::status(&self.0.db, t).await?)
     }
 
     async fn start_github_connect(

@@ -63,6 +63,17 @@ pub struct CallMeta {
     pub tasks: bool,
 }
 
+/// Where a call goes once its arguments are decided: an upstream MCP
+/// server, or GitHub with the parsed call (or why it does not parse).
+enum Outbound<'r> {
+    Mcp(&'r crate::upstream::Target),
+    GitHub(
+        &'r crate::github::Scope,
+        shared::api::InstallationStatus,
+        Result<GitHubCall, String>,
+    ),
+}
+
 /// What a `tools/call` answers.
 #[derive(Debug)]
 pub enum Answer {
@@ -563,8 +574,8 @@ impl Gateway {
         // A GitHub call: its arguments parsed and its repository checked
         // against the pack before anything can reach GitHub (or an
         // approver: a call the pack cannot make is not worth a person's time).
-        let github_call = match &route.target {
-            Dispatch::GitHub { scope, .. } => {
+        let outbound = match &route.target {
+            Dispatch::GitHub { scope, status } => {
                 let call = GitHubCall::parse(&route.upstream_tool, &dispatch_args);
                 if let Ok(c) = &call
                     && let Some(r) = c.repository()
@@ -578,9 +589,9 @@ impl Gateway {
                         )));
                     }
                 }
-                Some(call)
+                Outbound::GitHub(scope, *status, call)
             }
-            Dispatch::Mcp(_) => None,
+            Dispatch::Mcp(target) => Outbound::Mcp(target),
         };
 
         // The approval hold: the exact arguments that will be sent wait
@@ -603,24 +614,18 @@ impl Gateway {
             Value::Object(m) => Some(m),
             _ => None,
         };
-        let result = match (&route.target, github_call) {
-            (Dispatch::GitHub { scope, status }, Some(call)) => {
-                match self.call_github(scope, *status, call).await {
-                    Ok(reply) => {
-                        trail.upstream_request_id = reply.request_id;
-                        Ok(reply.result)
-                    }
-                    Err(e) => Err(e),
-                }
+        let result = match outbound {
+            Outbound::GitHub(scope, status, call) => {
+                self.call_github(scope, status, call).await.map(|reply| {
+                    trail.upstream_request_id = reply.request_id;
+                    reply.result
+                })
             }
-            (Dispatch::Mcp(target), _) => {
+            Outbound::Mcp(target) => {
                 self.upstreams
                     .call(target, &route.upstream_tool, dispatch_args)
                     .await
             }
-            (Dispatch::GitHub { .. }, None) => Err(crate::upstream::UpstreamError::Rejected(
-                "no GitHub call was prepared".to_owned(),
-            )),
         };
         trail.upstream_us = Some(micros(up_started.elapsed()));
         let mut result = match result {
@@ -673,10 +678,7 @@ impl Gateway {
         call: Result<GitHubCall, String>,
     ) -> Result<crate::github::Reply, crate::upstream::UpstreamError> {
         use crate::upstream::UpstreamError;
-        let tool_error = |m: String| crate::github::Reply {
-            result: error_result(m),
-            request_id: None,
-        };
+        let tool_error = crate::github::Reply::refused;
         let call = match call {
             Ok(c) => c,
             Err(e) => return Ok(tool_error(format!("Invalid arguments: {e}."))),

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::upstream::UpstreamError;
-use tools::{Call, MergeMethod};
+use tools::Call;
 
 /// The deployment's GitHub App, secrets decrypted.
 pub struct AppConfig {
@@ -410,14 +410,14 @@ impl GitHub {
         if let Some(r) = call.repository()
             && !scope.allows(r)
         {
-            return Ok(refused(format!(
+            return Ok(Reply::refused(format!(
                 "Repository {r} is not available to this Tool Pack."
             )));
         }
         // GitHub reads an empty repository list in a token request as "every
         // repository of the installation": never ask for one.
         if scope.repositories.is_empty() {
-            return Ok(refused(
+            return Ok(Reply::refused(
                 "This Tool Pack has no GitHub repository: an admin chooses them on the pack's \
                  Tools tab."
                     .to_owned(),
@@ -425,7 +425,7 @@ impl GitHub {
         }
         let client = match self.scoped_client(app, scope, now).await? {
             Ok(c) => c,
-            Err(message) => return Ok(refused(message)),
+            Err(message) => return Ok(Reply::refused(message)),
         };
         let run = Run {
             gh: self,
@@ -569,10 +569,13 @@ fn cut(s: &str, max: usize) -> (String, bool) {
     (s[..end].to_owned(), true)
 }
 
-fn refused(message: String) -> Reply {
-    Reply {
-        result: CallToolResult::error(vec![rmcp::model::ContentBlock::text(message)]),
-        request_id: None,
+impl Reply {
+    /// The tool's error, told without GitHub having answered.
+    pub fn refused(message: String) -> Reply {
+        Reply {
+            result: CallToolResult::error(vec![rmcp::model::ContentBlock::text(message)]),
+            request_id: None,
+        }
     }
 }
 
@@ -1226,11 +1229,7 @@ impl Run<'_> {
                 merge_method,
                 commit_title,
             } => {
-                let mut b = json!({"merge_method": match merge_method {
-                    MergeMethod::Merge => "merge",
-                    MergeMethod::Squash => "squash",
-                    MergeMethod::Rebase => "rebase",
-                }});
+                let mut b = json!({"merge_method": merge_method.as_str()});
                 if let Some(t) = commit_title {
                     b["commit_title"] = json!(t);
                 }

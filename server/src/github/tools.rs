@@ -355,6 +355,16 @@ pub enum MergeMethod {
     Rebase,
 }
 
+impl MergeMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::Rebase => "rebase",
+        }
+    }
+}
+
 /// A governed call with its arguments parsed (JSON Schema as above).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Call {

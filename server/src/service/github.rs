@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sha2::{Digest, Sha256};
@@ -20,6 +19,7 @@ use uuid::Uuid;
 use super::{ServiceResult, config_version, packs, tool_policies};
 use crate::crypto::{Keyring, Sealed};
 use crate::github::{AppConfig, AppError, GitHub, Scope, tools, webhook};
+use crate::secret_tokens;
 
 const KEY_AAD: &[u8] = b"gatehouse:github-app:private-key";
 const WEBHOOK_AAD: &[u8] = b"gatehouse:github-app:webhook-secret";
@@ -279,13 +279,12 @@ fn to_installation(r: InstRow) -> GitHubInstallation {
 }
 
 /// Whether a GitHub App is configured, and this org's installations.
-pub async fn status(
-    db: &PgPool,
-    keyring: &Keyring,
-    t: &TenantCtx,
-) -> ServiceResult<GitHubAppStatus> {
+pub async fn status(db: &PgPool, t: &TenantCtx) -> ServiceResult<GitHubAppStatus> {
     t.require(Role::Viewer)?;
-    let app = app(db, keyring).await?;
+    // The page needs the slug and where GitHub is, not the App's secrets.
+    let app: Option<(String, String)> = sqlx::query_as("SELECT slug, web_url FROM github_app")
+        .fetch_optional(db)
+        .await?;
     let rows: Vec<InstRow> = sqlx::query_as(&format!(
         "{SELECT_INST} WHERE i.org_id = $1 ORDER BY c.name"
     ))
@@ -294,8 +293,8 @@ pub async fn status(
     .await?;
     Ok(GitHubAppStatus {
         configured: app.is_some(),
-        slug: app.as_ref().map(|a| a.slug.clone()),
-        web_url: app.as_ref().map(|a| a.web_url.to_string()),
+        slug: app.as_ref().map(|a| a.0.clone()),
+        web_url: app.map(|a| a.1),
         installations: rows.into_iter().map(to_installation).collect(),
     })
 }
@@ -316,10 +315,6 @@ pub async fn installation(
     .await?;
     row.map(to_installation)
         .ok_or_else(|| ApiError::not_found("GitHub installation").into())
-}
-
-fn state_hash(state: &str) -> Vec<u8> {
-    Sha256::digest(state.as_bytes()).to_vec()
 }
 
 /// A dashboard session's id, hashed: binds a connect state to the browser
@@ -352,9 +347,7 @@ pub async fn start_connect(
     t.require(Role::Admin)?;
     let user_id = member(t)?;
     let app = require_app(db, keyring).await?;
-    let mut raw = [0u8; 32];
-    getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
-    let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let state = secret_tokens::mint(secret_tokens::Kind::GitHubConnect)?;
     let expires_at = now + STATE_TTL;
     sqlx::query("DELETE FROM github_connect_states WHERE expires_at < $1")
         .bind(now)
@@ -364,7 +357,7 @@ pub async fn start_connect(
         "INSERT INTO github_connect_states (state_hash, org_id, user_id, session_hash, account_login, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(state_hash(&state))
+    .bind(&state.hash)
     .bind(t.org_id)
     .bind(user_id)
     .bind(session)
@@ -373,7 +366,7 @@ pub async fn start_connect(
     .execute(db)
     .await?;
     Ok(GitHubConnectStarted {
-        url: app.install_url(&state),
+        url: app.install_url(&state.secret),
         expires_at,
     })
 }
@@ -405,7 +398,7 @@ pub async fn complete_connect(
         "DELETE FROM github_connect_states WHERE state_hash = $1
          RETURNING org_id, user_id, session_hash, account_login, expires_at",
     )
-    .bind(state_hash(state))
+    .bind(secret_tokens::hash(state))
     .fetch_optional(db)
     .await?;
     let Some((org_id, state_user, state_session, account, expires_at)) = row else {
@@ -453,21 +446,15 @@ pub async fn complete_connect(
         )
         .into());
     }
-    let taken: Option<Uuid> =
-        sqlx::query_scalar("SELECT org_id FROM github_installations WHERE installation_id = $1")
-            .bind(installation_id)
-            .fetch_optional(db)
-            .await?;
-    if let Some(other) = taken {
+    let taken: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT org_id, connector_id FROM github_installations WHERE installation_id = $1",
+    )
+    .bind(installation_id)
+    .fetch_optional(db)
+    .await?;
+    if let Some((other, connector_id)) = taken {
         if other == t.org_id {
-            let connector_id: Uuid = sqlx::query_scalar(
-                "SELECT connector_id FROM github_installations WHERE installation_id = $1",
-            )
-            .bind(installation_id)
-            .fetch_one(db)
-            .await?;
-            refresh(db, keyring, gh, t, now, connector_id).await?;
-            return installation(db, t, connector_id).await;
+            return refresh(db, keyring, gh, t, now, connector_id).await;
         }
         return Err(ApiError::conflict(
             "This GitHub installation is already connected to another organization.",
@@ -578,22 +565,16 @@ async fn free_name(
 /// approval, other writes are monitored, reads are allowed. Admins edit
 /// them like any other tool policy.
 async fn default_policies(db: &PgPool, t: &TenantCtx, connector: &str) -> ServiceResult<()> {
-    let existing: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM tool_policies WHERE org_id = $1 AND pack_id IS NULL AND tools = $2",
-    )
-    .bind(t.org_id)
-    .bind(format!("{connector}__*"))
-    .fetch_one(db)
-    .await?;
     let merge = format!("{connector}__merge_pull_request");
-    let existing_merge: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM tool_policies WHERE org_id = $1 AND pack_id IS NULL AND tools = $2",
+    let existing: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM tool_policies
+           WHERE org_id = $1 AND pack_id IS NULL AND tools = ANY($2))",
     )
     .bind(t.org_id)
-    .bind(&merge)
+    .bind([format!("{connector}__*"), merge.clone()])
     .fetch_one(db)
     .await?;
-    if existing > 0 || existing_merge > 0 {
+    if existing {
         return Ok(());
     }
     let names = |write: bool| {

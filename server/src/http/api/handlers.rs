@@ -411,7 +411,7 @@ pub async fn github_status(
     State(s): State<AppState>,
     Tenant(t): Tenant,
 ) -> Res<shared::api::GitHubAppStatus> {
-    Ok(Json(github::status(&s.db, &s.keyring, &t).await?))
+    Ok(Json(github::status(&s.db, &t).await?))
 }
 
 pub async fn github_installation(
