@@ -254,6 +254,12 @@ pub struct ServeArgs {
           action = clap::ArgAction::Set)]
     pub allow_plaintext_upstream_auth: bool,
 
+    /// Statement timeout of every session on a Postgres connector's
+    /// database, in milliseconds (the lock timeout is at most 2 s).
+    #[arg(long, env = "GATEHOUSE_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub db_statement_timeout_ms: u64,
+
     /// Largest answer read from an upstream server, in bytes (one JSON body
     /// or one streamed event). Larger answers are discarded and the agent
     /// is told so.
@@ -346,6 +352,7 @@ pub struct Config {
     pub token_ttl_minutes: i64,
     pub allow_private_upstreams: bool,
     pub allow_plaintext_upstream_auth: bool,
+    pub db_statement_timeout: std::time::Duration,
     pub upstream_max_response_bytes: usize,
     pub upstream_timeout: std::time::Duration,
     pub mcp_max_body_bytes: usize,
@@ -378,6 +385,7 @@ impl Config {
             token_ttl_minutes: args.token_ttl_minutes,
             allow_private_upstreams: args.allow_private_upstreams,
             allow_plaintext_upstream_auth: args.allow_plaintext_upstream_auth,
+            db_statement_timeout: std::time::Duration::from_millis(args.db_statement_timeout_ms),
             upstream_max_response_bytes: usize::try_from(args.upstream_max_response_bytes)?,
             upstream_timeout: std::time::Duration::from_secs(args.upstream_timeout_secs.max(1)),
             mcp_max_body_bytes: args.mcp_max_body_bytes,
@@ -424,6 +432,16 @@ impl Config {
     pub fn egress(&self) -> crate::egress::EgressPolicy {
         crate::egress::EgressPolicy {
             allow_private: self.allow_private_upstreams,
+        }
+    }
+
+    /// Limits of sessions on Postgres connectors' databases.
+    pub fn database_limits(&self) -> crate::postgres::Limits {
+        let statement_timeout = self.db_statement_timeout;
+        crate::postgres::Limits {
+            statement_timeout,
+            lock_timeout: statement_timeout.min(std::time::Duration::from_secs(2)),
+            ..crate::postgres::Limits::default()
         }
     }
 

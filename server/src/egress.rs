@@ -152,7 +152,11 @@ impl EgressPolicy {
     /// Resolves a name and checks every address of the answer. One bad
     /// address refuses the whole answer: a name that mixes public and
     /// internal addresses is an attack, not a misconfiguration.
-    async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, EgressError> {
+    pub(crate) async fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Vec<SocketAddr>, EgressError> {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
             .await
             .map_err(|_| EgressError::Unresolved(host.to_owned()))?

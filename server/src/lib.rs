@@ -27,6 +27,7 @@ pub mod limits;
 pub mod master_key;
 pub mod mcp;
 pub mod metrics;
+pub mod postgres;
 pub mod recorder;
 pub mod scan_cli;
 pub mod scanning;

@@ -75,6 +75,10 @@ impl AppState {
             config.public_base(),
             config.plans,
             Arc::new(crate::github::GitHub::new(config.upstream_timeout)),
+            Arc::new(crate::postgres::Databases::new(
+                config.egress(),
+                config.database_limits(),
+            )),
         ));
         let limits = RateLimits::new(config.rates);
         limits.spawn_cleanup();
@@ -100,6 +104,7 @@ impl AppState {
             egress: self.config.egress(),
             allow_plaintext_auth: self.config.allow_plaintext_upstream_auth,
             github: &self.gateway.github,
+            databases: &self.gateway.databases,
             now: self.clock.now(),
         }
     }

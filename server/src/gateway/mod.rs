@@ -24,7 +24,7 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ResultType, Tool};
 use serde_json::Value;
 use shared::account::OrgMode;
 use shared::api::{Decision, EffectiveMode, Outcome};
-use shared::decision::{Blocked, Effect, ToolVerdict};
+use shared::decision::{Blocked, Effect, ToolAction, ToolVerdict};
 use shared::detect::{CompiledRules, Finding};
 use shared::policy::{Direction, OrgRules, RuleKey, Verdict};
 use sqlx::PgPool;
@@ -37,6 +37,7 @@ use crate::crypto::Keyring;
 use crate::github::GitHub;
 use crate::github::tools::Call as GitHubCall;
 use crate::metrics::{DecisionLabels, Metrics};
+use crate::postgres::tools::{DbCall, Refusal};
 use crate::recorder::Recorder;
 use crate::scanning::Scanning;
 use crate::service::approvals::{self, NewApproval, Settled};
@@ -67,6 +68,14 @@ pub struct CallMeta {
 /// server, or GitHub with the parsed call (or why it does not parse).
 enum Outbound<'r> {
     Mcp(&'r crate::upstream::Target),
+    /// A database tool call, parsed (its SQL checked).
+    Postgres(
+        &'r crate::postgres::Target,
+        &'r shared::api::PackDatabase,
+        DbCall,
+    ),
+    /// Arguments the tool cannot take: answered without contacting anyone.
+    Refused(String),
     GitHub(
         &'r crate::github::Scope,
         shared::api::InstallationStatus,
@@ -163,6 +172,8 @@ pub struct Gateway {
     pub signals: Signals,
     /// The GitHub connector's client (installation tokens, REST calls).
     pub github: Arc<GitHub>,
+    /// Postgres connectors' session pools.
+    pub databases: Arc<crate::postgres::Databases>,
     /// The GitHub App's configuration, re-read at most every few seconds.
     github_app: Mutex<Option<(Instant, Arc<crate::github::AppConfig>)>>,
     /// The dashboard's base URL, for links given to agents.
@@ -191,6 +202,7 @@ impl Gateway {
         public_base: String,
         plans: crate::config::Plans,
         github: Arc<GitHub>,
+        databases: Arc<crate::postgres::Databases>,
     ) -> Self {
         Self {
             db,
@@ -203,6 +215,7 @@ impl Gateway {
             scanning,
             signals: Signals::new(),
             github,
+            databases,
             github_app: Mutex::new(None),
             public_base,
             plans,
@@ -540,6 +553,37 @@ impl Gateway {
             return Err(Stop::Paused(e));
         }
         let tool = self.policy(agent, trail, &args).await?;
+        // A database write proposal: scored before the decision, so a risky
+        // one waits for a person like a call an approval policy holds.
+        let mut db_risk = None;
+        let tool = match &route.target {
+            Dispatch::Postgres { target, access } if route.upstream_tool == "db_write_propose" => {
+                match self
+                    .write_risk(agent, route.connector_id, target, access, &args.doc)
+                    .await
+                {
+                    Some(risk) => {
+                        trail.reason(format!("db_risk:{}", risk.score));
+                        db_risk = Some(risk.to_json());
+                        if risk.score >= access.risk_threshold
+                            && matches!(tool.action, ToolAction::Allow | ToolAction::Monitor)
+                        {
+                            ToolVerdict {
+                                action: ToolAction::Approve,
+                                rule: Some(format!(
+                                    "Database write risk {} (pack threshold {})",
+                                    risk.score, access.risk_threshold
+                                )),
+                            }
+                        } else {
+                            tool
+                        }
+                    }
+                    None => tool,
+                }
+            }
+            _ => tool,
+        };
         let decided = trail.decide(
             &self.metrics,
             &tool,
@@ -554,6 +598,9 @@ impl Gateway {
             // Stored as jsonb: a NUL from the agent must not make the
             // request unstorable.
             crate::recorder::clean_json(&mut e);
+            if let (Some(risk), Value::Object(m)) = (&db_risk, &mut e) {
+                m.insert("gatehouse_risk".to_owned(), risk.clone());
+            }
             e
         });
         let dispatch_args = match decided.effect {
@@ -592,6 +639,23 @@ impl Gateway {
                 Outbound::GitHub(scope, *status, call)
             }
             Dispatch::Mcp(target) => Outbound::Mcp(target),
+            Dispatch::Postgres { target, access } => {
+                match DbCall::parse(&route.upstream_tool, &dispatch_args) {
+                    Err(Refusal::Statement(e)) => {
+                        trail.reason("db_statement_refused");
+                        return Err(Stop::Blocked(format!(
+                            "The statement was refused and not sent to the database: {e}."
+                        )));
+                    }
+                    Err(Refusal::Arguments(e)) => {
+                        Outbound::Refused(format!("Invalid arguments: {e}."))
+                    }
+                    Ok(call) => {
+                        trail.resource = call.resource();
+                        Outbound::Postgres(target, access, call)
+                    }
+                }
+            }
         };
 
         // The approval hold: the exact arguments that will be sent wait
@@ -626,6 +690,11 @@ impl Gateway {
                     .call(target, &route.upstream_tool, dispatch_args)
                     .await
             }
+            Outbound::Postgres(target, access, call) => {
+                self.call_postgres(agent, route.connector_id, target, access, &call)
+                    .await
+            }
+            Outbound::Refused(message) => Ok(error_result(message)),
         };
         trail.upstream_us = Some(micros(up_started.elapsed()));
         let mut result = match result {
@@ -708,6 +777,57 @@ impl Gateway {
             ));
         };
         self.github.call(&app, scope, &call, self.clock.now()).await
+    }
+
+    /// One governed database call on a pooled session. What Postgres or
+    /// Gatehouse refused is the tool's error; a database that cannot be
+    /// reached is an upstream failure.
+    async fn call_postgres(
+        &self,
+        agent: &AgentCtx,
+        connector: Uuid,
+        target: &crate::postgres::Target,
+        access: &shared::api::PackDatabase,
+        call: &DbCall,
+    ) -> Result<CallToolResult, crate::upstream::UpstreamError> {
+        use crate::postgres::DbError;
+        let mut session = self
+            .databases
+            .session(agent.claims().org, connector, target)
+            .await
+            .map_err(DbError::upstream)?;
+        match crate::postgres::exec::run(&mut session, access, call).await {
+            Ok(r) => Ok(r),
+            Err(DbError::Statement(m) | DbError::Refused(m)) => Ok(error_result(m)),
+            Err(e) => Err(e.upstream()),
+        }
+    }
+
+    /// The risk of a write proposal (None when it cannot be assessed: the
+    /// call itself then says why).
+    async fn write_risk(
+        &self,
+        agent: &AgentCtx,
+        connector: Uuid,
+        target: &crate::postgres::Target,
+        access: &shared::api::PackDatabase,
+        args: &Value,
+    ) -> Option<crate::postgres::exec::Risk> {
+        let Ok(DbCall::Propose {
+            write,
+            dry_run: false,
+        }) = DbCall::parse("db_write_propose", args)
+        else {
+            return None;
+        };
+        let mut session = self
+            .databases
+            .session(agent.claims().org, connector, target)
+            .await
+            .ok()?;
+        crate::postgres::exec::assess(&mut session, access, &write)
+            .await
+            .ok()
     }
 
     /// The GitHub App's configuration, cached for a few seconds (it changes

@@ -25,6 +25,8 @@ pub struct Deps<'a> {
     pub allow_plaintext_auth: bool,
     /// The GitHub connector's client (refreshing a GitHub installation).
     pub github: &'a crate::github::GitHub,
+    /// Postgres connectors' session pools (closed when one changes).
+    pub databases: &'a crate::postgres::Databases,
     pub now: DateTime<Utc>,
 }
 
@@ -272,6 +274,7 @@ pub async fn delete(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<()> 
     config_version::bump_in(&mut tx, t.org_id).await?;
     tx.commit().await?;
     d.upstreams.forget(id).await;
+    d.databases.forget(id);
     tracing::info!(org_id = %t.org_id, connector_id = %id, "connector removed");
     Ok(())
 }

@@ -17,7 +17,7 @@ use shared::policy::OrgRules;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, connectors, github, rules, tool_policies};
+use super::{ServiceResult, connectors, databases, github, rules, tool_policies};
 use crate::agent_tokens::{AgentClaims, AgentTokens, TokenError};
 use crate::config::Plans;
 use crate::crypto::Keyring;
@@ -263,6 +263,12 @@ pub enum Dispatch {
         scope: crate::github::Scope,
         status: shared::api::InstallationStatus,
     },
+    /// A Postgres database, through the governed database tools, with what
+    /// the pack may reach there.
+    Postgres {
+        target: crate::postgres::Target,
+        access: shared::api::PackDatabase,
+    },
 }
 
 /// Every tool of the agent's pack by exposed name, with how to reach its
@@ -288,6 +294,12 @@ pub async fn routes(
     if rows.iter().any(|r| r.2 == "github") {
         for (connector_id, scope, status) in github::scopes(db, org, agent.claims.pack).await? {
             targets.insert(connector_id, Dispatch::GitHub { scope, status });
+        }
+    }
+    if rows.iter().any(|r| r.2 == "postgres") {
+        let found = databases::access_for_pack(db, keyring, org, agent.claims.pack).await?;
+        for (connector_id, (target, access)) in found {
+            targets.insert(connector_id, Dispatch::Postgres { target, access });
         }
     }
     let mut by_name = HashMap::new();

@@ -10,6 +10,7 @@ pub mod approvals;
 mod config_version;
 pub mod connectors;
 pub mod data_path;
+pub mod databases;
 pub mod enforcement;
 pub mod github;
 pub mod invitations;

@@ -13,11 +13,16 @@ pub async fn reseal_all(db: &PgPool, ring: &Keyring) -> anyhow::Result<usize> {
     let mut n = 0;
     // Secrets bound to an org's row: table, its [ciphertext, nonce, key id]
     // columns, and the AAD that binds a secret to its row.
-    let per_org: [(&str, [&str; 3], fn(Uuid, Uuid) -> Vec<u8>); 3] = [
+    let per_org: [(&str, [&str; 3], fn(Uuid, Uuid) -> Vec<u8>); 4] = [
         (
             "connectors",
             ["auth_ciphertext", "auth_nonce", "auth_key_id"],
             super::connectors::aad,
+        ),
+        (
+            "postgres_connectors",
+            ["dsn_ciphertext", "dsn_nonce", "dsn_key_id"],
+            super::databases::aad,
         ),
         (
             "webhooks",

@@ -174,8 +174,17 @@ impl Gatehouse {
         Self::start_at(&database_url(db), extra_env)
     }
 
+    /// As [`Gatehouse::start`], with its log (level info) written to `log`.
+    pub fn start_logged(db: &PgPool, extra_env: &[(&str, &str)], log: &Path) -> Self {
+        Self::spawn(&database_url(db), extra_env, Some(log))
+    }
+
     /// As [`Gatehouse::start`], on the database at `url`.
     pub fn start_at(url: &str, extra_env: &[(&str, &str)]) -> Self {
+        Self::spawn(url, extra_env, None)
+    }
+
+    fn spawn(url: &str, extra_env: &[(&str, &str)], log: Option<&Path>) -> Self {
         let port = free_port();
         let dir = temp_dir("gatehouse");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
@@ -190,8 +199,12 @@ impl Gatehouse {
             // Fuzzers and loops of admin calls would meet the per-org API
             // rate; the rate-limit test sets it back.
             .env("GATEHOUSE_API_RATE_PER_ORG", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
+            // The log goes to stdout.
+            .stdout(match log {
+                Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
+                None => Stdio::null(),
+            })
             .stderr(Stdio::inherit());
         for (k, v) in extra_env {
             cmd.env(k, v);

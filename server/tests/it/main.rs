@@ -18,6 +18,7 @@ mod http;
 mod layering;
 mod mcp;
 mod policies;
+mod postgres;
 mod quotas;
 mod scan_cli;
 mod sessions;

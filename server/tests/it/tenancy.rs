@@ -44,6 +44,8 @@ fn resource_of(hint: &str) -> &'static str {
         ("api_token", "api_token"),
         ("custom", "custom_rule"),
         ("connector", "connector"),
+        // A Postgres connector is a connector.
+        ("database", "connector"),
         ("pack", "pack"),
         ("key", "key"),
         ("call", "call"),
@@ -70,6 +72,12 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         ("PUT", "/packs/{id}/tools") => json!({"tools": []}),
         ("PUT", "/packs/{id}/repositories") => {
             json!({"connector_id": "00000000-0000-0000-0000-000000000000", "repositories": []})
+        }
+        ("PUT", "/databases/{id}") => {
+            json!({"name": "renamed", "dsn": "postgres://u@db.example.com/shop"})
+        }
+        ("PUT", "/packs/{id}/databases") => {
+            json!({"connector_id": "00000000-0000-0000-0000-000000000000", "tables": []})
         }
         ("PUT", "/packs/{id}/rules/{rule}") => json!({"enabled": "false"}),
         ("PUT", "/users/{id}") => json!({"external_id": "x", "display_name": "X"}),
@@ -108,6 +116,8 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         "webhooks",
         "github_installations",
         "tool_pack_repositories",
+        "postgres_connectors",
+        "tool_pack_databases",
     ] {
         // last_used_at moves with Acme's own use, which this test makes.
         let rows: Option<String> = sqlx::query_scalar(&format!(

@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod connectors;
+pub mod databases;
 pub mod enforcement;
 pub mod github;
 pub mod keys;
@@ -21,6 +22,7 @@ pub mod webhooks;
 pub use alerts::*;
 pub use approvals::*;
 pub use connectors::*;
+pub use databases::*;
 pub use enforcement::*;
 pub use github::*;
 pub use keys::*;

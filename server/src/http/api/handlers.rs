@@ -25,8 +25,8 @@ use uuid::Uuid;
 use super::auth::{Operator, Tenant};
 use crate::http::HttpError;
 use crate::service::{
-    accounts, agent_keys, api_tokens, approvals, connectors, enforcement, github, packs, records,
-    registered_users, rules, sessions, tester, tool_policies, webhooks,
+    accounts, agent_keys, api_tokens, approvals, connectors, databases, enforcement, github, packs,
+    records, registered_users, rules, sessions, tester, tool_policies, webhooks,
 };
 use crate::state::AppState;
 
@@ -420,6 +420,66 @@ pub async fn github_installation(
     Id(id): Id,
 ) -> Res<shared::api::GitHubInstallation> {
     Ok(Json(github::installation(&s.db, &t, id).await?))
+}
+
+pub async fn list_databases(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+) -> Res<Vec<shared::api::PostgresConnector>> {
+    Ok(Json(databases::list(&s.db, &t).await?))
+}
+
+pub async fn create_database(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<shared::api::PostgresConnectorInput>,
+) -> Result<(StatusCode, Json<shared::api::PostgresConnectorSaved>), HttpError> {
+    let saved = databases::create(&s.connector_deps(), &t, &b).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+pub async fn get_database(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<shared::api::PostgresConnector> {
+    Ok(Json(databases::get(&s.db, &t, id).await?))
+}
+
+pub async fn update_database(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+    Body(b): Body<shared::api::PostgresConnectorInput>,
+) -> Res<shared::api::PostgresConnectorSaved> {
+    Ok(Json(
+        databases::update(&s.connector_deps(), &t, id, &b).await?,
+    ))
+}
+
+pub async fn test_database(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<shared::api::ConnectionTest> {
+    Ok(Json(databases::test(&s.connector_deps(), &t, id).await?))
+}
+
+pub async fn pack_databases(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<Vec<shared::api::PackDatabase>> {
+    Ok(Json(databases::pack_databases(&s.db, &t, id).await?))
+}
+
+pub async fn set_pack_database(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+    Body(b): Body<shared::api::PackDatabaseInput>,
+) -> Res<Vec<shared::api::PackDatabase>> {
+    Ok(Json(databases::set_pack_database(&s.db, &t, id, &b).await?))
 }
 
 pub async fn pack_repositories(

@@ -51,6 +51,9 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/{id}/tools", get(connector_tools))
         .route("/connectors/{id}/github", get(github_installation))
         .route("/github", get(github_status))
+        .route("/databases", get(list_databases).post(create_database))
+        .route("/databases/{id}", get(get_database).put(update_database))
+        .route("/databases/{id}/test", post(test_database))
         .route("/tools", get(all_tools))
         .route("/packs", get(list_packs).post(create_pack))
         .route(
@@ -59,6 +62,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/packs/{id}/tools", get(pack_tools).put(set_pack_tools))
         .route("/packs/{id}/rules", get(pack_rules))
+        .route(
+            "/packs/{id}/databases",
+            get(pack_databases).put(set_pack_database),
+        )
         .route(
             "/packs/{id}/repositories",
             get(pack_repositories).put(set_pack_repositories),

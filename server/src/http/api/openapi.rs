@@ -346,6 +346,69 @@ fn ops() -> Vec<Op> {
         ),
         op!(
             "get",
+            "/databases",
+            "The org's Postgres connectors (targets shown as user@host:port/db, never the password)",
+            None,
+            Some(s::<Vec<PostgresConnector>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "post",
+            "/databases",
+            "Add a Postgres connector (DSN or fields, write-only; the target is checked, sealed and tested)",
+            Some(s::<PostgresConnectorInput>),
+            Some(s::<PostgresConnectorSaved>),
+            201,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/databases/{id}",
+            "One Postgres connector",
+            None,
+            Some(s::<PostgresConnector>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/databases/{id}",
+            "Replace a Postgres connector's name and target (fields without a password keep the stored one)",
+            Some(s::<PostgresConnectorInput>),
+            Some(s::<PostgresConnectorSaved>),
+            200,
+            "admin"
+        ),
+        op!(
+            "post",
+            "/databases/{id}/test",
+            "Test the connection: server version, whether the role can write, visible schemas",
+            None,
+            Some(s::<ConnectionTest>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/packs/{id}/databases",
+            "What the pack may reach in each Postgres connector",
+            None,
+            Some(s::<Vec<PackDatabase>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/packs/{id}/databases",
+            "Set the tables, masked columns, risk threshold and row caps of one Postgres connector for the pack",
+            Some(s::<PackDatabaseInput>),
+            Some(s::<Vec<PackDatabase>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
             "/connectors/{id}/github",
             "A GitHub connector's installation: account, repositories, permissions, status",
             None,
@@ -845,7 +908,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 51);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 55);
     }
 
     #[test]
