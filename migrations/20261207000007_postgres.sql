@@ -37,3 +37,8 @@ CREATE TABLE tool_pack_databases (
     PRIMARY KEY (pack_id, connector_id)
 );
 CREATE INDEX tool_pack_databases_connector ON tool_pack_databases (connector_id);
+
+-- A database call's statement with every detected value redacted: shown in
+-- the call drill-down only (compact surfaces show `resource`: the kind,
+-- tables and fingerprint).
+ALTER TABLE tool_calls ADD COLUMN statement text;

@@ -476,6 +476,7 @@ fn record(org: uuid::Uuid, charged: bool) -> server::recorder::CallRecord {
         upstream_us: None,
         resource: None,
         upstream_request_id: None,
+        statement: None,
         mcp_session_id: None,
         client_name: None,
         client_version: None,

@@ -59,6 +59,8 @@ pub struct CallRecord {
     pub resource: Option<String>,
     /// The connector's request id (GitHub's `X-GitHub-Request-Id`).
     pub upstream_request_id: Option<String>,
+    /// A database call's SQL, detected values redacted.
+    pub statement: Option<String>,
     pub mcp_session_id: Option<String>,
     pub client_name: Option<String>,
     pub client_version: Option<String>,
@@ -117,6 +119,7 @@ impl CallRecord {
         clean_opt(&mut self.error_message);
         clean_opt(&mut self.resource);
         clean_opt(&mut self.upstream_request_id);
+        clean_opt(&mut self.statement);
         clean_opt(&mut self.mcp_session_id);
         clean_opt(&mut self.session.mcp_session_id);
         clean_opt(&mut self.session.name);
@@ -340,27 +343,28 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<Vec<UsageRow>, sq
            INSERT INTO tool_calls (id, org_id, pack_id, registered_user_id, agent_key_id, session_id, connector_id,
              tool, upstream_tool, mode, decision, reasons, outcome, arguments_redacted, error_message, latency_us,
              upstream_us, mcp_session_id, client_name, client_version, protocol_version, created_at, approval_id,
-             resource, upstream_request_id)
+             resource, upstream_request_id, statement)
            SELECT u.id, u.org_id, u.pack_id, u.registered_user_id, u.agent_key_id, u.session_id, u.connector_id,
              u.tool, u.upstream_tool, u.mode, u.decision,
              COALESCE((SELECT array_agg(x) FROM jsonb_array_elements_text(u.reasons) x), '{}'),
              u.outcome, u.arguments_redacted, u.error_message, u.latency_us, u.upstream_us, u.mcp_session_id,
              u.client_name, u.client_version, u.protocol_version, u.created_at, u.approval_id,
-             u.resource, u.upstream_request_id
+             u.resource, u.upstream_request_id, u.statement
            FROM UNNEST($12::uuid[], $13::uuid[], $14::uuid[], $15::uuid[], $16::uuid[], $17::uuid[], $18::uuid[],
              $19::text[], $20::text[], $21::text[], $22::text[], $23::jsonb[], $24::text[], $25::jsonb[], $26::text[],
              $27::int8[], $28::int8[], $29::text[], $30::text[], $31::text[], $32::text[], $33::timestamptz[],
-             $47::uuid[], $56::text[], $57::text[])
+             $47::uuid[], $56::text[], $57::text[], $58::text[])
            AS u(id, org_id, pack_id, registered_user_id, agent_key_id, session_id, connector_id, tool, upstream_tool,
              mode, decision, reasons, outcome, arguments_redacted, error_message, latency_us, upstream_us,
              mcp_session_id, client_name, client_version, protocol_version, created_at, approval_id,
-             resource, upstream_request_id)
+             resource, upstream_request_id, statement)
            -- The final record replaces the call's intent.
            ON CONFLICT (id) DO UPDATE SET decision = EXCLUDED.decision, reasons = EXCLUDED.reasons,
              outcome = EXCLUDED.outcome, arguments_redacted = EXCLUDED.arguments_redacted,
              error_message = EXCLUDED.error_message, latency_us = EXCLUDED.latency_us,
              upstream_us = EXCLUDED.upstream_us, approval_id = EXCLUDED.approval_id,
-             resource = EXCLUDED.resource, upstream_request_id = EXCLUDED.upstream_request_id
+             resource = EXCLUDED.resource, upstream_request_id = EXCLUDED.upstream_request_id,
+             statement = EXCLUDED.statement
            WHERE tool_calls.org_id = EXCLUDED.org_id AND tool_calls.outcome = 'in_flight'
          ), v AS (
            INSERT INTO violations (call_id, org_id, pack_id, registered_user_id, rule_key, label, direction,
@@ -439,6 +443,8 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<Vec<UsageRow>, sq
     // calls, added with the GitHub connector
     .bind(col(|r| r.resource.clone()))
     .bind(col(|r| r.upstream_request_id.clone()))
+    // calls, added with the Postgres connector
+    .bind(col(|r| r.statement.clone()))
     .fetch_all(db)
     .await
 }

@@ -355,6 +355,51 @@ impl Backend for WebBackend {
         Ok(connectors::delete(&self.0.connector_deps(), t, id).await?)
     }
 
+    async fn list_databases(
+        &self,
+        t: &TenantCtx,
+    ) -> Result<Vec<shared::api::PostgresConnector>, ApiError> {
+        Ok(crate::service::databases::list(&self.0.db, t).await?)
+    }
+
+    async fn save_database(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: shared::api::PostgresConnectorInput,
+    ) -> Result<shared::api::PostgresConnectorSaved, ApiError> {
+        let deps = self.0.connector_deps();
+        Ok(match id {
+            Some(id) => crate::service::databases::update(&deps, t, id, &input).await?,
+            None => crate::service::databases::create(&deps, t, &input).await?,
+        })
+    }
+
+    async fn test_database(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+    ) -> Result<shared::api::ConnectionTest, ApiError> {
+        Ok(crate::service::databases::test(&self.0.connector_deps(), t, id).await?)
+    }
+
+    async fn pack_databases(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+    ) -> Result<Vec<shared::api::PackDatabase>, ApiError> {
+        Ok(crate::service::databases::pack_databases(&self.0.db, t, pack_id).await?)
+    }
+
+    async fn set_pack_database(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+        input: shared::api::PackDatabaseInput,
+    ) -> Result<Vec<shared::api::PackDatabase>, ApiError> {
+        Ok(crate::service::databases::set_pack_database(&self.0.db, t, pack_id, &input).await?)
+    }
+
     async fn github_status(&self, t: &TenantCtx) -> Result<GitHubAppStatus, ApiError> {
         Ok(crate::service::github::status(&self.0.db, t).await?)
     }

@@ -14,13 +14,15 @@ use shared::account::{
 };
 use shared::api::{
     AgentKey, AgentKeyInput, AlertsQuery, AlertsSummary, ApiToken, ApiTokenInput, Approval,
-    ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, Connector, ConnectorTool,
-    CreatedSecret, DiscoveryReport, Enforcement, GitHubAppStatus, GitHubConnectStarted,
-    NewConnector, NewRegisteredUser, NewToolPack, NewWebhook, OrgEvent, OverviewStats,
-    PackRepositories, PackRuleRow, PackTool, Page, PausedBehaviourInput, PolicyTestInput,
-    PolicyTestResult, RegisteredUser, RuleTestInput, RuleTestResult, RulesView, RuntimeSession,
-    SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack, ToolPoliciesView, ToolPolicy,
-    ToolPolicyInput, Violation, ViolationFilter, Webhook, WebhookDelivery,
+    ApprovalDecision, ApprovalFilter, ApprovalSettings, CallFilter, ConnectionTest, Connector,
+    ConnectorTool, CreatedSecret, DiscoveryReport, Enforcement, GitHubAppStatus,
+    GitHubConnectStarted, NewConnector, NewRegisteredUser, NewToolPack, NewWebhook, OrgEvent,
+    OverviewStats, PackDatabase, PackDatabaseInput, PackRepositories, PackRuleRow, PackTool, Page,
+    PausedBehaviourInput, PolicyTestInput, PolicyTestResult, PostgresConnector,
+    PostgresConnectorInput, PostgresConnectorSaved, RegisteredUser, RuleTestInput, RuleTestResult,
+    RulesView, RuntimeSession, SessionDetail, SessionFilter, ToolCall, ToolCallDetail, ToolPack,
+    ToolPoliciesView, ToolPolicy, ToolPolicyInput, Violation, ViolationFilter, Webhook,
+    WebhookDelivery,
 };
 use shared::detect::{Entity, Region};
 use shared::error::ApiError;
@@ -131,6 +133,27 @@ pub trait Backend: Send + Sync + 'static {
         connector_id: Uuid,
         repositories: Vec<String>,
     ) -> Result<Vec<PackRepositories>, ApiError>;
+    // Postgres connectors.
+    async fn list_databases(&self, t: &TenantCtx) -> Result<Vec<PostgresConnector>, ApiError>;
+    /// Creates (`id` None) or replaces a Postgres connector; tests it.
+    async fn save_database(
+        &self,
+        t: &TenantCtx,
+        id: Option<Uuid>,
+        input: PostgresConnectorInput,
+    ) -> Result<PostgresConnectorSaved, ApiError>;
+    async fn test_database(&self, t: &TenantCtx, id: Uuid) -> Result<ConnectionTest, ApiError>;
+    async fn pack_databases(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+    ) -> Result<Vec<PackDatabase>, ApiError>;
+    async fn set_pack_database(
+        &self,
+        t: &TenantCtx,
+        pack_id: Uuid,
+        input: PackDatabaseInput,
+    ) -> Result<Vec<PackDatabase>, ApiError>;
     /// Discovered tools of one connector, or of all of them.
     async fn tools(
         &self,

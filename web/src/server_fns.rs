@@ -327,6 +327,45 @@ pub async fn set_pack_repositories(
         .await?)
 }
 
+#[server(prefix = "/api/ui", endpoint = "list_databases")]
+pub async fn list_databases() -> Result<Vec<shared::api::PostgresConnector>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.list_databases(&t).await?)
+}
+
+/// Adds (no id) or replaces a Postgres connector, then tests it. The
+/// target is write-only: it never comes back.
+#[server(prefix = "/api/ui", endpoint = "save_database", input = leptos::server_fn::codec::Json)]
+pub async fn save_database(
+    id: Option<Uuid>,
+    input: shared::api::PostgresConnectorInput,
+) -> Result<shared::api::PostgresConnectorSaved, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.save_database(&t, id, input).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "test_database")]
+pub async fn test_database(id: Uuid) -> Result<shared::api::ConnectionTest, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.test_database(&t, id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "pack_databases")]
+pub async fn pack_databases(pack_id: Uuid) -> Result<Vec<shared::api::PackDatabase>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.pack_databases(&t, pack_id).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_pack_database", input = leptos::server_fn::codec::Json)]
+pub async fn set_pack_database(
+    pack_id: Uuid,
+    input: shared::api::PackDatabaseInput,
+) -> Result<Vec<shared::api::PackDatabase>, AppError> {
+    input.parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_pack_database(&t, pack_id, input).await?)
+}
+
 #[server(prefix = "/api/ui", endpoint = "list_tools")]
 pub async fn list_tools(connector: Option<Uuid>) -> Result<Vec<ConnectorTool>, AppError> {
     let (backend, t) = crate::port::tenant().await?;

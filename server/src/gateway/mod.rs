@@ -603,6 +603,15 @@ impl Gateway {
             }
             e
         });
+        // A database call's SQL for the drill-down, every detected value
+        // redacted whatever the action (compact surfaces show the
+        // statement's kind, tables and fingerprint instead).
+        if matches!(route.target, Dispatch::Postgres { .. }) {
+            trail.statement = shared::detect::redact_json(&args.doc, &args.findings())
+                .get("sql")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
         let dispatch_args = match decided.effect {
             Effect::Proceed => args.doc,
             Effect::Redact(found) | Effect::Hold(found) if !found.is_empty() => {

@@ -42,6 +42,8 @@ pub(super) struct Trail {
     pub resource: Option<String>,
     /// The connector's own request id (GitHub's `X-GitHub-Request-Id`).
     pub upstream_request_id: Option<String>,
+    /// A database call's SQL, detected values redacted (drill-down only).
+    pub statement: Option<String>,
     /// The approval the call waited for (or passed with).
     pub approval_id: Option<Uuid>,
     meta: CallMeta,
@@ -97,6 +99,7 @@ impl Trail {
             upstream_us: None,
             resource: None,
             upstream_request_id: None,
+            statement: None,
             approval_id: None,
             meta: meta.clone(),
             created_at: now,
@@ -229,6 +232,7 @@ impl Trail {
             upstream_us: self.upstream_us,
             resource: self.resource.clone(),
             upstream_request_id: self.upstream_request_id.clone(),
+            statement: self.statement.clone(),
             mcp_session_id: self.meta.mcp_session_id,
             client_name: self.meta.client_name,
             client_version: self.meta.client_version,

@@ -102,10 +102,10 @@ fn to_dto(r: Row) -> Connector {
     Connector {
         id: r.0,
         name: r.1,
-        kind: if r.2 == "github" {
-            ConnectorKind::GitHub
-        } else {
-            ConnectorKind::Mcp
+        kind: match r.2.as_str() {
+            "github" => ConnectorKind::GitHub,
+            "postgres" => ConnectorKind::Postgres,
+            _ => ConnectorKind::Mcp,
         },
         url: r.3,
         auth_header_name: r.4,
@@ -190,11 +190,20 @@ pub async fn update(
 ) -> ServiceResult<Connector> {
     t.require(Role::Admin)?;
     let current = get(d.db, t, id).await?;
-    if current.kind == ConnectorKind::GitHub {
-        return Err(ApiError::conflict(
-            "A GitHub connector follows its installation: refresh it, or disconnect it.",
-        )
-        .into());
+    match current.kind {
+        ConnectorKind::GitHub => {
+            return Err(ApiError::conflict(
+                "A GitHub connector follows its installation: refresh it, or disconnect it.",
+            )
+            .into());
+        }
+        ConnectorKind::Postgres => {
+            return Err(ApiError::conflict(
+                "A Postgres connector's target is changed with PUT /databases/{id} (or on the Connectors page).",
+            )
+            .into());
+        }
+        ConnectorKind::Mcp => {}
     }
     let carries_auth = !input.clear_auth
         && (input.auth_header_value.is_some()
@@ -335,8 +344,20 @@ pub(super) async fn target(
 pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<DiscoveryReport> {
     t.require(Role::Admin)?;
     let connector = get(d.db, t, id).await?;
-    if connector.kind == ConnectorKind::GitHub {
-        return github_refresh(d, t, id).await;
+    match connector.kind {
+        ConnectorKind::GitHub => return github_refresh(d, t, id).await,
+        ConnectorKind::Postgres => {
+            // Its tools are Gatehouse's own: refreshing is a connection test.
+            let test = super::databases::test(d, t, id).await?;
+            return Ok(DiscoveryReport {
+                ok: test.ok,
+                message: test.message,
+                tools: tools(d.db, t, Some(id)).await?,
+                server_name: test.server_version.map(|v| format!("PostgreSQL {v}")),
+                protocol_version: None,
+            });
+        }
+        ConnectorKind::Mcp => {}
     }
     let target = target(d.db, d.keyring, t.org_id, id).await?;
     if let Err(e) = check_destination(d, &target.url, target.header.is_some()).await {

@@ -244,8 +244,15 @@ pub async fn call(
             .fetch_optional(db)
             .await?;
     let call = to_call(row.ok_or_else(|| ApiError::not_found("tool call"))?)?;
-    let extra: (Option<serde_json::Value>, Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT arguments_redacted, mcp_session_id, protocol_version FROM tool_calls WHERE org_id = $1 AND id = $2",
+    type Extra = (
+        Option<serde_json::Value>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let extra: Extra = sqlx::query_as(
+        "SELECT arguments_redacted, mcp_session_id, protocol_version, statement FROM tool_calls
+         WHERE org_id = $1 AND id = $2",
     )
     .bind(t.org_id)
     .bind(id)
@@ -262,6 +269,7 @@ pub async fn call(
         approval: super::approvals::of_call(db, t, now, id).await?,
         call,
         arguments_redacted: extra.0,
+        statement: extra.3,
         violations: rows
             .into_iter()
             .map(to_violation)

@@ -369,6 +369,7 @@ fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
         upstream_us: None,
         resource: None,
         upstream_request_id: None,
+        statement: None,
         mcp_session_id: None,
         client_name: Some("agent\u{0}".into()),
         client_version: None,

@@ -261,8 +261,10 @@ async fn an_agent_reads_two_tables_with_pii_redacted_and_a_risky_delete_waits_fo
             sql("db_query_read", "SELECT * FROM secrets"),
             call("db_table_describe", json!({"table": "secrets"})),
             sql("db_write_propose", "DELETE FROM orders"),
+            sql("db_query_read", "SELECT id FROM customers WHERE email = 'jane.roe7@example.com'"),
         ]),
     );
+    assert_eq!(rows(&out[7])["rows"][0]["id"], 8, "{}", out[7]);
     let listed: Vec<&str> = out[0]["tools"]
         .as_array()
         .unwrap()
@@ -380,6 +382,20 @@ async fn an_agent_reads_two_tables_with_pii_redacted_and_a_risky_delete_waits_fo
         "{read_resource}"
     );
     assert!(!read_resource.contains("BETWEEN"), "{read_resource}");
+    // The drill-down shows the SQL, detected values redacted.
+    let (call_id,): (uuid::Uuid,) =
+        sqlx::query_as("SELECT id FROM tool_calls WHERE statement LIKE '%WHERE email%' LIMIT 1")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let detail = admin
+        .ok(Method::GET, &format!("/calls/{call_id}"), None)
+        .await;
+    assert_eq!(
+        detail["statement"], "SELECT id FROM customers WHERE email = '[REDACTED:EMAIL_ADDRESS]'",
+        "{detail}"
+    );
+    assert!(!detail["call"].to_string().contains("email"), "{detail}");
     shop.drop().await;
 }
 

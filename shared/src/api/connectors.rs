@@ -67,6 +67,8 @@ pub enum ConnectorKind {
     /// A GitHub App installation (Gatehouse's governed GitHub tools).
     #[serde(rename = "github")]
     GitHub,
+    /// A Postgres database (Gatehouse's governed database tools).
+    Postgres,
 }
 
 /// A connector as listed. The auth header value is never sent.

@@ -191,6 +191,9 @@ pub struct ToolCallDetail {
     /// The approval the call waited for (who decided, when, why).
     pub approval: Option<crate::api::Approval>,
     pub arguments_redacted: Option<Value>,
+    /// A database call's SQL with every detected value redacted.
+    #[serde(default)]
+    pub statement: Option<String>,
     pub violations: Vec<Violation>,
     pub mcp_session_id: Option<String>,
     pub protocol_version: Option<String>,

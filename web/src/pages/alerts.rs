@@ -359,7 +359,8 @@ pub fn CallDetail() -> impl IntoView {
                                     <dt>"Decision"</dt><dd>{c.decision.as_str()}" — "{c.outcome.as_str()}</dd>
                                     <dt>"Reasons"</dt><dd>{if c.reasons.is_empty() { "—".to_owned() } else { c.reasons.join("; ") }}</dd>
                                     {c.error_message.clone().map(|m| view! { <dt>"Error"</dt><dd>{m}</dd> })}
-                                    {c.resource.clone().map(|r| view! { <dt>"Repository"</dt><dd data-testid="call-resource"><code>{r}</code></dd> })}
+                                    {c.resource.clone().map(|r| view! { <dt>{if d.statement.is_some() { "Statement" } else { "Repository" }}</dt><dd data-testid="call-resource"><code>{r}</code></dd> })}
+                                    {d.statement.clone().map(|s| view! { <dt>"SQL (detected values redacted)"</dt><dd><pre class="code" data-testid="call-statement">{s}</pre></dd> })}
                                     {c.upstream_request_id.clone().map(|r| view! { <dt>"GitHub request id"</dt><dd data-testid="call-request-id"><code>{r}</code></dd> })}
                                     {d.approval.clone().map(|a| view! {
                                         <dt>"Approval"</dt>

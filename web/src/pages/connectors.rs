@@ -1,18 +1,21 @@
-//! Connectors: the upstream MCP servers and GitHub installations whose
-//! tools packs expose.
+//! Connectors: the upstream MCP servers, GitHub installations and Postgres
+//! databases whose tools packs expose.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use shared::api::{Connector, ConnectorKind, DiscoveryReport, GitHubInstallation};
+use shared::api::{
+    ConnectionTest, Connector, ConnectorKind, DiscoveryReport, GitHubInstallation,
+    PostgresConnector, PostgresConnectorInput, PostgresSslMode, PostgresTargetInput,
+};
 
 use crate::components::{
     ConfirmButton, EmptyState, ErrorNote, FieldError, FormError, SubmitButton, action_error,
     can_admin, fmt_opt_time, fmt_time,
 };
 use crate::server_fns::{
-    CreateConnector, DeleteConnector, RefreshConnector, github_status, list_connectors, list_tools,
-    start_github_connect,
+    CreateConnector, DeleteConnector, RefreshConnector, github_status, list_connectors,
+    list_databases, list_tools, save_database, start_github_connect, test_database,
 };
 
 #[component]
@@ -35,9 +38,10 @@ pub fn Connectors() -> impl IntoView {
         <Title text="Connectors"/>
         <header class="page-header">
             <h1>"Connectors"</h1>
-            <p class="muted">"GitHub installations and upstream MCP servers. Tool Packs choose which of their tools agents may call."</p>
+            <p class="muted">"GitHub installations, Postgres databases and upstream MCP servers. Tool Packs choose which of their tools agents may call."</p>
         </header>
         <GitHubSection editable delete refresh/>
+        <DatabasesSection editable delete/>
         {editable.then(|| view! { <AddConnector action=create/> })}
         <section class="card">
             <h2>"Your MCP connectors"</h2>
@@ -389,5 +393,228 @@ fn InstallationCard(
                 <dt>"Checked with GitHub"</dt><dd>{fmt_time(i.refreshed_at)}</dd>
             </dl>
         </article>
+    }
+}
+
+/// Postgres databases: targets (write-only), connection tests, and the
+/// form that adds one.
+#[component]
+fn DatabasesSection(editable: bool, delete: ServerAction<DeleteConnector>) -> impl IntoView {
+    let save = Action::new(|input: &PostgresConnectorInput| {
+        let input = input.clone();
+        async move { save_database(None, input).await }
+    });
+    let test = Action::new(|id: &uuid::Uuid| {
+        let id = *id;
+        async move { test_database(id).await }
+    });
+    let list = Resource::new(
+        move || {
+            (
+                save.version().get(),
+                test.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| list_databases(),
+    );
+    view! {
+        <section class="card" data-testid="databases">
+            <h2>"Postgres databases"</h2>
+            <p class="muted">"Agents reach a database only through governed tools (name__db_…): one read-only SELECT at a time on the tables each Tool Pack allows, with detected personal data redacted; writes are scored and risky ones wait for approval. The connection string is encrypted and never shown again."</p>
+            {move || test.value().get().map(|r| match r {
+                Ok(t) => view! { <TestNote t/> }.into_any(),
+                Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+            })}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(v) if v.is_empty() => view! { <p class="muted">"No database is connected."</p> }.into_any(),
+                        Ok(v) => view! {
+                            <div class="connector-list">
+                                {v.into_iter().map(|d| view! { <DatabaseCard d editable delete test/> }).collect_view()}
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {editable.then(|| view! { <AddDatabase save/> })}
+        </section>
+    }
+}
+
+#[component]
+fn TestNote(t: ConnectionTest) -> impl IntoView {
+    let class = if t.ok {
+        "notice notice-ok"
+    } else {
+        "notice notice-error"
+    };
+    view! { <p class=class role="status" data-testid="db-test">{t.message}</p> }
+}
+
+#[component]
+fn DatabaseCard(
+    d: PostgresConnector,
+    editable: bool,
+    delete: ServerAction<DeleteConnector>,
+    test: Action<uuid::Uuid, Result<ConnectionTest, crate::error::AppError>>,
+) -> impl IntoView {
+    let id = d.connector_id;
+    let used = if d.used_by_packs.is_empty() {
+        "No Tool Pack uses it.".to_owned()
+    } else {
+        format!(
+            "Tool Packs {} will lose its tools.",
+            d.used_by_packs.join(", ")
+        )
+    };
+    let question = format!("Remove {}? {used}", d.name);
+    let last = d.last_test.clone();
+    view! {
+        <article class="connector" data-name=d.name.clone() data-testid="database">
+            <div class="connector-head">
+                <div>
+                    <h3>{d.name.clone()}</h3>
+                    <code class="muted" data-testid="db-target">{d.target.clone()}</code>
+                </div>
+                <div class="actions">
+                    {editable.then(|| view! {
+                        <button type="button" class="btn btn-small" disabled=move || test.pending().get()
+                            on:click=move |_| { test.dispatch(id); }>
+                            {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
+                        </button>
+                        <ConfirmButton label="Remove" question yes="Yes, remove"
+                            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteConnector { id }); })/>
+                    })}
+                </div>
+            </div>
+            <dl class="facts compact">
+                <dt>"TLS"</dt><dd>{d.ssl_mode.as_str()}{if d.ca_bundle_set { " (own CA bundle)" } else { "" }}</dd>
+                <dt>"Password"</dt><dd>"set (hidden)"</dd>
+                <dt>"Tools"</dt><dd>{format!("{}__db_…", d.name)}</dd>
+                <dt>"Used by"</dt><dd>{if d.used_by_packs.is_empty() { "—".to_owned() } else { d.used_by_packs.join(", ") }}</dd>
+                {last.map(|t| view! {
+                    <dt>"Last test"</dt>
+                    <dd data-testid="db-last-test">{if t.ok { "ok" } else { "failed" }}" · "{fmt_time(t.tested_at)}</dd>
+                    {t.server_version.map(|v| view! { <dt>"Server"</dt><dd>{format!("PostgreSQL {v}")}</dd> })}
+                    {t.can_write.map(|w| view! { <dt>"Role"</dt><dd>{if w { "can write (prefer a read-only role unless a pack writes)" } else { "read-only" }}</dd> })}
+                    {(!t.schemas.is_empty()).then(|| view! { <dt>"Schemas"</dt><dd>{t.schemas.join(", ")}</dd> })}
+                    {(!t.ok).then(|| view! { <dt>"Error"</dt><dd class="field-error">{t.message.clone()}</dd> })}
+                })}
+            </dl>
+        </article>
+    }
+}
+
+#[component]
+fn AddDatabase(
+    save: Action<
+        PostgresConnectorInput,
+        Result<shared::api::PostgresConnectorSaved, crate::error::AppError>,
+    >,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let dsn = RwSignal::new(String::new());
+    let host = RwSignal::new(String::new());
+    let port = RwSignal::new(String::new());
+    let database = RwSignal::new(String::new());
+    let user = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let ssl = RwSignal::new(String::new());
+    let ca = RwSignal::new(String::new());
+    let error = Signal::derive(move || match save.value().get() {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    });
+    let opt = |s: RwSignal<String>| Some(s.get()).filter(|v| !v.trim().is_empty());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = PostgresConnectorInput {
+            name: name.get(),
+            target: PostgresTargetInput {
+                dsn: opt(dsn),
+                host: opt(host),
+                port: port.get().trim().parse().ok(),
+                database: opt(database),
+                user: opt(user),
+                password: opt(password),
+                ssl_mode: ssl.get().parse::<PostgresSslMode>().ok(),
+                ca_bundle: opt(ca),
+            },
+        };
+        save.dispatch(input);
+    };
+    let text = |id: &'static str,
+                label: &'static str,
+                sig: RwSignal<String>,
+                kind: &'static str,
+                hint: &'static str| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id type=kind autocomplete="off" placeholder=hint
+                    prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+            </div>
+        }
+    };
+    view! {
+        <form class="form-grid" data-testid="add-database" on:submit=submit>
+            <h3>"Add a Postgres database"</h3>
+            <FormError error/>
+            <div class="field">
+                <label for="db-name">"Name"</label>
+                <input id="db-name" type="text" required placeholder="shop" aria-describedby="db-name-hint name-error"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <p class="hint" id="db-name-hint">"Agents see its tools as name__db_query_read and so on."</p>
+                <FieldError error field="name"/>
+            </div>
+            <div class="field">
+                <label for="db-dsn">"Connection URL"</label>
+                <input id="db-dsn" type="password" autocomplete="off" aria-describedby="db-dsn-hint dsn-error"
+                    placeholder="postgres://user:password@host:5432/database?sslmode=verify-full"
+                    prop:value=move || dsn.get() on:input=move |ev| dsn.set(event_target_value(&ev))/>
+                <p class="hint" id="db-dsn-hint">"Or leave it empty and fill in the fields below. Encrypted at rest; only user@host:port/database is shown afterwards."</p>
+                <FieldError error field="dsn"/>
+            </div>
+            {text("db-host", "Host", host, "text", "db.example.com")}
+            <FieldError error field="host"/>
+            {text("db-port", "Port", port, "number", "5432")}
+            {text("db-database", "Database", database, "text", "shop")}
+            <FieldError error field="database"/>
+            {text("db-user", "User", user, "text", "readonly_agent")}
+            <FieldError error field="user"/>
+            {text("db-password", "Password", password, "password", "")}
+            <div class="field">
+                <label for="db-ssl">"TLS"</label>
+                <select id="db-ssl" aria-describedby="ssl_mode-error" on:change=move |ev| ssl.set(event_target_value(&ev))>
+                    <option value="">"from the URL (default verify-full)"</option>
+                    <option value="verify-full">"verify-full: check the certificate"</option>
+                    <option value="require">"require: encrypt, do not check"</option>
+                    <option value="disable">"disable: only for a database on this machine"</option>
+                </select>
+                <FieldError error field="ssl_mode"/>
+            </div>
+            <div class="field">
+                <label for="db-ca">"CA bundle (optional, PEM)"</label>
+                <textarea id="db-ca" rows="3" placeholder="-----BEGIN CERTIFICATE-----"
+                    prop:value=move || ca.get() on:input=move |ev| ca.set(event_target_value(&ev))></textarea>
+                <FieldError error field="ca_bundle"/>
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Connecting…" } else { "Add and test" }}
+                </button>
+                {move || match save.value().get() {
+                    Some(Ok(s)) => Some(view! {
+                        <span class=if s.test.ok { "saved" } else { "field-error" } role="status" data-testid="db-saved">
+                            {format!("Added {} ({}). {}", s.connector.name, s.connector.target, s.test.message)}
+                        </span>
+                    }),
+                    _ => None,
+                }}
+            </div>
+        </form>
     }
 }

@@ -15,8 +15,8 @@ use crate::components::{
 };
 use crate::server_fns::{
     ClearOverride, CreateKey, DeletePack, RevokeKey, SavePack, SetOverride, get_pack, list_keys,
-    list_packs, list_tools, list_users, pack_repositories, pack_rules, pack_tools, public_url,
-    set_pack_repositories, set_pack_tools,
+    list_packs, list_tools, list_users, pack_databases, pack_repositories, pack_rules, pack_tools,
+    public_url, set_pack_database, set_pack_repositories, set_pack_tools,
 };
 
 #[component]
@@ -269,6 +269,123 @@ fn ToolsTab(id: Uuid, editable: bool) -> impl IntoView {
             })}
         </section>
         <RepositoriesCard id editable/>
+        <DatabasesCard id editable/>
+    }
+}
+
+/// What the pack may reach in each Postgres connector. Shown when the org
+/// has one.
+#[component]
+fn DatabasesCard(id: Uuid, editable: bool) -> impl IntoView {
+    let list = Resource::new(|| (), move |_| pack_databases(id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(v) if v.is_empty() => ().into_any(),
+                    Ok(v) => view! {
+                        <section class="card" data-testid="pack-databases">
+                            <h2>"Databases"</h2>
+                            <p class="muted">"The pack's database tools reach these tables only (schema.table, or schema.* for a whole schema); any other table reads as missing. Masked columns are replaced inside the database, so no expression reads around them. A write proposal scoring the threshold or more waits for approval; a write changing more rows than its cap rolls back."</p>
+                            {v.into_iter().map(|d| view! { <DatabaseAccess pack_id=id d editable/> }).collect_view()}
+                        </section>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DatabaseAccess(pack_id: Uuid, d: shared::api::PackDatabase, editable: bool) -> impl IntoView {
+    let connector_id = d.connector_id;
+    let lines = |v: &[String]| v.join("\n");
+    let tables = RwSignal::new(lines(&d.tables));
+    let masked = RwSignal::new(lines(&d.masked_columns));
+    let sensitive = RwSignal::new(lines(&d.sensitive_tables));
+    let threshold = RwSignal::new(d.risk_threshold.to_string());
+    let max_rows = RwSignal::new(d.max_rows.to_string());
+    let max_write_rows = RwSignal::new(d.max_write_rows.to_string());
+    let analyze = RwSignal::new(d.allow_analyze);
+    let save = leptos::prelude::Action::new(move |input: &shared::api::PackDatabaseInput| {
+        let input = input.clone();
+        async move { set_pack_database(pack_id, input).await }
+    });
+    let error = Signal::derive(move || match save.value().get() {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    });
+    let split = |s: String| -> Vec<String> {
+        s.split(['\n', ','])
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let on_save = move |_| {
+        save.dispatch(shared::api::PackDatabaseInput {
+            connector_id,
+            tables: split(tables.get()),
+            masked_columns: split(masked.get()),
+            sensitive_tables: split(sensitive.get()),
+            risk_threshold: threshold.get().trim().parse().ok(),
+            allow_analyze: analyze.get(),
+            max_rows: max_rows.get().trim().parse().ok(),
+            max_write_rows: max_write_rows.get().trim().parse().ok(),
+        });
+    };
+    let fid = |f: &str| format!("db-{connector_id}-{f}");
+    let area = move |f: &'static str,
+                     label: &'static str,
+                     sig: RwSignal<String>,
+                     hint: &'static str| {
+        view! {
+            <div class="field">
+                <label for=fid(f)>{label}</label>
+                <textarea id=fid(f) rows="3" disabled=!editable placeholder=hint
+                    prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))></textarea>
+                <FieldError error field=f/>
+            </div>
+        }
+    };
+    let number = move |f: &'static str, label: &'static str, sig: RwSignal<String>| {
+        view! {
+            <div class="field">
+                <label for=fid(f)>{label}</label>
+                <input id=fid(f) type="number" disabled=!editable
+                    prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                <FieldError error field=f/>
+            </div>
+        }
+    };
+    view! {
+        <fieldset class="repo-picker" data-connector=d.connector_name.clone()>
+            <legend>{d.connector_name.clone()}</legend>
+            <div class="form-grid">
+                {area("tables", "Tables (one per line)", tables, "public.customers")}
+                {area("masked_columns", "Masked columns", masked, "public.customers.ssn")}
+                {area("sensitive_tables", "Sensitive tables (writes score higher)", sensitive, "public.payments")}
+                {number("risk_threshold", "Approval at risk score (0–100)", threshold)}
+                {number("max_rows", "Most rows a read returns", max_rows)}
+                {number("max_write_rows", "Most rows a write may change", max_write_rows)}
+                <label class="check">
+                    <input type="checkbox" disabled=!editable prop:checked=move || analyze.get()
+                        on:change=move |ev| analyze.set(event_target_checked(&ev))/>
+                    "Allow EXPLAIN ANALYZE (it runs the query)"
+                </label>
+            </div>
+            {editable.then(|| view! {
+                <div class="form-actions">
+                    <button type="button" class="btn" disabled=move || save.pending().get() on:click=on_save>
+                        {move || if save.pending().get() { "Saving…" } else { "Save database access" }}
+                    </button>
+                    {move || save.value().get().map(|r| match r {
+                        Ok(_) => view! { <span class="saved" role="status">"Saved."</span> }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    })}
+                </div>
+            })}
+        </fieldset>
     }
 }
 
