@@ -13,6 +13,29 @@ die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
+# A TCP port nothing listens on at 127.0.0.1 (bash's /dev/tcp: no tool
+# needed).
+free_tcp_port() {
+  local p
+  for p in $(seq 25432 25631); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  die "no free TCP port in 25432-25631"
+}
+
+# host:port of the test database server over TCP: GATEHOUSE_TEST_PG_TCP, or
+# DATABASE_URL's host and port.
+pg_tcp_address() {
+  if [ -n "${GATEHOUSE_TEST_PG_TCP:-}" ]; then echo "$GATEHOUSE_TEST_PG_TCP"; return; fi
+  local hostport
+  hostport="$(echo "$DATABASE_URL" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]*).*#\2#')"
+  case "$hostport" in
+    *:*) echo "$hostport" ;;
+    "") echo "127.0.0.1:5432" ;;
+    *) echo "$hostport:5432" ;;
+  esac
+}
+
 # apt-get install, refreshing the package lists only when needed.
 apt_install() {
   is_root || die "missing packages: $*. Install them with: sudo apt-get install -y $*"

@@ -72,7 +72,8 @@ enum Outbound<'r> {
     Postgres(
         &'r crate::postgres::Target,
         &'r shared::api::PackDatabase,
-        DbCall,
+        // Boxed: a parsed statement's syntax tree is large.
+        Box<DbCall>,
     ),
     /// Arguments the tool cannot take: answered without contacting anyone.
     Refused(String),
@@ -661,7 +662,7 @@ impl Gateway {
                     }
                     Ok(call) => {
                         trail.resource = call.resource();
-                        Outbound::Postgres(target, access, call)
+                        Outbound::Postgres(target, access, Box::new(call))
                     }
                 }
             }
@@ -805,7 +806,23 @@ impl Gateway {
             .session(agent.claims().org, connector, target)
             .await
             .map_err(DbError::upstream)?;
-        match crate::postgres::exec::run(&mut session, access, call).await {
+        // The statement timeout is the server's; this bounds a server that
+        // does not keep it (or stops answering).
+        let limit = self.databases.limits().call_limit();
+        let ran = match tokio::time::timeout(
+            limit,
+            crate::postgres::exec::run(&mut session, access, call),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => {
+                // Mid-statement: this session must not serve another call.
+                crate::postgres::discard(session);
+                Err(DbError::Timeout(limit.as_secs()))
+            }
+        };
+        match ran {
             Ok(r) => Ok(r),
             Err(DbError::Statement(m) | DbError::Refused(m)) => Ok(error_result(m)),
             Err(e) => Err(e.upstream()),
@@ -834,9 +851,19 @@ impl Gateway {
             .session(agent.claims().org, connector, target)
             .await
             .ok()?;
-        crate::postgres::exec::assess(&mut session, access, &write)
-            .await
-            .ok()
+        let limit = self.databases.limits().call_limit();
+        match tokio::time::timeout(
+            limit,
+            crate::postgres::exec::assess(&mut session, access, &write),
+        )
+        .await
+        {
+            Ok(risk) => risk.ok(),
+            Err(_) => {
+                crate::postgres::discard(session);
+                None
+            }
+        }
     }
 
     /// The GitHub App's configuration, cached for a few seconds (it changes

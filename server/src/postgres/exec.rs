@@ -358,12 +358,21 @@ async fn query_read(
             cap + 1
         )
     };
-    let rows = tx.query(&wrapped, &[]).await.map_err(pg)?;
+    // Streamed and cut at the caps: a hostile server that ignores LIMIT
+    // cannot make Gatehouse hold more than the caps allow.
+    let stream = tx
+        .query_raw(&wrapped, std::iter::empty::<i32>())
+        .await
+        .map_err(pg)?;
+    futures_util::pin_mut!(stream);
     let mut out: Vec<Value> = Vec::new();
     let mut bytes = 0usize;
     let mut note = None;
-    for (i, row) in rows.iter().enumerate() {
-        if i == cap {
+    let mut i = 0usize;
+    while let Some(row) = futures_util::StreamExt::next(&mut stream).await {
+        let row = row.map_err(pg)?;
+        i += 1;
+        if i > cap {
             note = Some(format!(
                 "Capped at {cap} rows (the Tool Pack's limit); add a WHERE or LIMIT to see others."
             ));
@@ -504,7 +513,7 @@ pub async fn assess(
         Some(_) => {}
         None => add(20, "the row count could not be estimated".to_owned()),
     }
-    if access.sensitive_tables.iter().any(|t| *t == target) {
+    if access.sensitive_tables.contains(&target) {
         add(25, format!("{target} is marked sensitive"));
     }
     if w.columns.len() > 5 {

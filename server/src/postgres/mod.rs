@@ -46,6 +46,14 @@ pub struct Limits {
     pub idle: Duration,
 }
 
+impl Limits {
+    /// The longest one tool call may take on the client side (several
+    /// statements, each under the server's statement timeout).
+    pub fn call_limit(&self) -> Duration {
+        self.statement_timeout * 3 + Duration::from_secs(5)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -388,6 +396,12 @@ impl Databases {
             p.close();
         }
     }
+}
+
+/// Closes a session instead of returning it to its pool (it was left in an
+/// unknown state, e.g. mid-statement after a client-side timeout).
+pub fn discard(session: managed::Object<Manager>) {
+    drop(managed::Object::take(session));
 }
 
 /// What the database sees as the client: Gatehouse and the org.

@@ -564,7 +564,7 @@ fn AddDatabase(
             <h3>"Add a Postgres database"</h3>
             <FormError error/>
             <div class="field">
-                <label for="db-name">"Name"</label>
+                <label for="db-name">"Connector name"</label>
                 <input id="db-name" type="text" required placeholder="shop" aria-describedby="db-name-hint name-error"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                 <p class="hint" id="db-name-hint">"Agents see its tools as name__db_query_read and so on."</p>
