@@ -563,7 +563,7 @@ impl Gateway {
                     .write_risk(agent, route.connector_id, target, access, &args.doc)
                     .await
                 {
-                    Some(risk) => {
+                    Ok(Some(risk)) => {
                         trail.reason(format!("db_risk:{}", risk.score));
                         db_risk = Some(risk.to_json());
                         if risk.score >= access.risk_threshold
@@ -580,7 +580,19 @@ impl Gateway {
                             tool
                         }
                     }
-                    None => tool,
+                    // Not a proposal to run, or one the database refuses
+                    // (the dispatch answers the same refusal).
+                    Ok(None)
+                    | Err(
+                        crate::postgres::DbError::Refused(_)
+                        | crate::postgres::DbError::Statement(_),
+                    ) => tool,
+                    // Unassessed, a write does not run (fail closed).
+                    Err(e) => {
+                        return Err(self
+                            .upstream_failed(trail, route, &rules, e.upstream())
+                            .await);
+                    }
                 }
             }
             _ => tool,
@@ -829,8 +841,7 @@ impl Gateway {
         }
     }
 
-    /// The risk of a write proposal (None when it cannot be assessed: the
-    /// call itself then says why).
+    /// The risk of a write proposal that would run (None: not one).
     async fn write_risk(
         &self,
         agent: &AgentCtx,
@@ -838,19 +849,18 @@ impl Gateway {
         target: &crate::postgres::Target,
         access: &shared::api::PackDatabase,
         args: &Value,
-    ) -> Option<crate::postgres::exec::Risk> {
+    ) -> Result<Option<crate::postgres::exec::Risk>, crate::postgres::DbError> {
         let Ok(DbCall::Propose {
             write,
             dry_run: false,
         }) = DbCall::parse("db_write_propose", args)
         else {
-            return None;
+            return Ok(None);
         };
         let mut session = self
             .databases
             .session(agent.claims().org, connector, target)
-            .await
-            .ok()?;
+            .await?;
         let limit = self.databases.limits().call_limit();
         match tokio::time::timeout(
             limit,
@@ -858,10 +868,10 @@ impl Gateway {
         )
         .await
         {
-            Ok(risk) => risk.ok(),
+            Ok(risk) => risk.map(Some),
             Err(_) => {
                 crate::postgres::discard(session);
-                None
+                Err(crate::postgres::DbError::Timeout(limit.as_secs()))
             }
         }
     }
