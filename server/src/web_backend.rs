@@ -368,7 +368,8 @@ impl Backend for WebBackend {
         id: Option<Uuid>,
         input: shared::api::PostgresConnectorInput,
     ) -> Result<shared::api::PostgresConnectorSaved, ApiError> {
-        let deps = self.0.connector_deps();
+        let all = self.0.connector_deps();
+        let deps = all.databases();
         Ok(match id {
             Some(id) => crate::service::databases::update(&deps, t, id, &input).await?,
             None => crate::service::databases::create(&deps, t, &input).await?,
@@ -380,7 +381,7 @@ impl Backend for WebBackend {
         t: &TenantCtx,
         id: Uuid,
     ) -> Result<shared::api::ConnectionTest, ApiError> {
-        Ok(crate::service::databases::test(&self.0.connector_deps(), t, id).await?)
+        Ok(crate::service::databases::test(&self.0.connector_deps().databases(), t, id).await?)
     }
 
     async fn pack_databases(

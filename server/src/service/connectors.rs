@@ -30,6 +30,19 @@ pub struct Deps<'a> {
     pub now: DateTime<Utc>,
 }
 
+impl Deps<'_> {
+    /// What the Postgres connector's services need.
+    pub fn databases(&self) -> super::databases::Deps<'_> {
+        super::databases::Deps {
+            db: self.db,
+            keyring: self.keyring,
+            egress: self.egress,
+            databases: self.databases,
+            now: self.now,
+        }
+    }
+}
+
 /// Associated data binding a connector's sealed auth header to its org and
 /// connector, so a ciphertext copied to another row does not open.
 pub(crate) fn aad(org_id: Uuid, connector_id: Uuid) -> Vec<u8> {
@@ -348,7 +361,7 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
         ConnectorKind::GitHub => return github_refresh(d, t, id).await,
         ConnectorKind::Postgres => {
             // Its tools are Gatehouse's own: refreshing is a connection test.
-            let test = super::databases::test(d, t, id).await?;
+            let test = super::databases::test(&d.databases(), t, id).await?;
             return Ok(DiscoveryReport {
                 ok: test.ok,
                 message: test.message,

@@ -13,10 +13,20 @@ use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::connectors::Deps;
 use super::{ServiceResult, config_version, packs, taken};
 use crate::crypto::{Keyring, Sealed};
 use crate::postgres::{DbError, Target, exec, tools};
+
+/// What saving and testing a database needs besides the tenant (built by
+/// [`super::connectors::Deps::databases`]).
+pub struct Deps<'a> {
+    pub db: &'a PgPool,
+    pub keyring: &'a Keyring,
+    /// Which addresses targets may resolve to (see [`crate::egress`]).
+    pub egress: crate::egress::EgressPolicy,
+    pub databases: &'a crate::postgres::Databases,
+    pub now: DateTime<Utc>,
+}
 
 /// Associated data binding a sealed target to its org and connector.
 pub(crate) fn aad(org_id: Uuid, connector_id: Uuid) -> Vec<u8> {

@@ -434,7 +434,7 @@ pub async fn create_database(
     Tenant(t): Tenant,
     Body(b): Body<shared::api::PostgresConnectorInput>,
 ) -> Result<(StatusCode, Json<shared::api::PostgresConnectorSaved>), HttpError> {
-    let saved = databases::create(&s.connector_deps(), &t, &b).await?;
+    let saved = databases::create(&s.connector_deps().databases(), &t, &b).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
@@ -453,7 +453,7 @@ pub async fn update_database(
     Body(b): Body<shared::api::PostgresConnectorInput>,
 ) -> Res<shared::api::PostgresConnectorSaved> {
     Ok(Json(
-        databases::update(&s.connector_deps(), &t, id, &b).await?,
+        databases::update(&s.connector_deps().databases(), &t, id, &b).await?,
     ))
 }
 
@@ -462,7 +462,9 @@ pub async fn test_database(
     Tenant(t): Tenant,
     Id(id): Id,
 ) -> Res<shared::api::ConnectionTest> {
-    Ok(Json(databases::test(&s.connector_deps(), &t, id).await?))
+    Ok(Json(
+        databases::test(&s.connector_deps().databases(), &t, id).await?,
+    ))
 }
 
 pub async fn pack_databases(
