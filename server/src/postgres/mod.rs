@@ -95,7 +95,17 @@ impl DbError {
                     .unwrap_or_default()
             )),
             None if e.is_closed() => DbError::Connect("the connection was closed".to_owned()),
-            None => DbError::Connect(e.to_string()),
+            None => {
+                // The cause is the useful part ("invalid peer certificate:
+                // UnknownIssuer"), and tokio-postgres keeps it as a source.
+                let mut text = e.to_string();
+                let mut source = std::error::Error::source(e);
+                while let Some(s) = source {
+                    text = format!("{text}: {s}");
+                    source = s.source();
+                }
+                DbError::Connect(text)
+            }
         }
     }
 

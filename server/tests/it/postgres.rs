@@ -649,6 +649,44 @@ async fn the_dsn_never_leaves_gatehouse_and_private_targets_stay_refused(db: PgP
         .await;
     assert_eq!(edited["test"]["ok"], true, "{edited}");
     answers.push_str(&edited.to_string());
+    // TLS asked for is TLS or nothing (never a quiet fall-back to clear
+    // text), and verify-full checks the certificate.
+    let tls_dsn = |mode: &str| by_name.replace("sslmode=disable", &format!("sslmode={mode}"));
+    let require = admin
+        .ok(
+            Method::POST,
+            "/databases",
+            Some(json!({"name": "shop-tls", "dsn": tls_dsn("require")})),
+        )
+        .await;
+    // By address: Debian's certificate names localhost only.
+    let verify = admin
+        .ok(
+            Method::POST,
+            "/databases",
+            Some(json!({"name": "shop-verify",
+                        "dsn": tls_dsn("verify-full").replace("@localhost:", "@127.0.0.1:")})),
+        )
+        .await;
+    let ssl: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&shop.pool)
+        .await
+        .unwrap();
+    let said = |v: &Value| v["test"]["message"].as_str().unwrap().to_owned();
+    if ssl == "on" {
+        // A server with Debian's certificate (for localhost): encrypted is
+        // fine; verified for another name is not.
+        assert_eq!(require["test"]["ok"], true, "{require}");
+        assert_eq!(verify["test"]["ok"], false, "{verify}");
+        assert!(said(&verify).contains("certificate"), "{verify}");
+    } else {
+        for v in [&require, &verify] {
+            assert_eq!(v["test"]["ok"], false, "{v}");
+            assert!(said(v).contains("TLS"), "{v}");
+        }
+    }
+    answers.push_str(&require.to_string());
+    answers.push_str(&verify.to_string());
     drop(open);
 
     // …and used once the operator forbids private targets: the name now
@@ -735,6 +773,25 @@ async fn the_dsn_never_leaves_gatehouse_and_private_targets_stay_refused(db: PgP
         assert!(!text.contains("u:p@"), "{text}");
     }
     drop(strict);
+
+    // `gatehouse rotate-master-key` re-seals the target: a server with only
+    // the new key still reaches the database.
+    use server::crypto::Keyring;
+    use server::master_key::MasterKey;
+    let old = MasterKey::from_base64(crate::harness::MASTER_KEY).unwrap();
+    let new_b64 = "bmV3LW1hc3Rlci1rZXktZm9yLXRlc3RzLTMyLWJ5dGU=";
+    let ring = Keyring::new(&MasterKey::from_base64(new_b64).unwrap(), &[old]);
+    let n = server::service::rotation::reseal_all(&db, &ring)
+        .await
+        .unwrap();
+    assert!(n >= 2, "both targets were re-sealed ({n})");
+    let rotated = Gatehouse::start(&db, &[("GATEHOUSE_MASTER_KEY", new_b64)]);
+    let test = admin
+        .at(&rotated.base)
+        .ok(Method::POST, &format!("/databases/{connector}/test"), None)
+        .await;
+    assert_eq!(test["ok"], true, "{test}");
+    drop(rotated);
 
     // The password is nowhere: API answers, logs, Gatehouse's database.
     let logged = std::fs::read_to_string(&log).unwrap();
