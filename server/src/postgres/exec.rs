@@ -349,15 +349,23 @@ async fn query_read(
     // Each row as JSON text, built by Postgres (every type has a JSON
     // form); the columns renamed positionally so duplicates survive.
     let aliases: Vec<String> = (0..names.len()).map(|i| format!("c{i}")).collect();
-    let wrapped = if names.is_empty() {
-        format!("SELECT '{{}}'::text FROM ({text}) AS q LIMIT {}", cap + 1)
+    // A row larger than the byte cap comes back as NULL: the database, not
+    // Gatehouse, holds a value an agent made huge.
+    let json = if names.is_empty() {
+        format!(
+            "SELECT '{{}}'::text AS j FROM ({text}) AS q LIMIT {}",
+            cap + 1
+        )
     } else {
         format!(
-            "SELECT row_to_json(q)::text FROM ({text}) AS q({}) LIMIT {}",
+            "SELECT row_to_json(q)::text AS j FROM ({text}) AS q({}) LIMIT {}",
             aliases.join(", "),
             cap + 1
         )
     };
+    let wrapped = format!(
+        "SELECT CASE WHEN octet_length(j) > {MAX_RESULT_BYTES} THEN NULL ELSE j END FROM ({json}) AS r"
+    );
     // Streamed and cut at the caps: a hostile server that ignores LIMIT
     // cannot make Gatehouse hold more than the caps allow.
     let stream = tx
@@ -378,7 +386,15 @@ async fn query_read(
             ));
             break;
         }
-        let raw: String = row.get(0);
+        let raw: Option<String> = row.get(0);
+        let Some(raw) = raw else {
+            note = Some(format!(
+                "Capped at {} rows: the next row alone is larger than {} KiB.",
+                out.len(),
+                MAX_RESULT_BYTES / 1024
+            ));
+            break;
+        };
         bytes += raw.len();
         if bytes > MAX_RESULT_BYTES {
             note = Some(format!(

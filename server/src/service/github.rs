@@ -506,21 +506,24 @@ pub async fn complete_connect(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    for tool in tools::TOOLS {
-        sqlx::query(
-            "INSERT INTO connector_tools (connector_id, org_id, name, title, description, input_schema, annotations)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(connector_id)
-        .bind(t.org_id)
-        .bind(tool.name)
-        .bind(tool.title)
-        .bind(tool.description)
-        .bind(tool.input_schema())
-        .bind(tool.annotations())
-        .execute(&mut *tx)
-        .await?;
-    }
+    super::insert_builtin_tools(
+        &mut tx,
+        t.org_id,
+        connector_id,
+        tools::TOOLS
+            .iter()
+            .map(|d| {
+                (
+                    d.name,
+                    d.title,
+                    d.description,
+                    d.input_schema(),
+                    d.annotations(),
+                )
+            })
+            .collect(),
+    )
+    .await?;
     config_version::bump_in(&mut tx, t.org_id).await?;
     tx.commit().await?;
     default_policies(db, t, name.as_str()).await?;

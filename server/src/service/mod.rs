@@ -176,6 +176,42 @@ pub(crate) async fn save_row(
 
 /// An `UPDATE` / `DELETE` scoped by `org_id` that touched no row: the
 /// object is not this tenant's, or never existed — both read as not found.
+/// One tool of a catalogue Gatehouse defines itself (GitHub's, Postgres'):
+/// `(name, title, description, input schema, annotations)`.
+pub(crate) type BuiltinTool = (
+    &'static str,
+    &'static str,
+    &'static str,
+    serde_json::Value,
+    serde_json::Value,
+);
+
+/// Writes a connector's built-in tools into `connector_tools`, so Tool
+/// Packs choose them like discovered ones.
+pub(crate) async fn insert_builtin_tools(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org_id: Uuid,
+    connector_id: Uuid,
+    tools: Vec<BuiltinTool>,
+) -> ServiceResult<()> {
+    for (name, title, description, schema, annotations) in tools {
+        sqlx::query(
+            "INSERT INTO connector_tools (connector_id, org_id, name, title, description, input_schema, annotations)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(connector_id)
+        .bind(org_id)
+        .bind(name)
+        .bind(title)
+        .bind(description)
+        .bind(schema)
+        .bind(annotations)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn found(done: PgQueryResult, what: &str) -> ServiceResult<()> {
     if done.rows_affected() == 0 {
         Err(ApiError::not_found(what).into())

@@ -117,17 +117,12 @@ impl Shop {
 /// An admin with a Postgres connector `shop` and a pack that may use its
 /// database tools on customers and orders; returns the agent's key and
 /// the ids.
-async fn setup(
-    admin: &Admin,
-    shop: &Shop,
-    password: &str,
-    access: Value,
-) -> (String, String, String) {
+async fn setup(admin: &Admin, dsn: &str, access: Value) -> (String, String, String) {
     let saved = admin
         .ok(
             Method::POST,
             "/databases",
-            Some(json!({"name": "shop", "dsn": shop.dsn(password)})),
+            Some(json!({"name": "shop", "dsn": dsn})),
         )
         .await;
     assert_eq!(saved["test"]["ok"], true, "{saved}");
@@ -209,8 +204,7 @@ async fn an_agent_reads_two_tables_with_pii_redacted_and_a_risky_delete_waits_fo
     let admin = Admin::create(&db, &gh.base, "Acme").await;
     let (key, connector, _) = setup(
         &admin,
-        &shop,
-        "pw-not-checked",
+        &shop.dsn("pw-not-checked"),
         json!({"tables": ["public.customers", "public.orders"],
                "masked_columns": ["public.customers.phone"]}),
     )
@@ -406,8 +400,7 @@ async fn statements_that_escape_a_read_are_refused_and_caps_hold(db: PgPool) {
     let admin = Admin::create(&db, &gh.base, "Acme").await;
     let (key, _, _) = setup(
         &admin,
-        &shop,
-        "x",
+        &shop.dsn("x"),
         json!({"tables": ["public.customers", "public.orders"],
                "masked_columns": ["public.customers.phone"],
                "max_rows": 10, "max_write_rows": 3}),
@@ -497,6 +490,15 @@ async fn statements_that_escape_a_read_are_refused_and_caps_hold(db: PgPool) {
                 "db_update_safe",
                 "UPDATE customers SET tier = 9 WHERE phone LIKE '+1%'"
             ),
+            // Byte cap: a huge value is never sent to Gatehouse.
+            sql(
+                "db_query_read",
+                "SELECT id, repeat('x', 200000) AS big FROM customers ORDER BY id",
+            ),
+            sql(
+                "db_query_read",
+                "SELECT id, repeat('x', 2000000) AS big FROM customers ORDER BY id",
+            ),
         ]),
     );
     assert!(started.elapsed() < Duration::from_secs(60));
@@ -555,6 +557,18 @@ async fn statements_that_escape_a_read_are_refused_and_caps_hold(db: PgPool) {
         "{}",
         out[10]
     );
+    let big = rows(&out[11]);
+    assert_eq!(big["row_count"], 1, "{}", out[11]);
+    assert!(big["note"].as_str().unwrap().contains("256 KiB"), "{big}");
+    let huge = rows(&out[12]);
+    assert_eq!(huge["row_count"], 0);
+    assert!(
+        huge["note"]
+            .as_str()
+            .unwrap()
+            .contains("the next row alone is larger"),
+        "{huge}"
+    );
     shop.drop().await;
 }
 
@@ -570,53 +584,8 @@ async fn the_dsn_never_leaves_gatehouse_and_private_targets_stay_refused(db: PgP
     let by_name = shop
         .dsn(&password)
         .replace(&format!("@{host}:"), "@localhost:");
-    let saved = admin
-        .ok(
-            Method::POST,
-            "/databases",
-            Some(json!({"name": "shop", "dsn": by_name})),
-        )
-        .await;
-    assert_eq!(saved["test"]["ok"], true, "{saved}");
-    let connector = saved["connector"]["connector_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let pack = admin
-        .ok(Method::POST, "/packs", Some(json!({"name": "Analyst"})))
-        .await;
-    let pack_id = pack["id"].as_str().unwrap();
-    admin
-        .ok(
-            Method::PUT,
-            &format!("/packs/{pack_id}/tools"),
-            Some(json!({"tools": ["shop__db_query_read"]})),
-        )
-        .await;
-    admin
-        .ok(
-            Method::PUT,
-            &format!("/packs/{pack_id}/databases"),
-            Some(json!({"connector_id": connector, "tables": ["public.customers"]})),
-        )
-        .await;
-    let user = admin
-        .ok(
-            Method::POST,
-            "/users",
-            Some(json!({"external_id": "u-1", "display_name": "Ursula"})),
-        )
-        .await;
-    let key = admin
-        .ok(
-            Method::POST,
-            "/keys",
-            Some(json!({"pack_id": pack_id, "registered_user_id": user["id"], "name": "t"})),
-        )
-        .await["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (key, connector, _) =
+        setup(&admin, &by_name, json!({"tables": ["public.customers"]})).await;
     let out = agent(
         &open.base,
         &key,
