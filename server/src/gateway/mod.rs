@@ -554,6 +554,14 @@ impl Gateway {
             return Err(Stop::Paused(e));
         }
         let tool = self.policy(agent, trail, &args).await?;
+        if matches!(route.target, Dispatch::Postgres { .. }) {
+            trail.statement_shape = Some(
+                DbCall::parse(&route.upstream_tool, &args.doc)
+                    .ok()
+                    .and_then(|c| c.resource())
+                    .unwrap_or_else(|| "SQL statement".to_owned()),
+            );
+        }
         // A database write proposal: scored before the decision, so a risky
         // one waits for a person like a call an approval policy holds.
         let mut db_risk = None;

@@ -44,6 +44,10 @@ pub(super) struct Trail {
     pub upstream_request_id: Option<String>,
     /// A database call's SQL, detected values redacted (drill-down only).
     pub statement: Option<String>,
+    /// A database call's statement as compact surfaces show it (kind,
+    /// tables, fingerprint): set before the arguments are acted on, so
+    /// violations in the SQL carry it instead of SQL text.
+    pub statement_shape: Option<String>,
     /// The approval the call waited for (or passed with).
     pub approval_id: Option<Uuid>,
     meta: CallMeta,
@@ -100,6 +104,7 @@ impl Trail {
             resource: None,
             upstream_request_id: None,
             statement: None,
+            statement_shape: None,
             approval_id: None,
             meta: meta.clone(),
             created_at: now,
@@ -200,7 +205,14 @@ impl Trail {
                 score: f.score,
                 action: a.action,
                 enforced,
-                snippet: shared::detect::snippet(&text, f, &same_field),
+                // A database call's SQL is shown in the drill-down only:
+                // its evidence names the statement's shape instead.
+                snippet: match (&self.statement_shape, d, f.pointer.as_deref()) {
+                    (Some(shape), Direction::Arguments, Some("/sql")) => {
+                        format!("{shape} · [REDACTED:{}]", f.label)
+                    }
+                    _ => shared::detect::snippet(&text, f, &same_field),
+                },
             });
         }
     }

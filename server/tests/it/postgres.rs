@@ -306,6 +306,19 @@ async fn an_agent_reads_two_tables_with_pii_redacted_and_a_risky_delete_waits_fo
         "{text}"
     );
 
+    // The pooled sessions name Gatehouse and the org to the database.
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()
+           AND application_name LIKE 'gatehouse%'",
+    )
+    .fetch_all(&shop.pool)
+    .await
+    .unwrap();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.starts_with("gatehouse org=")),
+        "{names:?}"
+    );
+
     // A table outside the pack does not exist for the agent.
     for o in [&out[4], &out[5]] {
         assert_eq!(o["is_error"], true, "{o}");
@@ -390,6 +403,19 @@ async fn an_agent_reads_two_tables_with_pii_redacted_and_a_risky_delete_waits_fo
         "{detail}"
     );
     assert!(!detail["call"].to_string().contains("email"), "{detail}");
+    // The alerts' evidence names the statement, not its text.
+    let snippet: String = sqlx::query_scalar(
+        "SELECT snippet FROM violations WHERE call_id = $1 AND direction = 'arguments'",
+    )
+    .bind(call_id)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(
+        snippet.starts_with("SELECT customers #")
+            && snippet.ends_with(" · [REDACTED:EMAIL_ADDRESS]"),
+        "{snippet}"
+    );
     shop.drop().await;
 }
 
