@@ -149,14 +149,23 @@ impl EgressPolicy {
         }
     }
 
+    /// The addresses a host (name or IP literal) and port may be reached
+    /// at, every one checked: what a connection to tenant-chosen
+    /// `host:port` (not a URL) may use.
+    pub async fn addresses(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, EgressError> {
+        match host.parse::<IpAddr>() {
+            Ok(ip) => {
+                self.check_addr(host, ip)?;
+                Ok(vec![SocketAddr::new(ip, port)])
+            }
+            Err(_) => self.resolve(host, port).await,
+        }
+    }
+
     /// Resolves a name and checks every address of the answer. One bad
     /// address refuses the whole answer: a name that mixes public and
     /// internal addresses is an attack, not a misconfiguration.
-    pub(crate) async fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> Result<Vec<SocketAddr>, EgressError> {
+    async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, EgressError> {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
             .await
             .map_err(|_| EgressError::Unresolved(host.to_owned()))?

@@ -361,7 +361,7 @@ pub async fn set_pack_database(
     pack_id: Uuid,
     input: shared::api::PackDatabaseInput,
 ) -> Result<Vec<shared::api::PackDatabase>, AppError> {
-    input.parse()?;
+    // Parsed (names, bounds) by the service, for the API too.
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.set_pack_database(&t, pack_id, input).await?)
 }

@@ -65,7 +65,8 @@ pub struct CallMeta {
 }
 
 /// Where a call goes once its arguments are decided: an upstream MCP
-/// server, or GitHub with the parsed call (or why it does not parse).
+/// server, a database or GitHub with the parsed call, or nowhere (arguments
+/// the tool cannot take).
 enum Outbound<'r> {
     Mcp(&'r crate::upstream::Target),
     /// A database tool call, parsed (its SQL checked).
@@ -554,55 +555,62 @@ impl Gateway {
             return Err(Stop::Paused(e));
         }
         let tool = self.policy(agent, trail, &args).await?;
-        if matches!(route.target, Dispatch::Postgres { .. }) {
+        // A database call, parsed once from the arguments as scanned (again
+        // below only if acting on them redacted something). Its shape is
+        // what compact surfaces and violations show instead of the SQL.
+        let db_call = matches!(route.target, Dispatch::Postgres { .. })
+            .then(|| DbCall::parse(&route.upstream_tool, &args.doc));
+        if let Some(c) = &db_call {
             trail.statement_shape = Some(
-                DbCall::parse(&route.upstream_tool, &args.doc)
+                c.as_ref()
                     .ok()
-                    .and_then(|c| c.resource())
+                    .and_then(DbCall::resource)
                     .unwrap_or_else(|| "SQL statement".to_owned()),
             );
         }
         // A database write proposal: scored before the decision, so a risky
         // one waits for a person like a call an approval policy holds.
         let mut db_risk = None;
-        let tool = match &route.target {
-            Dispatch::Postgres { target, access } if route.upstream_tool == "db_write_propose" => {
-                match self
-                    .write_risk(agent, route.connector_id, target, access, &args.doc)
-                    .await
-                {
-                    Ok(Some(risk)) => {
-                        trail.reason(format!("db_risk:{}", risk.score));
-                        db_risk = Some(risk.to_json());
-                        if risk.score >= access.risk_threshold
-                            && matches!(tool.action, ToolAction::Allow | ToolAction::Monitor)
-                        {
-                            ToolVerdict {
-                                action: ToolAction::Approve,
-                                rule: Some(format!(
-                                    "Database write risk {} (pack threshold {})",
-                                    risk.score, access.risk_threshold
-                                )),
-                            }
-                        } else {
-                            tool
+        let tool = match (&route.target, &db_call) {
+            (
+                Dispatch::Postgres { target, access },
+                Some(Ok(DbCall::Propose {
+                    write,
+                    dry_run: false,
+                })),
+            ) => match self
+                .write_risk(agent, route.connector_id, target, access, write)
+                .await
+            {
+                Ok(risk) => {
+                    trail.reason(format!("db_risk:{}", risk.score));
+                    db_risk = Some(risk.to_json());
+                    if risk.score >= access.risk_threshold
+                        && matches!(tool.action, ToolAction::Allow | ToolAction::Monitor)
+                    {
+                        ToolVerdict {
+                            action: ToolAction::Approve,
+                            rule: Some(format!(
+                                "Database write risk {} (pack threshold {})",
+                                risk.score, access.risk_threshold
+                            )),
                         }
-                    }
-                    // Not a proposal to run, or one the database refuses
-                    // (the dispatch answers the same refusal).
-                    Ok(None)
-                    | Err(
-                        crate::postgres::DbError::Refused(_)
-                        | crate::postgres::DbError::Statement(_),
-                    ) => tool,
-                    // Unassessed, a write does not run (fail closed).
-                    Err(e) => {
-                        return Err(self
-                            .upstream_failed(trail, route, &rules, e.upstream())
-                            .await);
+                    } else {
+                        tool
                     }
                 }
-            }
+                // One the database refuses: the dispatch answers the same
+                // refusal.
+                Err(
+                    crate::postgres::DbError::Refused(_) | crate::postgres::DbError::Statement(_),
+                ) => tool,
+                // Unassessed, a write does not run (fail closed).
+                Err(e) => {
+                    return Err(self
+                        .upstream_failed(trail, route, &rules, e.upstream())
+                        .await);
+                }
+            },
             _ => tool,
         };
         let decided = trail.decide(
@@ -612,10 +620,19 @@ impl Gateway {
             &args.verdict,
             &args.doc,
         );
-        // Held calls: the approver reads the arguments with every detected
-        // value redacted (whatever the org keeps in records).
-        let evidence = matches!(decided.effect, Effect::Hold(_)).then(|| {
-            let mut e = shared::detect::redact_json(&args.doc, &args.findings());
+        let held = matches!(decided.effect, Effect::Hold(_));
+        // Every detected value redacted, whatever the action: what an
+        // approver reads, and a database call's SQL in the drill-down.
+        let redacted = (held || db_call.is_some())
+            .then(|| shared::detect::redact_json(&args.doc, &args.findings()));
+        if db_call.is_some() {
+            trail.statement = redacted
+                .as_ref()
+                .and_then(|r| r.get("sql"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
+        let evidence = redacted.filter(|_| held).map(|mut e| {
             // Stored as jsonb: a NUL from the agent must not make the
             // request unstorable.
             crate::recorder::clean_json(&mut e);
@@ -624,21 +641,12 @@ impl Gateway {
             }
             e
         });
-        // A database call's SQL for the drill-down, every detected value
-        // redacted whatever the action (compact surfaces show the
-        // statement's kind, tables and fingerprint instead).
-        if matches!(route.target, Dispatch::Postgres { .. }) {
-            trail.statement = shared::detect::redact_json(&args.doc, &args.findings())
-                .get("sql")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-        }
-        let dispatch_args = match decided.effect {
-            Effect::Proceed => args.doc,
+        let (dispatch_args, changed) = match decided.effect {
+            Effect::Proceed => (args.doc, false),
             Effect::Redact(found) | Effect::Hold(found) if !found.is_empty() => {
-                shared::detect::redact_json(&args.doc, &found)
+                (shared::detect::redact_json(&args.doc, &found), true)
             }
-            Effect::Redact(_) | Effect::Hold(_) => args.doc,
+            Effect::Redact(_) | Effect::Hold(_) => (args.doc, false),
             Effect::Block(why) => {
                 return Err(Stop::Blocked(blocked_message(
                     &why,
@@ -670,7 +678,11 @@ impl Gateway {
             }
             Dispatch::Mcp(target) => Outbound::Mcp(target),
             Dispatch::Postgres { target, access } => {
-                match DbCall::parse(&route.upstream_tool, &dispatch_args) {
+                let call = match db_call {
+                    Some(c) if !changed => c,
+                    _ => DbCall::parse(&route.upstream_tool, &dispatch_args),
+                };
+                match call {
                     Err(Refusal::Statement(e)) => {
                         trail.reason("db_statement_refused");
                         return Err(Stop::Blocked(format!(
@@ -721,8 +733,14 @@ impl Gateway {
                     .await
             }
             Outbound::Postgres(target, access, call) => {
-                self.call_postgres(agent, route.connector_id, target, access, &call)
-                    .await
+                self.call_postgres(
+                    agent,
+                    route.connector_id,
+                    (target, access),
+                    &call,
+                    db_risk.as_ref(),
+                )
+                .await
             }
             Outbound::Refused(message) => Ok(error_result(message)),
         };
@@ -816,32 +834,17 @@ impl Gateway {
         &self,
         agent: &AgentCtx,
         connector: Uuid,
-        target: &crate::postgres::Target,
-        access: &shared::api::PackDatabase,
+        (target, access): (&crate::postgres::Target, &shared::api::PackDatabase),
         call: &DbCall,
+        assessed: Option<&Value>,
     ) -> Result<CallToolResult, crate::upstream::UpstreamError> {
         use crate::postgres::DbError;
-        let mut session = self
+        let ran = self
             .databases
-            .session(agent.claims().org, connector, target)
-            .await
-            .map_err(DbError::upstream)?;
-        // The statement timeout is the server's; this bounds a server that
-        // does not keep it (or stops answering).
-        let limit = self.databases.limits().call_limit();
-        let ran = match tokio::time::timeout(
-            limit,
-            crate::postgres::exec::run(&mut session, access, call),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => {
-                // Mid-statement: this session must not serve another call.
-                crate::postgres::discard(session);
-                Err(DbError::Timeout(limit.as_secs()))
-            }
-        };
+            .with_session(agent.claims().org, connector, target, async |c| {
+                crate::postgres::exec::run(c, access, call, assessed).await
+            })
+            .await;
         match ran {
             Ok(r) => Ok(r),
             Err(DbError::Statement(m) | DbError::Refused(m)) => Ok(error_result(m)),
@@ -849,39 +852,20 @@ impl Gateway {
         }
     }
 
-    /// The risk of a write proposal that would run (None: not one).
+    /// The risk of a write proposal, assessed on the database.
     async fn write_risk(
         &self,
         agent: &AgentCtx,
         connector: Uuid,
         target: &crate::postgres::Target,
         access: &shared::api::PackDatabase,
-        args: &Value,
-    ) -> Result<Option<crate::postgres::exec::Risk>, crate::postgres::DbError> {
-        let Ok(DbCall::Propose {
-            write,
-            dry_run: false,
-        }) = DbCall::parse("db_write_propose", args)
-        else {
-            return Ok(None);
-        };
-        let mut session = self
-            .databases
-            .session(agent.claims().org, connector, target)
-            .await?;
-        let limit = self.databases.limits().call_limit();
-        match tokio::time::timeout(
-            limit,
-            crate::postgres::exec::assess(&mut session, access, &write),
-        )
-        .await
-        {
-            Ok(risk) => risk.map(Some),
-            Err(_) => {
-                crate::postgres::discard(session);
-                Err(crate::postgres::DbError::Timeout(limit.as_secs()))
-            }
-        }
+        write: &crate::postgres::sql::Write,
+    ) -> Result<crate::postgres::exec::Risk, crate::postgres::DbError> {
+        self.databases
+            .with_session(agent.claims().org, connector, target, async |c| {
+                crate::postgres::exec::assess(c, access, write).await
+            })
+            .await
     }
 
     /// The GitHub App's configuration, cached for a few seconds (it changes

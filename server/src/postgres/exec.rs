@@ -158,10 +158,13 @@ fn text_result(v: &Value) -> CallToolResult {
 }
 
 /// Runs one parsed call (writes: already allowed, approval included).
+/// `assessed`: a proposal's risk as the gateway already assessed it (and
+/// an approver saw it), so it is not assessed twice.
 pub async fn run(
     client: &mut Client,
     access: &PackDatabase,
     call: &DbCall,
+    assessed: Option<&Value>,
 ) -> Result<CallToolResult, DbError> {
     match call {
         DbCall::SchemaRead => schema_read(client, access).await,
@@ -169,14 +172,15 @@ pub async fn run(
         DbCall::QueryRead(a) => query_read(client, access, a).await,
         DbCall::Explain { query, analyze } => explain(client, access, query, *analyze).await,
         DbCall::Propose { write, dry_run } => {
-            let risk = assess(client, access, write).await?;
+            let risk = match assessed {
+                Some(r) => r.clone(),
+                None => assess(client, access, write).await?.to_json(),
+            };
             if *dry_run {
-                return Ok(text_result(
-                    &json!({"executed": false, "risk": risk.to_json()}),
-                ));
+                return Ok(text_result(&json!({"executed": false, "risk": risk})));
             }
             let mut done = execute_write(client, access, write).await?;
-            done["risk"] = risk.to_json();
+            done["risk"] = risk;
             Ok(text_result(&done))
         }
         DbCall::Safe(write) => Ok(text_result(&execute_write(client, access, write).await?)),

@@ -19,7 +19,7 @@ pub mod sql;
 pub mod tools;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -120,6 +120,34 @@ impl DbError {
     }
 }
 
+/// Why a target may not be reached.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TargetRefused {
+    /// An address the egress rules refuse (or a name that does not resolve).
+    #[error("{0}")]
+    Address(#[from] crate::egress::EgressError),
+    /// No TLS to a database that is not on this machine.
+    #[error(
+        "{0} is not on this machine, so the connection must be encrypted: use sslmode=require \
+         or verify-full"
+    )]
+    Cleartext(String),
+}
+
+/// The addresses `target` may be reached at now: every address of the
+/// answer allowed by `egress`, and TLS unless all of them are loopback.
+/// Run when a target is saved and before every connection.
+pub async fn checked_addresses(
+    target: &Target,
+    egress: EgressPolicy,
+) -> Result<Vec<SocketAddr>, TargetRefused> {
+    let addrs = egress.addresses(&target.host, target.port).await?;
+    if target.ssl_mode == PostgresSslMode::Disable && !addrs.iter().all(|a| a.ip().is_loopback()) {
+        return Err(TargetRefused::Cleartext(target.host.clone()));
+    }
+    Ok(addrs)
+}
+
 /// Opens one session on `target`: resolve and check, connect to a checked
 /// address, TLS as the target asks, then the session's limits.
 pub async fn connect(
@@ -128,25 +156,9 @@ pub async fn connect(
     app_name: &str,
     limits: &Limits,
 ) -> Result<Client, DbError> {
-    let addrs = match target.host.parse::<IpAddr>() {
-        Ok(ip) => {
-            egress
-                .check_addr(&target.host, ip)
-                .map_err(|e| DbError::Forbidden(e.to_string()))?;
-            vec![SocketAddr::new(ip, target.port)]
-        }
-        Err(_) => egress
-            .resolve(&target.host, target.port)
-            .await
-            .map_err(|e| DbError::Forbidden(e.to_string()))?,
-    };
-    if target.ssl_mode == PostgresSslMode::Disable && !addrs.iter().all(|a| a.ip().is_loopback()) {
-        return Err(DbError::Forbidden(format!(
-            "{} is not on this machine, so the connection must be encrypted: use \
-             sslmode=require or verify-full",
-            target.host
-        )));
-    }
+    let addrs = checked_addresses(target, egress)
+        .await
+        .map_err(|e| DbError::Forbidden(e.to_string()))?;
     let secs = limits.connect_timeout.as_secs().max(1);
     let limit = limits.connect_timeout;
     // The socket goes to an address that was just checked, and only there.
@@ -345,12 +357,30 @@ impl Databases {
         self.limits
     }
 
-    pub fn egress(&self) -> EgressPolicy {
-        self.egress
+    /// Runs `work` on a session from the connector's pool, bounded on the
+    /// client side too: the statement timeout is the server's, and this
+    /// bounds a server that does not keep it (or stops answering). A
+    /// session that overruns is closed, never handed to another call.
+    pub async fn with_session<T>(
+        &self,
+        org: Uuid,
+        connector: Uuid,
+        target: &Target,
+        work: impl AsyncFnOnce(&mut Client) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut session = self.session(org, connector, target).await?;
+        let limit = self.limits.call_limit();
+        match tokio::time::timeout(limit, work(&mut session)).await {
+            Ok(r) => r,
+            Err(_) => {
+                drop(managed::Object::take(session));
+                Err(DbError::Timeout(limit.as_secs()))
+            }
+        }
     }
 
     /// A session on a connector's database, from its pool.
-    pub async fn session(
+    async fn session(
         &self,
         org: Uuid,
         connector: Uuid,
@@ -406,12 +436,6 @@ impl Databases {
             p.close();
         }
     }
-}
-
-/// Closes a session instead of returning it to its pool (it was left in an
-/// unknown state, e.g. mid-statement after a client-side timeout).
-pub fn discard(session: managed::Object<Manager>) {
-    drop(managed::Object::take(session));
 }
 
 /// What the database sees as the client: Gatehouse and the org.

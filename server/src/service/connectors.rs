@@ -9,7 +9,7 @@ use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, config_version, found, taken};
+use super::{ServiceResult, capitalised, config_version, found, taken};
 use crate::crypto::{Keyring, Sealed};
 use crate::egress::EgressPolicy;
 use crate::upstream::{Target, UpstreamPool};
@@ -78,14 +78,6 @@ async fn check_destination(d: &Deps<'_>, url: &str, carries_auth: bool) -> Servi
         .check_url(&parsed)
         .await
         .map_err(|e| ApiError::invalid("url", capitalised(&e.to_string())).into())
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
-        None => String::new(),
-    }
 }
 
 type Row = (

@@ -13,9 +13,9 @@ use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, config_version, packs, taken};
+use super::{ServiceResult, capitalised, config_version, packs, taken};
 use crate::crypto::{Keyring, Sealed};
-use crate::postgres::{DbError, Target, exec, tools};
+use crate::postgres::{Target, exec, tools};
 
 /// What saving and testing a database needs besides the tenant (built by
 /// [`super::connectors::Deps::databases`]).
@@ -52,40 +52,22 @@ fn parse_target(
     Ok(t)
 }
 
-/// Where a target may point: the addresses it resolves to now (the same
-/// rules as every outbound connection; checked again on every connection)
-/// and TLS unless it is on this machine.
+/// Where a target may point, as a field error for the admin (the same
+/// check runs again before every connection, see
+/// [`crate::postgres::checked_addresses`]).
 async fn check_target(d: &Deps<'_>, t: &Target) -> ServiceResult<()> {
-    let addrs = match t.host.parse::<std::net::IpAddr>() {
-        Ok(ip) => d
-            .egress
-            .check_addr(&t.host, ip)
-            .map(|_| vec![ip])
-            .map_err(|e| e.to_string()),
-        Err(_) => d
-            .egress
-            .resolve(&t.host, t.port)
-            .await
-            .map(|a| a.iter().map(|s| s.ip()).collect())
-            .map_err(|e| e.to_string()),
-    };
-    let addrs = addrs.map_err(|e| ApiError::invalid("host", capitalised(&e)))?;
-    if t.ssl_mode == PostgresSslMode::Disable && !addrs.iter().all(|a| a.is_loopback()) {
-        return Err(ApiError::invalid(
+    use crate::postgres::TargetRefused;
+    match crate::postgres::checked_addresses(t, d.egress).await {
+        Ok(_) => Ok(()),
+        Err(e @ TargetRefused::Address(_)) => {
+            Err(ApiError::invalid("host", capitalised(&e.to_string())).into())
+        }
+        Err(TargetRefused::Cleartext(_)) => Err(ApiError::invalid(
             "ssl_mode",
             "This database is not on Gatehouse's machine, so the connection must be encrypted: \
              choose require or verify-full.",
         )
-        .into());
-    }
-    Ok(())
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
-        None => String::new(),
+        .into()),
     }
 }
 
@@ -219,9 +201,8 @@ pub async fn update(
     input: &PostgresConnectorInput,
 ) -> ServiceResult<PostgresConnectorSaved> {
     t.require(Role::Admin)?;
-    get(d.db, t, id).await?;
-    let name = ConnectorName::parse(&input.name).map_err(|e| ApiError::invalid("name", e))?;
     let old = target(d.db, d.keyring, t.org_id, id).await?;
+    let name = ConnectorName::parse(&input.name).map_err(|e| ApiError::invalid("name", e))?;
     let target = parse_target(&input.target, Some(&old))?;
     check_target(d, &target).await?;
     let sealed = d
@@ -263,27 +244,15 @@ pub async fn update(
 /// Connects afresh (not from the pool) and reports; the report is kept.
 pub async fn test(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<ConnectionTest> {
     t.require(Role::Admin)?;
-    get(d.db, t, id).await?;
     let target = target(d.db, d.keyring, t.org_id, id).await?;
-    let outcome = match check_target(d, &target).await {
-        Err(e) => {
-            let api = e.into_api();
-            let why = api
-                .field("host")
-                .or_else(|| api.field("ssl_mode"))
-                .unwrap_or(&api.message);
-            Err(DbError::Forbidden(why.trim_end_matches('.').to_owned()))
-        }
-        Ok(()) => {
-            exec::test(
-                &target,
-                d.egress,
-                &crate::postgres::app_name(t.org_id),
-                &d.databases.limits(),
-            )
-            .await
-        }
-    };
+    // Connecting checks the target first (addresses, TLS).
+    let outcome = exec::test(
+        &target,
+        d.egress,
+        &crate::postgres::app_name(t.org_id),
+        &d.databases.limits(),
+    )
+    .await;
     let mut report = exec::test_report(outcome, d.now);
     if !report.ok {
         // Postgres wrote part of this text; detected values are redacted.
@@ -432,15 +401,18 @@ pub async fn set_pack_database(
     pack_databases(db, t, pack_id).await
 }
 
-/// The data path's view: per Postgres connector, its target and what the
-/// agent's pack may reach. Unchecked org id (the agent was verified).
+/// The data path's view: per Postgres connector whose tools the agent's
+/// pack exposes (no other target is opened), its target and what the pack
+/// may reach. Unchecked org id (the agent was verified).
 pub(super) async fn access_for_pack(
     db: &PgPool,
     keyring: &Keyring,
     org_id: Uuid,
     pack_id: Uuid,
 ) -> ServiceResult<HashMap<Uuid, (Target, PackDatabase)>> {
-    let rows: Vec<AccessRow> = sqlx::query_as(ACCESS)
+    let rows: Vec<AccessRow> = sqlx::query_as(&format!(
+        "{ACCESS} AND EXISTS (SELECT 1 FROM tool_pack_tools pt WHERE pt.pack_id = $2 AND pt.connector_id = c.id)"
+    ))
         .bind(org_id)
         .bind(pack_id)
         .fetch_all(db)

@@ -176,6 +176,15 @@ pub(crate) async fn save_row(
 
 /// An `UPDATE` / `DELETE` scoped by `org_id` that touched no row: the
 /// object is not this tenant's, or never existed — both read as not found.
+/// A lower-case message (an error's text) as a sentence for a field error.
+pub(crate) fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
+        None => String::new(),
+    }
+}
+
 /// One tool of a catalogue Gatehouse defines itself (GitHub's, Postgres'):
 /// `(name, title, description, input schema, annotations)`.
 pub(crate) type BuiltinTool = (

@@ -95,6 +95,18 @@ fn DiscoveryNote(report: DiscoveryReport) -> impl IntoView {
     }
 }
 
+/// What removing a connector asks: which packs lose its tools.
+fn removal_question(name: &str, used_by_packs: &[String]) -> String {
+    if used_by_packs.is_empty() {
+        format!("Remove {name}? No Tool Pack uses it.")
+    } else {
+        format!(
+            "Remove {name}? Tool Packs {} will lose its tools.",
+            used_by_packs.join(", ")
+        )
+    }
+}
+
 #[component]
 fn ConnectorCard(
     c: Connector,
@@ -104,15 +116,7 @@ fn ConnectorCard(
 ) -> impl IntoView {
     let id = c.id;
     let show_tools = RwSignal::new(false);
-    let used = if c.used_by_packs.is_empty() {
-        "No Tool Pack uses it.".to_owned()
-    } else {
-        format!(
-            "Tool Packs {} will lose its tools.",
-            c.used_by_packs.join(", ")
-        )
-    };
-    let question = format!("Remove {}? {used}", c.name);
+    let question = removal_question(&c.name, &c.used_by_packs);
     view! {
         <article class="connector" data-name=c.name.clone()>
             <div class="connector-head">
@@ -462,15 +466,7 @@ fn DatabaseCard(
     test: Action<uuid::Uuid, Result<ConnectionTest, crate::error::AppError>>,
 ) -> impl IntoView {
     let id = d.connector_id;
-    let used = if d.used_by_packs.is_empty() {
-        "No Tool Pack uses it.".to_owned()
-    } else {
-        format!(
-            "Tool Packs {} will lose its tools.",
-            d.used_by_packs.join(", ")
-        )
-    };
-    let question = format!("Remove {}? {used}", d.name);
+    let question = removal_question(&d.name, &d.used_by_packs);
     let last = d.last_test.clone();
     view! {
         <article class="connector" data-name=d.name.clone() data-testid="database">
