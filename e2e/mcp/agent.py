@@ -112,7 +112,13 @@ async def run_steps(client, steps: list) -> list:
         try:
             if step["op"] == "list":
                 tools = await client.list_tools()
-                out.append({"tools": sorted(t.name for t in tools.tools)})
+                listed = {"tools": sorted(t.name for t in tools.tools)}
+                if step.get("full"):
+                    # What the model would read: descriptions and schemas.
+                    listed["definitions"] = {
+                        t.name: {"description": t.description, "input_schema": t.input_schema}
+                        for t in tools.tools}
+                out.append(listed)
             elif step["op"] == "call":
                 progress = []
 

@@ -167,6 +167,12 @@ async fn run_server(
         .await
         .context("connecting to the database")?;
     db::migrate(&pool).await.context("applying migrations")?;
+    let pinned = crate::service::integrity::backfill(&pool)
+        .await
+        .context("fingerprinting pinned tool definitions")?;
+    if pinned > 0 {
+        tracing::info!(pins = pinned, "pinned tool definitions fingerprinted");
+    }
 
     let sessions = PostgresStore::new(pool.clone());
     let cleanup = tokio::spawn(
@@ -210,6 +216,9 @@ async fn run_server(
         config.egress(),
         state.clock.clone(),
     );
+    if let Some(every) = config.discovery_interval {
+        spawn_discovery(state.clone(), every);
+    }
     let app = http::router(state, sessions);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -228,6 +237,25 @@ async fn run_server(
     pool.close().await;
     tracing::info!("Gatehouse stopped");
     Ok(())
+}
+
+/// The scheduled discovery: every tenth of the interval (so connectors
+/// come due spread out), MCP connectors not discovered for a whole
+/// interval are discovered again and compared with their pins.
+fn spawn_discovery(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval((every / 10).max(Duration::from_secs(5)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match crate::service::connectors::refresh_due(&state.connector_deps(), every, 20).await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(connectors = n, "scheduled discovery"),
+                Err(e) => tracing::warn!(error = %e, "scheduled discovery"),
+            }
+        }
+    });
 }
 
 /// Connects to the database (embedded or configured) for a maintenance

@@ -291,6 +291,14 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub signing_key_reload_secs: u64,
 
+    /// How often each MCP connector's tools are discovered again and
+    /// compared with the approved (pinned) definitions, in seconds; 0 turns
+    /// the scheduled refresh off (refreshes from the dashboard or API
+    /// still compare).
+    #[arg(long, env = "GATEHOUSE_DISCOVERY_INTERVAL_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub discovery_interval_secs: u64,
+
     /// How many Tool Packs keep their compiled rules and tool routes in
     /// memory (least recently used ones are dropped and reloaded on use).
     #[arg(long, env = "GATEHOUSE_POLICY_CACHE_SIZE", default_value_t = 1024,
@@ -359,6 +367,8 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     pub session_max_age: chrono::Duration,
     pub signing_key_reload: std::time::Duration,
+    /// None: no scheduled discovery.
+    pub discovery_interval: Option<std::time::Duration>,
     pub policy_cache_size: std::num::NonZeroUsize,
     pub scan_parallelism: usize,
     pub rates: crate::limits::RateSettings,
@@ -394,6 +404,8 @@ impl Config {
             plans: args.plans.into(),
             session_max_age: chrono::Duration::hours(args.session_max_age_hours),
             signing_key_reload: std::time::Duration::from_secs(args.signing_key_reload_secs),
+            discovery_interval: (args.discovery_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(args.discovery_interval_secs)),
             policy_cache_size: std::num::NonZeroUsize::new(usize::try_from(
                 args.policy_cache_size,
             )?)

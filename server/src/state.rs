@@ -106,6 +106,7 @@ impl AppState {
             github: &self.gateway.github,
             databases: &self.gateway.databases,
             now: self.clock.now(),
+            links_base: self.config.public_base(),
         }
     }
 }

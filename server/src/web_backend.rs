@@ -28,8 +28,8 @@ use uuid::Uuid;
 use web::port::Backend;
 
 use crate::service::{
-    accounts, agent_keys, api_tokens, approvals, connectors, enforcement, invitations, packs,
-    records, registered_users, resets, rules, sessions, tester, tool_policies, webhooks,
+    accounts, agent_keys, api_tokens, approvals, connectors, enforcement, integrity, invitations,
+    packs, records, registered_users, resets, rules, sessions, tester, tool_policies, webhooks,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -495,7 +495,15 @@ impl Backend for WebBackend {
         id: Uuid,
         exposed: Vec<String>,
     ) -> Result<Vec<PackTool>, ApiError> {
-        Ok(packs::set_tools(&self.0.db, t, id, &exposed).await?)
+        Ok(packs::set_tools(
+            &self.0.db,
+            t,
+            self.0.clock.now(),
+            &self.0.config.public_base(),
+            id,
+            &exposed,
+        )
+        .await?)
     }
 
     async fn pack_rules(&self, t: &TenantCtx, id: Uuid) -> Result<Vec<PackRuleRow>, ApiError> {
@@ -624,6 +632,50 @@ impl Backend for WebBackend {
         d: ApprovalDecision,
     ) -> Result<Approval, ApiError> {
         Ok(approvals::decide(&self.0.db, t, self.0.clock.now(), id, &d).await?)
+    }
+
+    async fn tool_pins(&self, t: &TenantCtx) -> Result<Vec<shared::api::PinnedTool>, ApiError> {
+        Ok(integrity::pins(&self.0.db, t).await?)
+    }
+
+    async fn tool_changes(
+        &self,
+        t: &TenantCtx,
+        q: shared::api::ToolChangeQuery,
+    ) -> Result<Vec<shared::api::ToolChange>, ApiError> {
+        Ok(integrity::changes(&self.0.db, t, &q).await?)
+    }
+
+    async fn tool_change(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+    ) -> Result<shared::api::ToolChangeDetail, ApiError> {
+        Ok(integrity::change(&self.0.db, t, id).await?)
+    }
+
+    async fn review_tool_change(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+        d: shared::api::ToolReview,
+    ) -> Result<shared::api::ToolChangeDetail, ApiError> {
+        Ok(integrity::review(&self.0.db, t, self.0.clock.now(), id, d).await?)
+    }
+
+    async fn tool_integrity(
+        &self,
+        t: &TenantCtx,
+    ) -> Result<shared::api::ToolIntegritySettings, ApiError> {
+        Ok(integrity::settings(&self.0.db, t).await?)
+    }
+
+    async fn set_tool_integrity(
+        &self,
+        t: &TenantCtx,
+        s: shared::api::ToolIntegritySettings,
+    ) -> Result<shared::api::ToolIntegritySettings, ApiError> {
+        Ok(integrity::set_settings(&self.0.db, t, s).await?)
     }
 
     async fn approval_settings(&self, t: &TenantCtx) -> Result<ApprovalSettings, ApiError> {

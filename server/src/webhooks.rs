@@ -154,6 +154,17 @@ fn slack_text(event: &str, p: &Value) -> String {
             s("decision"),
             s("decided_by")
         ),
+        "tool.changed" => format!(
+            ":warning: Gatehouse: the upstream {} `{}` ({}): review it at {}",
+            match s("kind").as_str() {
+                "removed" => "removed",
+                "injection" => "offers instructions aimed at the model in",
+                _ => "changed",
+            },
+            s("tool"),
+            s("action"),
+            s("url")
+        ),
         _ => format!(
             ":no_entry: Gatehouse blocked `{}` ({}): {}",
             s("tool"),

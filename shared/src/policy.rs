@@ -213,6 +213,9 @@ impl EntityRule {
             EntityGroup::Identity | EntityGroup::Network | EntityGroup::Other => {
                 (Action::Allow, Action::Allow)
             }
+            // An agent quoting such text is logged; a tool answering with
+            // it has the instruction cut out before the model reads it.
+            EntityGroup::PromptInjection => (Action::Allow, Action::Redact),
         };
         EntityRule {
             entity,

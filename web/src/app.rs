@@ -69,6 +69,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::overview::Overview/>
                     <Route path=path!("/connectors") view=pages::connectors::Connectors/>
+                    <Route path=path!("/tools") view=pages::integrity::ToolIntegrity/>
+                    <Route path=path!("/tools/changes/:id") view=pages::integrity::ToolChangeReview/>
                     <Route path=path!("/packs") view=pages::packs::Packs/>
                     <Route path=path!("/packs/:id") view=pages::packs::PackDetail/>
                     <Route path=path!("/users") view=pages::users::Users/>
@@ -183,6 +185,7 @@ fn Sidebar(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
                 <li><A href="/approvals">"Approvals"<PendingBadge/></A></li>
                 <li class="nav-heading" aria-hidden="true">"Gateway"</li>
                 <li><A href="/connectors">"Connectors"</A></li>
+                <li><A href="/tools">"Tool integrity"</A></li>
                 <li><A href="/packs">"Tool Packs"</A></li>
                 <li><A href="/users">"Registered Users"</A></li>
                 <li><A href="/rules">"Rules"</A></li>

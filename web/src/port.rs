@@ -252,6 +252,34 @@ pub trait Backend: Send + Sync + 'static {
         s: ApprovalSettings,
     ) -> Result<ApprovalSettings, ApiError>;
 
+    // Tool integrity.
+    async fn tool_pins(&self, t: &TenantCtx) -> Result<Vec<shared::api::PinnedTool>, ApiError>;
+    async fn tool_changes(
+        &self,
+        t: &TenantCtx,
+        q: shared::api::ToolChangeQuery,
+    ) -> Result<Vec<shared::api::ToolChange>, ApiError>;
+    async fn tool_change(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+    ) -> Result<shared::api::ToolChangeDetail, ApiError>;
+    async fn review_tool_change(
+        &self,
+        t: &TenantCtx,
+        id: Uuid,
+        d: shared::api::ToolReview,
+    ) -> Result<shared::api::ToolChangeDetail, ApiError>;
+    async fn tool_integrity(
+        &self,
+        t: &TenantCtx,
+    ) -> Result<shared::api::ToolIntegritySettings, ApiError>;
+    async fn set_tool_integrity(
+        &self,
+        t: &TenantCtx,
+        s: shared::api::ToolIntegritySettings,
+    ) -> Result<shared::api::ToolIntegritySettings, ApiError>;
+
     // Webhooks.
     async fn webhooks(&self, t: &TenantCtx) -> Result<Vec<Webhook>, ApiError>;
     async fn create_webhook(

@@ -657,12 +657,14 @@ pub async fn create_webhook(
     approval_requested: Option<String>,
     approval_decided: Option<String>,
     call_blocked: Option<String>,
+    tool_changed: Option<String>,
     format: String,
 ) -> Result<shared::api::CreatedSecret<shared::api::Webhook>, AppError> {
     let events = [
         (approval_requested, "approval.requested"),
         (approval_decided, "approval.decided"),
         (call_blocked, "call.blocked"),
+        (tool_changed, "tool.changed"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.map(|_| name.to_owned()))
@@ -713,6 +715,65 @@ pub async fn decide_approval(
     let d = shared::api::ApprovalDecisionInput { decision, comment }.parse()?;
     let (backend, t) = crate::port::tenant().await?;
     Ok(backend.decide_approval(&t, id, d).await?)
+}
+
+/// Every exposed tool with its approved (pinned) definition.
+#[server(prefix = "/api/ui", endpoint = "tool_pins")]
+pub async fn tool_pins() -> Result<Vec<shared::api::PinnedTool>, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.tool_pins(&t).await?)
+}
+
+/// Changes upstreams made to tools; `open` only, or all.
+#[server(prefix = "/api/ui", endpoint = "tool_changes")]
+pub async fn tool_changes(open: bool) -> Result<Vec<shared::api::ToolChange>, AppError> {
+    let q = shared::api::ToolChangeQuery {
+        status: open.then_some(shared::api::ToolChangeStatus::Open),
+        limit: Some(200),
+    };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.tool_changes(&t, q).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "tool_change")]
+pub async fn tool_change(id: String) -> Result<shared::api::ToolChangeDetail, AppError> {
+    let id: Uuid = id.parse().map_err(|_| not_found("tool change"))?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.tool_change(&t, id).await?)
+}
+
+/// Approve the upstream's definition, or remove the tool from every pack.
+#[server(prefix = "/api/ui", endpoint = "review_tool_change")]
+pub async fn review_tool_change(
+    id: Uuid,
+    decision: String,
+) -> Result<shared::api::ToolChangeDetail, AppError> {
+    let d = match decision.as_str() {
+        "approve" => shared::api::ToolReview::Approve,
+        "remove" => shared::api::ToolReview::Remove,
+        _ => {
+            return Err(
+                shared::error::ApiError::invalid("decision", "Choose approve or remove.").into(),
+            );
+        }
+    };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.review_tool_change(&t, id, d).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "tool_integrity")]
+pub async fn tool_integrity() -> Result<shared::api::ToolIntegritySettings, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.tool_integrity(&t).await?)
+}
+
+#[server(prefix = "/api/ui", endpoint = "set_tool_integrity")]
+pub async fn set_tool_integrity(
+    on_change: String,
+) -> Result<shared::api::ToolIntegritySettings, AppError> {
+    let s = shared::api::ToolIntegrityInput { on_change }.parse()?;
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.set_tool_integrity(&t, s).await?)
 }
 
 #[server(prefix = "/api/ui", endpoint = "approval_settings")]

@@ -232,7 +232,7 @@ impl Gateway {
         data_path::authorize(&self.db, &self.tokens, &self.plans, self.clock.now(), token).await
     }
 
-    /// The pack's tools, as the upstreams described them, namespaced.
+    /// The pack's tools as an admin approved them (pinned), namespaced.
     pub async fn list_tools(&self, agent: &AgentCtx) -> Result<Vec<Tool>, Error> {
         let defs = data_path::pack_tools(&self.db, agent).await.map_err(|e| {
             tracing::error!(error = %e, "listing tools");
@@ -241,16 +241,18 @@ impl Gateway {
         Ok(defs
             .into_iter()
             .map(|d| {
-                let schema = match d.input_schema {
+                let d2 = d.definition;
+                let schema = match d2.input_schema {
                     Value::Object(m) => m,
                     _ => JsonObject::new(),
                 };
-                let mut tool = Tool::new(d.exposed_name, d.description.unwrap_or_default(), schema);
-                tool.title = d.title;
-                if let Some(Value::Object(o)) = d.output_schema {
+                let mut tool =
+                    Tool::new(d.exposed_name, d2.description.unwrap_or_default(), schema);
+                tool.title = d2.title;
+                if let Some(Value::Object(o)) = d2.output_schema {
                     tool.output_schema = Some(Arc::new(o));
                 }
-                tool.annotations = d.annotations.and_then(|a| serde_json::from_value(a).ok());
+                tool.annotations = d2.annotations.and_then(|a| serde_json::from_value(a).ok());
                 tool
             })
             .collect())
@@ -409,6 +411,14 @@ impl Gateway {
             route.connector_id,
             &route.upstream_tool,
         );
+        if route.quarantined {
+            // Recorded for the admins; to the agent it is a tool that does
+            // not exist (it is not in its tools/list either).
+            trail.decision = Decision::Block;
+            trail.reason("quarantined");
+            self.record(trail, started, Outcome::Quarantined).await?;
+            return Err(Error::UnknownTool(exposed.to_owned()));
+        }
         let (result, outcome) = match self
             .run(agent, &mut trail, &route, arguments, started)
             .await
@@ -1170,7 +1180,11 @@ impl Gateway {
         let decision = trail.decision;
         let mode = trail.mode;
         let record = trail.into_record(outcome, micros(total));
-        let blocked = matches!(outcome, Outcome::Blocked | Outcome::Denied).then(|| {
+        let blocked = matches!(
+            outcome,
+            Outcome::Blocked | Outcome::Denied | Outcome::Quarantined
+        )
+        .then(|| {
             (
                 record.org_id,
                 serde_json::json!({

@@ -3,13 +3,14 @@
 use chrono::{DateTime, Utc};
 use shared::account::{Role, TenantCtx};
 use shared::api::{
-    Connector, ConnectorKind, ConnectorTool, DiscoveryReport, NewConnector, exposed_name,
+    Connector, ConnectorKind, ConnectorTool, DiscoveryReport, NewConnector, ToolChangeAction,
+    ToolChangeKind, ToolDefinition, exposed_name,
 };
 use shared::error::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, capitalised, config_version, found, taken};
+use super::{ServiceResult, capitalised, config_version, found, integrity, taken};
 use crate::crypto::{Keyring, Sealed};
 use crate::egress::EgressPolicy;
 use crate::upstream::{Target, UpstreamPool};
@@ -28,6 +29,8 @@ pub struct Deps<'a> {
     /// Postgres connectors' session pools (closed when one changes).
     pub databases: &'a crate::postgres::Databases,
     pub now: DateTime<Utc>,
+    /// The dashboard's base URL (links in webhook payloads).
+    pub links_base: String,
 }
 
 impl Deps<'_> {
@@ -360,98 +363,228 @@ pub async fn refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<Dis
                 tools: tools(d.db, t, Some(id)).await?,
                 server_name: test.server_version.map(|v| format!("PostgreSQL {v}")),
                 protocol_version: None,
+                changes: Vec::new(),
             });
         }
         ConnectorKind::Mcp => {}
     }
-    let target = target(d.db, d.keyring, t.org_id, id).await?;
+    discover(d, t.org_id, &connector).await
+}
+
+/// Lists an MCP connector's tools, stores them, compares them with the
+/// pins ([`integrity::observe`]) and reports. Failures are stored on the
+/// connector and reported. Unchecked org id: callers verified the tenant,
+/// or are the scheduled refresh.
+async fn discover(
+    d: &Deps<'_>,
+    org_id: Uuid,
+    connector: &Connector,
+) -> ServiceResult<DiscoveryReport> {
+    let id = connector.id;
+    let target = target(d.db, d.keyring, org_id, id).await?;
     if let Err(e) = check_destination(d, &target.url, target.header.is_some()).await {
         let msg = e
             .into_api()
             .field("url")
             .unwrap_or("private address")
             .to_owned();
-        return Ok(DiscoveryReport {
-            ok: false,
-            message: msg,
-            tools: vec![],
-            server_name: None,
-            protocol_version: None,
-        });
+        return Ok(DiscoveryReport::failed(msg));
     }
     match d.upstreams.discover(&target).await {
         Ok(found) => {
+            // Scanned before the transaction: the org's rules compile once.
+            let scanner = integrity::org_scanner(d.db, org_id).await?;
+            let discovered: Vec<integrity::Discovered> = found
+                .tools
+                .iter()
+                .map(|tool| integrity::Discovered::new(&scanner, definition_of(tool)))
+                .collect();
             let mut tx = d.db.begin().await?;
+            // One discovery of a connector at a time (replicas, the
+            // scheduler and an admin's refresh may meet here).
+            let first: Option<DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT discovered_at FROM connectors WHERE org_id = $1 AND id = $2 FOR UPDATE",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let previous: std::collections::HashSet<String> = sqlx::query_scalar(
+                "SELECT name FROM connector_tools WHERE connector_id = $1 AND org_id = $2",
+            )
+            .bind(id)
+            .bind(org_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
             sqlx::query("DELETE FROM connector_tools WHERE connector_id = $1 AND org_id = $2")
                 .bind(id)
-                .bind(t.org_id)
+                .bind(org_id)
                 .execute(&mut *tx)
                 .await?;
-            for tool in &found.tools {
+            for tool in &discovered {
+                let def = &tool.definition;
                 sqlx::query(
                     "INSERT INTO connector_tools (connector_id, org_id, name, title, description, input_schema,
-                     output_schema, annotations) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     output_schema, annotations, fingerprint, findings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                      ON CONFLICT (connector_id, name) DO NOTHING",
                 )
                 .bind(id)
-                .bind(t.org_id)
-                .bind(tool.name.as_ref())
-                .bind(tool.title.as_deref())
-                .bind(tool.description.as_deref())
-                .bind(serde_json::Value::Object((*tool.input_schema).clone()))
-                .bind(tool.output_schema.as_ref().map(|s| serde_json::Value::Object((**s).clone())))
-                .bind(tool.annotations.as_ref().and_then(|a| serde_json::to_value(a).ok()))
+                .bind(org_id)
+                .bind(&def.name)
+                .bind(def.title.as_deref())
+                .bind(def.description.as_deref())
+                .bind(&def.input_schema)
+                .bind(def.output_schema.as_ref())
+                .bind(def.annotations.as_ref())
+                .bind(&tool.fingerprint)
+                .bind(serde_json::to_value(&tool.findings).map_err(anyhow::Error::from)?)
                 .execute(&mut *tx)
                 .await?;
             }
+            let changes = integrity::observe(
+                &mut tx,
+                org_id,
+                id,
+                &connector.name,
+                first.is_some().then_some(&previous),
+                &discovered,
+                d.now,
+                &d.links_base,
+            )
+            .await?;
             sqlx::query(
-                "UPDATE connectors SET discovered_at = now(), discovery_error = NULL
+                "UPDATE connectors SET discovered_at = $3, discovery_error = NULL
                  WHERE org_id = $1 AND id = $2",
             )
-            .bind(t.org_id)
+            .bind(org_id)
             .bind(id)
+            .bind(d.now)
             .execute(&mut *tx)
             .await?;
-            config_version::bump_in(&mut tx, t.org_id).await?;
+            config_version::bump_in(&mut tx, org_id).await?;
             tx.commit().await?;
-            let tools = tools(d.db, t, Some(id)).await?;
+            let tools = list_tools(d.db, org_id, Some(id)).await?;
+            let held = changes
+                .iter()
+                .filter(|c| c.action == ToolChangeAction::Quarantined)
+                .count();
+            let changed = changes
+                .iter()
+                .filter(|c| c.kind != ToolChangeKind::Appeared)
+                .count();
+            let mut message = format!(
+                "Connected{} and found {} tool{} in {} ms.",
+                found
+                    .server_name
+                    .as_ref()
+                    .map(|n| format!(" to {n}"))
+                    .unwrap_or_default(),
+                tools.len(),
+                if tools.len() == 1 { "" } else { "s" },
+                found.elapsed.as_millis()
+            );
+            if changed > 0 {
+                message.push_str(&format!(
+                    " {changed} exposed tool{} changed upstream{}: review on the Tool integrity page.",
+                    if changed == 1 { "" } else { "s" },
+                    if held > 0 {
+                        format!(" ({held} quarantined)")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
             Ok(DiscoveryReport {
                 ok: true,
-                message: format!(
-                    "Connected{} and found {} tool{} in {} ms.",
-                    found
-                        .server_name
-                        .as_ref()
-                        .map(|n| format!(" to {n}"))
-                        .unwrap_or_default(),
-                    tools.len(),
-                    if tools.len() == 1 { "" } else { "s" },
-                    found.elapsed.as_millis()
-                ),
+                message,
                 tools,
                 server_name: found.server_name,
                 protocol_version: Some(found.protocol_version),
+                changes,
             })
         }
         Err(e) => {
             // The upstream wrote this text (an HTTP error body, say): shown
             // capped (see `upstream`) and with detected values redacted.
-            let said = super::rules::redact_for_org(d.db, t.org_id, &e.to_string()).await;
+            let said = super::rules::redact_for_org(d.db, org_id, &e.to_string()).await;
             let message = format!("Could not list tools at {}: {said}.", connector.url);
             sqlx::query("UPDATE connectors SET discovery_error = $3 WHERE org_id = $1 AND id = $2")
-                .bind(t.org_id)
+                .bind(org_id)
                 .bind(id)
                 .bind(&message)
                 .execute(d.db)
                 .await?;
-            Ok(DiscoveryReport {
-                ok: false,
-                message,
-                tools: vec![],
-                server_name: None,
-                protocol_version: None,
-            })
+            Ok(DiscoveryReport::failed(message))
         }
+    }
+}
+
+/// The scheduled refresh: discovers every MCP connector (any org) not
+/// discovered for `every`, oldest first, at most `batch` per run; each is
+/// compared with its pins like an admin's refresh. Returns how many ran.
+pub async fn refresh_due(
+    d: &Deps<'_>,
+    every: std::time::Duration,
+    batch: i64,
+) -> ServiceResult<usize> {
+    let before = d.now - chrono::Duration::from_std(every).map_err(anyhow::Error::from)?;
+    let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT org_id, id FROM connectors WHERE kind = 'mcp' AND (discovered_at IS NULL OR discovered_at < $1)
+         ORDER BY discovered_at NULLS FIRST LIMIT $2",
+    )
+    .bind(before)
+    .bind(batch)
+    .fetch_all(d.db)
+    .await?;
+    for (org_id, id) in &due {
+        let connector: Option<Row> =
+            sqlx::query_as(&format!("{SELECT} WHERE c.org_id = $1 AND c.id = $2"))
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(d.db)
+                .await?;
+        let Some(connector) = connector.map(to_dto) else {
+            continue;
+        };
+        match discover(d, *org_id, &connector).await {
+            Ok(r) if !r.ok => {
+                tracing::info!(org_id = %org_id, connector_id = %id, "scheduled discovery failed");
+                // Not retried before the next period.
+                sqlx::query(
+                    "UPDATE connectors SET discovered_at = $3 WHERE org_id = $1 AND id = $2",
+                )
+                .bind(org_id)
+                .bind(id)
+                .bind(d.now)
+                .execute(d.db)
+                .await?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(org_id = %org_id, connector_id = %id, error = %e, "scheduled discovery")
+            }
+        }
+    }
+    Ok(due.len())
+}
+
+/// What an upstream's tool says about itself, as Gatehouse pins it.
+fn definition_of(tool: &rmcp::model::Tool) -> ToolDefinition {
+    ToolDefinition {
+        name: tool.name.to_string(),
+        title: tool.title.clone(),
+        description: tool.description.as_deref().map(str::to_owned),
+        input_schema: serde_json::Value::Object((*tool.input_schema).clone()),
+        output_schema: tool
+            .output_schema
+            .as_ref()
+            .map(|s| serde_json::Value::Object((**s).clone())),
+        annotations: tool
+            .annotations
+            .as_ref()
+            .and_then(|a| serde_json::to_value(a).ok()),
     }
 }
 
@@ -464,6 +597,7 @@ async fn github_refresh(d: &Deps<'_>, t: &TenantCtx, id: Uuid) -> ServiceResult<
         tools,
         server_name: Some("GitHub".to_owned()),
         protocol_version: None,
+        changes: Vec::new(),
     };
     match super::github::refresh(d.db, d.keyring, d.github, t, d.now, id).await {
         Ok(i) => Ok(report(
@@ -499,6 +633,14 @@ pub async fn tools(
         get(db, t, id).await?;
     }
     t.require(Role::Viewer)?;
+    list_tools(db, t.org_id, connector).await
+}
+
+async fn list_tools(
+    db: &PgPool,
+    org_id: Uuid,
+    connector: Option<Uuid>,
+) -> ServiceResult<Vec<ConnectorTool>> {
     let rows: Vec<(
         Uuid,
         String,
@@ -506,19 +648,20 @@ pub async fn tools(
         Option<String>,
         Option<String>,
         serde_json::Value,
+        serde_json::Value,
     )> = sqlx::query_as(
-        "SELECT c.id, c.name, t.name, t.title, t.description, t.input_schema
+        "SELECT c.id, c.name, t.name, t.title, t.description, t.input_schema, t.findings
          FROM connector_tools t JOIN connectors c ON c.id = t.connector_id
          WHERE t.org_id = $1 AND ($2::uuid IS NULL OR c.id = $2) ORDER BY c.name, t.name",
     )
-    .bind(t.org_id)
+    .bind(org_id)
     .bind(connector)
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
         .map(
-            |(cid, cname, name, title, description, input_schema)| ConnectorTool {
+            |(cid, cname, name, title, description, input_schema, findings)| ConnectorTool {
                 exposed_name: exposed_name(&cname, &name),
                 connector_id: cid,
                 connector_name: cname,
@@ -526,6 +669,7 @@ pub async fn tools(
                 title,
                 description,
                 input_schema,
+                findings: serde_json::from_value(findings).unwrap_or_default(),
             },
         )
         .collect())

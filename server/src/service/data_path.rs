@@ -193,35 +193,26 @@ struct AuthRow {
     used: i64,
 }
 
-/// A tool of the agent's pack, as the upstream described it at discovery.
+/// A tool of the agent's pack, as an admin approved it (its pin).
 #[derive(Debug, Clone)]
 pub struct PackToolDef {
     /// `<connector>__<tool>`, what the agent calls.
     pub exposed_name: String,
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub input_schema: Value,
-    pub output_schema: Option<Value>,
-    pub annotations: Option<Value>,
+    pub definition: shared::api::ToolDefinition,
 }
 
-/// The agent's pack's tools (only those the connector still offers).
+/// The agent's pack's tools as pinned: never a definition nobody approved.
+/// Quarantined tools and tools the upstream no longer offers are left out.
 pub async fn pack_tools(db: &PgPool, agent: &AgentCtx) -> ServiceResult<Vec<PackToolDef>> {
-    type R = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Value,
-        Option<Value>,
-        Option<Value>,
-    );
-    let rows: Vec<R> = sqlx::query_as(
-        "SELECT c.name, t.name, t.title, t.description, t.input_schema, t.output_schema, t.annotations
+    let rows: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT c.name, p.tool_name, p.definition
          FROM tool_pack_tools pt
          JOIN connectors c ON c.id = pt.connector_id
-         JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
-         WHERE pt.org_id = $1 AND pt.pack_id = $2 ORDER BY c.name, t.name",
+         JOIN tool_pins p ON p.connector_id = pt.connector_id AND p.tool_name = pt.tool_name
+         WHERE pt.org_id = $1 AND pt.pack_id = $2 AND p.quarantined_at IS NULL
+           AND EXISTS (SELECT 1 FROM connector_tools t WHERE t.connector_id = pt.connector_id
+                         AND t.name = pt.tool_name)
+         ORDER BY c.name, p.tool_name",
     )
     .bind(agent.claims.org)
     .bind(agent.claims.pack)
@@ -229,18 +220,18 @@ pub async fn pack_tools(db: &PgPool, agent: &AgentCtx) -> ServiceResult<Vec<Pack
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(connector, name, title, description, input_schema, output_schema, annotations)| {
-                PackToolDef {
-                    exposed_name: exposed_name(&connector, &name),
-                    title,
-                    description,
-                    input_schema,
-                    output_schema,
-                    annotations,
-                }
-            },
-        )
+        .filter_map(|(connector, name, definition)| {
+            // A pin that does not parse is not served (fail closed).
+            let definition = serde_json::from_value(definition)
+                .map_err(
+                    |e| tracing::error!(error = %e, tool = %name, "pinned definition unreadable"),
+                )
+                .ok()?;
+            Some(PackToolDef {
+                exposed_name: exposed_name(&connector, &name),
+                definition,
+            })
+        })
         .collect())
 }
 
@@ -250,6 +241,8 @@ pub struct Route {
     pub connector_id: Uuid,
     pub upstream_tool: String,
     pub target: Dispatch,
+    /// Quarantined (see [`super::integrity`]): refused, reads as unknown.
+    pub quarantined: bool,
 }
 
 /// How a connector is reached.
@@ -280,10 +273,12 @@ pub async fn routes(
     agent: &AgentCtx,
 ) -> ServiceResult<HashMap<String, Route>> {
     let org = agent.claims.org;
-    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
-        "SELECT c.id, c.name, c.kind, pt.tool_name FROM tool_pack_tools pt
+    // Only pinned tools the upstream still offers exist for the agent.
+    let rows: Vec<(Uuid, String, String, String, bool)> = sqlx::query_as(
+        "SELECT c.id, c.name, c.kind, pt.tool_name, p.quarantined_at IS NOT NULL FROM tool_pack_tools pt
          JOIN connectors c ON c.id = pt.connector_id
          JOIN connector_tools t ON t.connector_id = pt.connector_id AND t.name = pt.tool_name
+         JOIN tool_pins p ON p.connector_id = pt.connector_id AND p.tool_name = pt.tool_name
          WHERE pt.org_id = $1 AND pt.pack_id = $2",
     )
     .bind(org)
@@ -303,7 +298,7 @@ pub async fn routes(
         }
     }
     let mut by_name = HashMap::new();
-    for (connector_id, connector, _, tool) in rows {
+    for (connector_id, connector, _, tool, quarantined) in rows {
         let target = match targets.get(&connector_id) {
             Some(t) => t.clone(),
             None => {
@@ -318,6 +313,7 @@ pub async fn routes(
                 connector_id,
                 upstream_tool: tool,
                 target,
+                quarantined,
             },
         );
     }

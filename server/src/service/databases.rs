@@ -180,6 +180,7 @@ pub async fn create(
                 )
             })
             .collect(),
+        d.now,
     )
     .await?;
     config_version::bump_in(&mut tx, t.org_id).await?;

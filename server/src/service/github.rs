@@ -522,6 +522,7 @@ pub async fn complete_connect(
                 )
             })
             .collect(),
+        now,
     )
     .await?;
     config_version::bump_in(&mut tx, t.org_id).await?;

@@ -13,6 +13,7 @@ pub mod data_path;
 pub mod databases;
 pub mod enforcement;
 pub mod github;
+pub mod integrity;
 pub mod invitations;
 pub mod packs;
 mod paging;
@@ -196,29 +197,43 @@ pub(crate) type BuiltinTool = (
 );
 
 /// Writes a connector's built-in tools into `connector_tools`, so Tool
-/// Packs choose them like discovered ones.
+/// Packs choose them like discovered ones; pins of them follow (they are
+/// Gatehouse's own definitions, see [`integrity::follow_builtin`]).
 pub(crate) async fn insert_builtin_tools(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     org_id: Uuid,
     connector_id: Uuid,
     tools: Vec<BuiltinTool>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<()> {
+    let mut definitions = Vec::new();
     for (name, title, description, schema, annotations) in tools {
+        let d = shared::api::ToolDefinition {
+            name: name.to_owned(),
+            title: Some(title.to_owned()),
+            description: Some(description.to_owned()),
+            input_schema: schema,
+            output_schema: None,
+            annotations: Some(annotations),
+        };
         sqlx::query(
-            "INSERT INTO connector_tools (connector_id, org_id, name, title, description, input_schema, annotations)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO connector_tools (connector_id, org_id, name, title, description, input_schema, annotations,
+               fingerprint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(connector_id)
         .bind(org_id)
-        .bind(name)
-        .bind(title)
-        .bind(description)
-        .bind(schema)
-        .bind(annotations)
+        .bind(&d.name)
+        .bind(&d.title)
+        .bind(&d.description)
+        .bind(&d.input_schema)
+        .bind(&d.annotations)
+        .bind(integrity::fingerprint(&d))
         .execute(&mut **tx)
         .await?;
+        definitions.push(d);
     }
-    Ok(())
+    integrity::follow_builtin(tx, org_id, connector_id, &definitions, now).await
 }
 
 pub(crate) fn found(done: PgQueryResult, what: &str) -> ServiceResult<()> {

@@ -8,7 +8,7 @@ use shared::policy::{RuleKey, RuleOverride};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ServiceResult, Table, config_version, found, rules, save_row};
+use super::{ServiceResult, Table, config_version, found, integrity, rules, save_row};
 
 type Row = (Uuid, String, String, i64, i64, DateTime<Utc>);
 
@@ -81,6 +81,7 @@ pub async fn delete(db: &PgPool, t: &TenantCtx, id: Uuid) -> ServiceResult<()> {
         .execute(&mut *tx)
         .await?;
     found(done, "Tool Pack")?;
+    integrity::drop_unused(&mut tx, t.org_id).await?;
     config_version::bump_in(&mut tx, t.org_id).await?;
     tx.commit().await?;
     Ok(())
@@ -114,14 +115,20 @@ pub async fn tools(db: &PgPool, t: &TenantCtx, pack_id: Uuid) -> ServiceResult<V
 
 /// Replaces the pack's tools with `exposed` (`<connector>__<tool>` names
 /// of discovered tools). Unknown names are rejected, nothing changes.
+///
+/// A tool that no pack exposed yet is pinned as it is now (adding it
+/// approves this definition); see [`super::integrity`].
 pub async fn set_tools(
     db: &PgPool,
     t: &TenantCtx,
+    now: DateTime<Utc>,
+    links_base: &str,
     pack_id: Uuid,
     exposed: &[String],
 ) -> ServiceResult<Vec<PackTool>> {
     t.require(Role::Admin)?;
     get(db, t, pack_id).await?;
+    let (_, approver) = super::enforcement::actor_identity(db, t).await?;
     let known: Vec<(Uuid, String, String)> = sqlx::query_as(
         "SELECT c.id, c.name, t.name FROM connector_tools t JOIN connectors c ON c.id = t.connector_id
          WHERE t.org_id = $1",
@@ -168,6 +175,7 @@ pub async fn set_tools(
         .execute(&mut *tx)
         .await?;
     }
+    integrity::pin_new(&mut tx, t.org_id, approver.as_deref(), now, links_base).await?;
     config_version::bump_in(&mut tx, t.org_id).await?;
     tx.commit().await?;
     tools(db, t, pack_id).await

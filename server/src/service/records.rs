@@ -540,13 +540,17 @@ pub async fn overview(
         .and_hms_opt(0, 0, 0)
         .map(|d| d.and_utc())
         .unwrap_or(now);
-    let (mode, connector_count, pack_count, key_count): (String, i64, i64, i64) = sqlx::query_as(
-        "SELECT o.mode,
+    type Counts = (String, i64, i64, i64, i64, i64);
+    let (mode, connector_count, pack_count, key_count, open_tool_changes, quarantined_tools): Counts =
+        sqlx::query_as(
+            "SELECT o.mode,
                 (SELECT count(*) FROM connectors WHERE org_id = o.id),
                 (SELECT count(*) FROM tool_packs WHERE org_id = o.id),
-                (SELECT count(*) FROM agent_keys WHERE org_id = o.id AND revoked_at IS NULL)
+                (SELECT count(*) FROM agent_keys WHERE org_id = o.id AND revoked_at IS NULL),
+                (SELECT count(*) FROM tool_changes WHERE org_id = o.id AND status = 'open'),
+                (SELECT count(*) FROM tool_pins WHERE org_id = o.id AND quarantined_at IS NOT NULL)
          FROM orgs o WHERE o.id = $1",
-    )
+        )
     .bind(t.org_id)
     .fetch_one(db)
     .await?;
@@ -594,5 +598,7 @@ pub async fn overview(
         connector_count,
         pack_count,
         key_count,
+        open_tool_changes,
+        quarantined_tools,
     })
 }

@@ -15,6 +15,7 @@ mod github;
 mod hardening;
 mod harness;
 mod http;
+mod integrity;
 mod layering;
 mod mcp;
 mod policies;

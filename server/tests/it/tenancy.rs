@@ -34,6 +34,8 @@ impl Ids {
 fn resource_of(hint: &str) -> &'static str {
     let h = hint.to_ascii_lowercase();
     let pairs = [
+        ("tool-change", "tool_change"),
+        ("tool_change", "tool_change"),
         ("invitation", "invitation"),
         ("session", "session"),
         ("approval", "approval"),
@@ -86,6 +88,7 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
         }
         ("POST", "/tool-policies/{id}/move") => json!({"direction": "down"}),
         ("POST", "/approvals/{id}/decision") => json!({"decision": "approve"}),
+        ("POST", "/tool-changes/{id}/decision") => json!({"decision": "approve"}),
         ("PUT", "/rules/custom/{id}") => json!({
             "name": "Employee", "label": "EMPLOYEE_ID", "pattern": "EMP-[0-9]{6}",
             "score": "0.8", "arguments": "block", "results": "block"
@@ -118,6 +121,8 @@ async fn snapshot(db: &PgPool, org: &str) -> String {
         "tool_pack_repositories",
         "postgres_connectors",
         "tool_pack_databases",
+        "tool_pins",
+        "tool_changes",
     ] {
         // last_used_at moves with Acme's own use, which this test makes.
         let rows: Option<String> = sqlx::query_scalar(&format!(
@@ -167,6 +172,20 @@ async fn another_orgs_ids_read_as_not_found_everywhere_and_nothing_changes(db: P
         first(&acme.ok(Method::GET, "/connectors", None).await),
     );
     ids.insert("user", first(&acme.ok(Method::GET, "/users", None).await));
+    // An open change of one of Acme's pinned tools (as a discovery that
+    // found its definition changed would record it).
+    let change: String = sqlx::query_scalar(
+        "INSERT INTO tool_changes (org_id, connector_id, connector_name, tool_name, kind, action, detected_at,
+           old_fingerprint, new_fingerprint)
+         SELECT p.org_id, p.connector_id, 'fixture', p.tool_name, 'changed', 'quarantined', now(), p.fingerprint, 'sha256:0'
+         FROM tool_pins p JOIN connectors c ON c.id = p.connector_id
+         WHERE c.id = $1::uuid LIMIT 1 RETURNING id::text",
+    )
+    .bind(ids.get("connector").map(String::as_str).unwrap_or_default())
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    ids.insert("tool_change", change);
     ids.insert("key", first(&acme.ok(Method::GET, "/keys", None).await));
     ids.insert("call", first(&acme.ok(Method::GET, "/calls", None).await));
     ids.insert(

@@ -144,4 +144,9 @@ pub struct OverviewStats {
     pub connector_count: i64,
     pub pack_count: i64,
     pub key_count: i64,
+    /// Tool changes waiting for an admin's review, and tools quarantined.
+    #[serde(default)]
+    pub open_tool_changes: i64,
+    #[serde(default)]
+    pub quarantined_tools: i64,
 }

@@ -295,6 +295,10 @@ pub struct ConnectorTool {
     pub title: Option<String>,
     pub description: Option<String>,
     pub input_schema: Value,
+    /// Instructions aimed at the model found in its definition (a tool
+    /// with findings is quarantined when added to a pack).
+    #[serde(default)]
+    pub findings: Vec<crate::api::DefinitionFinding>,
 }
 
 /// The result of testing or refreshing a connector.
@@ -307,6 +311,29 @@ pub struct DiscoveryReport {
     pub tools: Vec<ConnectorTool>,
     pub server_name: Option<String>,
     pub protocol_version: Option<String>,
+    /// What this discovery found changed in exposed tools (and tools that
+    /// appeared).
+    #[serde(default)]
+    pub changes: Vec<crate::api::ToolChange>,
+}
+
+impl DiscoveryReport {
+    /// A discovery that could not list tools.
+    ///
+    /// ```
+    /// let r = shared::api::DiscoveryReport::failed("refused".into());
+    /// assert!(!r.ok && r.tools.is_empty() && r.changes.is_empty());
+    /// ```
+    pub fn failed(message: String) -> Self {
+        DiscoveryReport {
+            ok: false,
+            message,
+            tools: Vec::new(),
+            server_name: None,
+            protocol_version: None,
+            changes: Vec::new(),
+        }
+    }
 }
 
 /// A new connector and what its first discovery found.

@@ -80,10 +80,13 @@ pub enum Outcome {
     /// Held for approval and not decided within the hold time: not run
     /// (a retry of the identical call runs once it is approved).
     AwaitingApproval,
+    /// The tool is quarantined (its definition changed upstream, or it
+    /// carries injected instructions): refused, and it reads as unknown.
+    Quarantined,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 12] = [
+    pub const ALL: [Outcome; 13] = [
         Outcome::Ok,
         Outcome::ToolError,
         Outcome::Blocked,
@@ -96,6 +99,7 @@ impl Outcome {
         Outcome::UpstreamForbidden,
         Outcome::Denied,
         Outcome::AwaitingApproval,
+        Outcome::Quarantined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +116,7 @@ impl Outcome {
             Outcome::UpstreamForbidden => "upstream_forbidden",
             Outcome::Denied => "denied",
             Outcome::AwaitingApproval => "awaiting_approval",
+            Outcome::Quarantined => "quarantined",
         }
     }
 }

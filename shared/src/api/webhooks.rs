@@ -20,13 +20,18 @@ pub enum WebhookEvent {
     /// A call was blocked (by a tool policy or a detection rule) or denied.
     #[serde(rename = "call.blocked")]
     CallBlocked,
+    /// An upstream changed or removed an exposed tool, or a tool's
+    /// definition carries injected instructions.
+    #[serde(rename = "tool.changed")]
+    ToolChanged,
 }
 
 impl WebhookEvent {
-    pub const ALL: [WebhookEvent; 3] = [
+    pub const ALL: [WebhookEvent; 4] = [
         WebhookEvent::ApprovalRequested,
         WebhookEvent::ApprovalDecided,
         WebhookEvent::CallBlocked,
+        WebhookEvent::ToolChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +39,7 @@ impl WebhookEvent {
             WebhookEvent::ApprovalRequested => "approval.requested",
             WebhookEvent::ApprovalDecided => "approval.decided",
             WebhookEvent::CallBlocked => "call.blocked",
+            WebhookEvent::ToolChanged => "tool.changed",
         }
     }
 }
@@ -45,7 +51,8 @@ impl std::str::FromStr for WebhookEvent {
             .into_iter()
             .find(|e| e.as_str() == s.trim())
             .ok_or_else(|| {
-                "Choose approval.requested, approval.decided or call.blocked.".to_owned()
+                "Choose approval.requested, approval.decided, call.blocked or tool.changed."
+                    .to_owned()
             })
     }
 }

@@ -217,6 +217,13 @@ pub(crate) fn defaults(e: Entity) -> &'static [&'static str] {
             "apikey",
             "bearer",
         ],
+        // Scored from the instruction itself (see `builtin::injection`).
+        Entity::InjectionOverride
+        | Entity::InjectionHiddenText
+        | Entity::InjectionSystemMarkup
+        | Entity::InjectionCredentialRequest
+        | Entity::InjectionToolCall
+        | Entity::InjectionExfiltration => &[],
     }
 }
 

@@ -103,6 +103,8 @@ pub enum EntityGroup {
     Secrets,
     /// Identifiers switched on per region outside the US.
     Regional,
+    /// Instructions aimed at the model (prompt injection), by sub-kind.
+    PromptInjection,
 }
 
 impl EntityGroup {
@@ -121,6 +123,7 @@ impl EntityGroup {
             EntityGroup::Other => "Other",
             EntityGroup::Secrets => "Secrets",
             EntityGroup::Regional => "Regional",
+            EntityGroup::PromptInjection => "Prompt injection",
         }
     }
 }
@@ -244,6 +247,18 @@ entities! {
     DatabaseUrl = "DATABASE_URL", Secrets, None, "Database connection URL with an embedded password.";
     /// High-entropy value assigned to a secret-like name.
     GenericSecret = "GENERIC_SECRET", Secrets, None, "High-entropy value assigned to a name like password, secret, token or api_key.";
+    /// Instructions that try to replace the model's own, or hide from the user.
+    InjectionOverride = "PROMPT_INJECTION_OVERRIDE", PromptInjection, None, "Instructions that try to override the model's (\"ignore previous instructions\", \"you are now…\") or to keep something from the user.";
+    /// Text hidden from people with invisible Unicode.
+    InjectionHiddenText = "PROMPT_INJECTION_HIDDEN_TEXT", PromptInjection, None, "Text hidden with zero-width, bidirectional-control or Unicode tag characters.";
+    /// Markup that imitates a system prompt or chat template.
+    InjectionSystemMarkup = "PROMPT_INJECTION_SYSTEM_MARKUP", PromptInjection, None, "Markup imitating system prompts or chat templates (<system>, <|im_start|>, [INST], <IMPORTANT> blocks).";
+    /// A request to read or hand over credentials or secret files.
+    InjectionCredentialRequest = "PROMPT_INJECTION_CREDENTIAL_REQUEST", PromptInjection, None, "Asks the model to read or pass on credentials or secret files (~/.ssh, .env, mcp.json, API keys).";
+    /// A request to call other tools or change how they behave.
+    InjectionToolCall = "PROMPT_INJECTION_TOOL_CALL", PromptInjection, None, "Asks the model to call other tools, or changes how other tools behave (\"always BCC…\").";
+    /// A URL built to carry data out.
+    InjectionExfiltration = "PROMPT_INJECTION_EXFILTRATION", PromptInjection, None, "Links or images whose URL carries data or placeholders for it, or instructions to send data to a URL.";
 }
 
 impl fmt::Display for Entity {
@@ -291,6 +306,18 @@ impl Entity {
     /// ```
     pub const fn is_secret(self) -> bool {
         matches!(self.group(), EntityGroup::Secrets)
+    }
+
+    /// Prompt-injection sub-kinds are about instructions, not values: they
+    /// never hide a value found inside them (see the scanner's overlaps).
+    ///
+    /// ```
+    /// use shared::detect::Entity;
+    /// assert!(Entity::InjectionHiddenText.is_injection());
+    /// assert!(!Entity::Url.is_injection());
+    /// ```
+    pub const fn is_injection(self) -> bool {
+        matches!(self.group(), EntityGroup::PromptInjection)
     }
 }
 

@@ -127,7 +127,7 @@ impl ScanOptions {
     pub const ALL: ScanOptions = ScanOptions { all_findings: true };
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Rule {
     Entity(Entity),
     Custom(usize),
@@ -352,6 +352,10 @@ impl CompiledRules {
     }
 }
 
+fn injection(c: &Cand) -> bool {
+    matches!(c.rule, Rule::Entity(e) if e.is_injection())
+}
+
 /// Drop a built-in candidate that lies inside another built-in candidate
 /// which outranks it (higher score, then longer, then catalogue order):
 /// an IP inside a URL, a weak bank number under a formatted SSN, a city
@@ -392,6 +396,13 @@ fn suppress_contained(c: &mut Vec<(Cand, Vec<String>)>) {
                     continue;
                 }
                 let (x, y) = (&c[a].0, &c[b].0);
+                // An instruction (prompt injection) and a value (an e-mail
+                // in it) are different questions, and so are two kinds of
+                // instruction (each has its own rule): only duplicates of
+                // one sub-kind collapse.
+                if (injection(x) || injection(y)) && x.rule != y.rule {
+                    continue;
+                }
                 let inside = y.start <= x.start && x.end <= y.end;
                 // Same-span duplicates of the same entity also collapse.
                 if inside && outranks(y, x) {

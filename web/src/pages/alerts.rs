@@ -161,6 +161,7 @@ pub fn Alerts() -> impl IntoView {
             <h1>"Alerts"</h1>
             <p class="muted">"Every detection on the data path. In monitor mode these are what enforce mode would have done."</p>
         </header>
+        <crate::pages::integrity::OpenChanges/>
         <section class="card filters" aria-label="Filters">
             <div class="filter-row">
                 <div class="filter"><label for="f-range">"Range"</label>

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod approvals;
 pub mod auth;
 pub mod connectors;
+pub mod integrity;
 pub mod invite;
 pub mod members;
 pub mod orgs;

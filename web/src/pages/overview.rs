@@ -45,6 +45,16 @@ pub fn Overview() -> impl IntoView {
                                 <a class="stat" href="/alerts"><span class="stat-label">"Violations today"</span><span class="stat-value" data-testid="violations-today">{s.violations_today}</span></a>
                                 <div class="stat"><span class="stat-label">"Blocked today"</span><span class="stat-value">{s.blocked_today}</span></div>
                             </div>
+                            {(s.open_tool_changes > 0 || s.quarantined_tools > 0).then(|| view! {
+                                <section class="card callout" data-testid="tool-integrity-callout">
+                                    <h2>"Tool integrity"</h2>
+                                    <p>{format!(
+                                        "{} tool change{} waiting for review; {} tool{} quarantined (not served to agents).",
+                                        s.open_tool_changes, if s.open_tool_changes == 1 { "" } else { "s" },
+                                        s.quarantined_tools, if s.quarantined_tools == 1 { "" } else { "s" },
+                                    )}" "<a href="/tools">"Review them"</a></p>
+                                </section>
+                            })}
                             {(s.connector_count == 0 || s.pack_count == 0 || s.key_count == 0).then(|| view! {
                                 <section class="card">
                                     <h2>"Get started"</h2>

@@ -16,7 +16,7 @@ use crate::server_fns::{
     set_regions,
 };
 
-const GROUPS: [EntityGroup; 8] = [
+const GROUPS: [EntityGroup; 9] = [
     EntityGroup::Identity,
     EntityGroup::GovernmentFinancial,
     EntityGroup::Payment,
@@ -25,6 +25,7 @@ const GROUPS: [EntityGroup; 8] = [
     EntityGroup::Other,
     EntityGroup::Secrets,
     EntityGroup::Regional,
+    EntityGroup::PromptInjection,
 ];
 
 fn action_select(name: &'static str, id: String, current: Action, disabled: bool) -> impl IntoView {

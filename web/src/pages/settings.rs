@@ -310,6 +310,7 @@ fn Webhooks() -> impl IntoView {
                     <label class="check"><input type="checkbox" name="approval_requested" value="on" checked/>"approval.requested"</label>
                     <label class="check"><input type="checkbox" name="approval_decided" value="on" checked/>"approval.decided"</label>
                     <label class="check"><input type="checkbox" name="call_blocked" value="on" checked/>"call.blocked"</label>
+                    <label class="check"><input type="checkbox" name="tool_changed" value="on" checked/>"tool.changed"</label>
                     <FieldError error field="events"/>
                 </fieldset>
                 <div class="field">

@@ -25,8 +25,8 @@ use uuid::Uuid;
 use super::auth::{Operator, Tenant};
 use crate::http::HttpError;
 use crate::service::{
-    accounts, agent_keys, api_tokens, approvals, connectors, databases, enforcement, github, packs,
-    records, registered_users, rules, sessions, tester, tool_policies, webhooks,
+    accounts, agent_keys, api_tokens, approvals, connectors, databases, enforcement, github,
+    integrity, packs, records, registered_users, rules, sessions, tester, tool_policies, webhooks,
 };
 use crate::state::AppState;
 
@@ -404,7 +404,17 @@ pub async fn set_pack_tools(
     Id(id): Id,
     Body(b): Body<PackToolsInput>,
 ) -> Res<Vec<shared::api::PackTool>> {
-    Ok(Json(packs::set_tools(&s.db, &t, id, &b.tools).await?))
+    Ok(Json(
+        packs::set_tools(
+            &s.db,
+            &t,
+            s.clock.now(),
+            &s.config.public_base(),
+            id,
+            &b.tools,
+        )
+        .await?,
+    ))
 }
 
 pub async fn github_status(
@@ -801,6 +811,58 @@ pub async fn webhook_deliveries(
     Id(id): Id,
 ) -> Res<Vec<shared::api::WebhookDelivery>> {
     Ok(Json(webhooks::deliveries(&s.db, &t, id).await?))
+}
+
+// --- tool integrity ----------------------------------------------------
+
+pub async fn list_pins(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+) -> Res<Vec<shared::api::PinnedTool>> {
+    Ok(Json(integrity::pins(&s.db, &t).await?))
+}
+
+pub async fn list_tool_changes(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Params(q): Params<shared::api::ToolChangeQuery>,
+) -> Res<Vec<shared::api::ToolChange>> {
+    Ok(Json(integrity::changes(&s.db, &t, &q).await?))
+}
+
+pub async fn get_tool_change(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+) -> Res<shared::api::ToolChangeDetail> {
+    Ok(Json(integrity::change(&s.db, &t, id).await?))
+}
+
+pub async fn review_tool_change(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Id(id): Id,
+    Body(b): Body<shared::api::ToolReviewInput>,
+) -> Res<shared::api::ToolChangeDetail> {
+    Ok(Json(
+        integrity::review(&s.db, &t, s.clock.now(), id, b.decision).await?,
+    ))
+}
+
+pub async fn tool_integrity_settings(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+) -> Res<shared::api::ToolIntegritySettings> {
+    Ok(Json(integrity::settings(&s.db, &t).await?))
+}
+
+pub async fn set_tool_integrity_settings(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<shared::api::ToolIntegrityInput>,
+) -> Res<shared::api::ToolIntegritySettings> {
+    let settings = b.parse()?;
+    Ok(Json(integrity::set_settings(&s.db, &t, settings).await?))
 }
 
 // --- approvals ---------------------------------------------------------

@@ -37,6 +37,14 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks", get(list_webhooks).post(create_webhook))
         .route("/webhooks/{id}", axum::routing::delete(delete_webhook))
         .route("/webhooks/{id}/deliveries", get(webhook_deliveries))
+        .route(
+            "/org/tool-integrity",
+            get(tool_integrity_settings).put(set_tool_integrity_settings),
+        )
+        .route("/tool-pins", get(list_pins))
+        .route("/tool-changes", get(list_tool_changes))
+        .route("/tool-changes/{id}", get(get_tool_change))
+        .route("/tool-changes/{id}/decision", post(review_tool_change))
         .route("/approvals", get(list_approvals))
         .route("/approvals/{id}", get(get_approval))
         .route("/approvals/{id}/decision", post(decide_approval))

@@ -646,7 +646,7 @@ fn ops() -> Vec<Op> {
         op!(
             "get",
             "/webhooks",
-            "Outgoing webhooks (approval requested / decided, call blocked)",
+            "Outgoing webhooks (approval requested / decided, call blocked, tool changed)",
             None,
             Some(s::<Vec<Webhook>>),
             200,
@@ -676,6 +676,61 @@ fn ops() -> Vec<Op> {
             "A webhook's last 50 deliveries: status, attempts, last answer",
             None,
             Some(s::<Vec<WebhookDelivery>>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/org/tool-integrity",
+            "What an upstream change to an exposed tool does: quarantine (default) or alert",
+            None,
+            Some(s::<ToolIntegritySettings>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "put",
+            "/org/tool-integrity",
+            "Choose quarantine or alert for upstream tool changes",
+            Some(s::<ToolIntegrityInput>),
+            Some(s::<ToolIntegritySettings>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
+            "/tool-pins",
+            "Every exposed tool with the definition an admin approved (pinned), its fingerprint and status",
+            None,
+            Some(s::<Vec<PinnedTool>>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "get",
+            "/tool-changes",
+            "Changes upstreams made to tools (changed, removed, injected instructions, appeared), newest first",
+            None,
+            Some(s::<Vec<ToolChange>>),
+            200,
+            "viewer",
+            q::<ToolChangeQuery>
+        ),
+        op!(
+            "get",
+            "/tool-changes/{id}",
+            "One change: the approved and the upstream's definition, side by side",
+            None,
+            Some(s::<ToolChangeDetail>),
+            200,
+            "viewer"
+        ),
+        op!(
+            "post",
+            "/tool-changes/{id}/decision",
+            "Review an open change: approve the upstream's definition, or remove the tool from every pack",
+            Some(s::<ToolReviewInput>),
+            Some(s::<ToolChangeDetail>),
             200,
             "admin"
         ),

@@ -12,11 +12,14 @@
 //!    NIF, fiscal code, PAN, NRIC, DEA, passport), crypto wallets, tokens,
 //!    JWTs, PEM blocks, `name=value` secrets;
 //! 3. **words** — capitalised word sequences looked up in the gazetteer
-//!    (PERSON, LOCATION, NRP) and month-name dates.
+//!    (PERSON, LOCATION, NRP) and month-name dates;
+//! 4. **injection** — instructions aimed at the model (the six
+//!    `PROMPT_INJECTION_*` sub-kinds: phrases, invisible characters, URL
+//!    shapes), whose spans may start and end on non-ASCII characters.
 //!
 //! Every loop advances at least one byte per step and every look-around is
-//! bounded, so work is linear in the input. All spans start and end on ASCII
-//! bytes, hence on `char` boundaries.
+//! bounded, so work is linear in the input. All spans of the first three
+//! passes start and end on ASCII bytes; every span is on `char` boundaries.
 //!
 //! # Layout
 //! One file per pass, each adding an `impl Scanner` block with its entry
@@ -33,6 +36,7 @@
 //! the `accuracy` bench reports on.
 
 mod chunks;
+mod injection;
 mod numeric;
 mod tables;
 mod words;
@@ -132,6 +136,7 @@ impl<'a> Scanner<'a> {
             self.numeric();
         }
         self.words();
+        self.injection();
         if let Some(k) = self.key {
             self.key_value(k);
         }
