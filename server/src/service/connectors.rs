@@ -394,9 +394,13 @@ async fn discover(
         Ok(found) => {
             // Scanned before the transaction: the org's rules compile once.
             let scanner = integrity::org_scanner(d.db, org_id).await?;
+            // A name listed twice counts once (the first, as stored): what
+            // is compared must be what is stored.
+            let mut seen = std::collections::HashSet::new();
             let discovered: Vec<integrity::Discovered> = found
                 .tools
                 .iter()
+                .filter(|tool| seen.insert(tool.name.to_string()))
                 .map(|tool| integrity::Discovered::new(&scanner, definition_of(tool)))
                 .collect();
             let mut tx = d.db.begin().await?;

@@ -263,7 +263,15 @@ pub(super) async fn observe(
         .map(|d| (d.definition.name.as_str(), d))
         .collect();
     let mut changes = Vec::new();
-    for (tool, old, old_fp) in &pins {
+    for (tool, old, stored_fp) in &pins {
+        // A pin made by the migration and not fingerprinted yet (another
+        // replica runs the backfill) is compared by its definition.
+        let old_fp = &match stored_fp.as_str() {
+            "" => serde_json::from_value::<ToolDefinition>(old.clone())
+                .map(|d| fingerprint(&d))
+                .unwrap_or_default(),
+            _ => stored_fp.clone(),
+        };
         let Some(cur) = by_name.get(tool.as_str()) else {
             let c = insert_change(
                 tx,

@@ -91,6 +91,7 @@ fn DiscoveryNote(report: DiscoveryReport) -> impl IntoView {
     view! {
         <div class=class role="status" data-testid="discovery">
             {report.message.clone()}{extra}
+            {(!report.changes.is_empty()).then(|| view! { " "<a href="/tools">"Tool integrity"</a> })}
         </div>
     }
 }

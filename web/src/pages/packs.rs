@@ -244,7 +244,13 @@ fn ToolsTab(id: Uuid, editable: bool) -> impl IntoView {
                                                         selected.update(|s| { if on { s.insert(n3.clone()); } else { s.remove(&n3); } });
                                                     }/>
                                                 <code>{name}</code>
-                                                <span class="muted">{t.description.unwrap_or_default()}</span>
+                                                {(!t.findings.is_empty()).then(|| view! {
+                                                    <span class="badge badge-block" data-testid="tool-findings"
+                                                        title="Its definition carries instructions aimed at the model: added to a pack, it is quarantined until an admin reviews it on the Tool integrity page.">
+                                                        {t.findings.iter().map(|f| f.rule.trim_start_matches("PROMPT_INJECTION_").to_ascii_lowercase()).collect::<Vec<_>>().join(", ")}
+                                                    </span>
+                                                })}
+                                                <span class="muted">{shared::api::visible(&t.description.unwrap_or_default())}</span>
                                             </label>
                                         </li>
                                     }

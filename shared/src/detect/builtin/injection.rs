@@ -749,7 +749,10 @@ mod tests {
             injection_eval::kinds_of(rules.scan_text(t).into_iter().map(|f| f.label))
         });
         let first_errors: Vec<_> = s.errors.iter().take(20).collect();
-        let table = format!("{}\nfirst errors: {first_errors:?}", injection_eval::table(&s));
+        let table = format!(
+            "{}\nfirst errors: {first_errors:?}",
+            injection_eval::table(&s)
+        );
         assert!(
             s.flagged_mcp_descriptions.is_empty(),
             "benign MCP tool descriptions flagged: {:?}",
