@@ -312,9 +312,16 @@ async fn main() {
     )
     .await
     .unwrap();
-    server::service::packs::set_tools(&db, &t, pack.id, &["up__echo".to_owned()])
-        .await
-        .unwrap();
+    server::service::packs::set_tools(
+        &db,
+        &t,
+        chrono::Utc::now(),
+        "http://127.0.0.1",
+        pack.id,
+        &["up__echo".to_owned()],
+    )
+    .await
+    .unwrap();
     let ru = server::service::registered_users::save(
         &db,
         &t,
