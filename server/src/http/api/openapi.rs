@@ -963,7 +963,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 55);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 60);
     }
 
     #[test]
