@@ -187,7 +187,7 @@ fn SettingsCard() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match current.await {
                         Ok(s) => view! {
-                            <ActionForm action=save attr:class="form-grid">
+                            <ActionForm action=save>
                                 <FormError error/>
                                 <div class="field">
                                     <label for="ti-on-change">"Action"</label>
