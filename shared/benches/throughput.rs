@@ -240,6 +240,17 @@ fn main() {
             "words (PERSON, LOCATION, NRP)",
             &[Entity::Person, Entity::Location, Entity::Nrp],
         ),
+        (
+            "prompt injection (PROMPT_INJECTION_*)",
+            &[
+                Entity::InjectionOverride,
+                Entity::InjectionHiddenText,
+                Entity::InjectionSystemMarkup,
+                Entity::InjectionCredentialRequest,
+                Entity::InjectionToolCall,
+                Entity::InjectionExfiltration,
+            ],
+        ),
     ];
     // `--family N` loops one family for profiling (`perf record`).
     let only: Option<usize> = std::env::args()

@@ -191,7 +191,7 @@ fn compile() -> Result<Patterns, regex::Error> {
             InjectionToolCall,
             0.45,
             true,
-            r"\b(?:before|after|instead\s+of|when(?:ever)?|prior\s+to)\s+(?:using|calling|running|invoking|executing|you\s+(?:use|call|run|invoke))\s+(?:this|the|any|that)\s+(?:\w+\s+)?(?:tool|function)s?\b[^.\n]{0,120}?\b(?:call|invoke|use|run|execute|read|send|pass|include|fetch|open)\b",
+            r"\b(?:before|after|instead\s+of|when(?:ever)?|prior\s+to)\s+(?:using|calling|running|invoking|executing|you\s+(?:use|call|run|invoke))\s+(?:this|the|any|that)\s+(?:\w+\s+)?(?:tool|function)s?\b[^.\n]*?\b(?:call|invoke|use|run|execute|read|send|pass|include|fetch|open)\b",
         )?,
         phrase(
             InjectionToolCall,
@@ -215,7 +215,7 @@ fn compile() -> Result<Patterns, regex::Error> {
             InjectionToolCall,
             0.45,
             true,
-            r"\b(?:you\s+must|must|always|first|immediately|now)\s+(?:call|invoke|run|execute|trigger|use)\s+(?:the\s+)?[`'\x22]?[a-z][\w.-]{1,60}[`'\x22]?\s+(?:tool|function)\b|\b(?:call|invoke|execute|trigger)\s+(?:the\s+)?(?:tool|function)\s+[`'\x22]?[a-z][\w.-]{1,60}",
+            r"\b(?:you\s+must|must|always|first|immediately|now)\s+(?:call|invoke|run|execute|trigger|use)\s+(?:the\s+)?[`'\x22]?[a-z](?-u:[\w.-]){1,60}[`'\x22]?\s+(?:tool|function)\b|\b(?:call|invoke|execute|trigger)\s+(?:the\s+)?(?:tool|function)\s+[`'\x22]?[a-z](?-u:[\w.-]){1,60}",
         )?,
         // "send the conversation to https://…".
         phrase(
@@ -232,7 +232,7 @@ fn compile() -> Result<Patterns, regex::Error> {
     let secret_file_src = r"~/\.ssh\b|\.ssh/|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|/etc/(?:passwd|shadow|sudoers)\b|\.aws/credentials\b|\.aws/config\b|(?:^|[\s`'\x22(/~])\.env(?:\.local|\.production)?\b|\bmcp\.json\b|\.cursor/|\bclaude_desktop_config\.json\b|\.npmrc\b|\.pypirc\b|\.netrc\b|\.git-credentials\b|\.kube/config\b|\.docker/config\.json\b|\.bash_history\b|\.zsh_history\b|\.gnupg\b|\bwallet\.dat\b|\bkeychain\b|\bcredentials\.json\b|\bservice[_-]account[\w.-]*\.json\b|\.config/gh/hosts\.yml\b";
     let secret_word_src = r"\b(?:api[\s_-]?keys?|passwords?|passwd|passphrases?|credentials?|secrets?|(?:access|auth|bearer|session|refresh|api|github|aws|openai)[\s_-]?tokens?|private[\s_-]keys?|ssh[\s_-]keys?|seed\s+phrases?|recovery\s+phrases?|cookies|environment\s+variables|env\s+vars?)\b";
     let hand_over_src = r"\b(?:read|cat|open|send|include|pass|provide|shares?|upload|post|attach|append|copy|forward|extract|dump|print|output|reveal|leak|exfiltrate|collect|grab|retrieve|steal|give\s+me|paste|embed|encode|transmit|email|save|store|write|tell\s+me)\b";
-    let url_src = r"https?://[^\s<>\x22'`)]{1,2048}";
+    let url_src = r"https?://[^\s<>\x22'`)]+";
     let url_verb_src = r"\b(?:append|include|add|insert|put|encode|embed|replace|substitute|fill\s+in|render|display|show|load|visit|open|fetch|navigate\s+to|click|request|get)\b";
     let mut sources: Vec<String> = phrases.iter().map(|p| p.re.as_str().to_owned()).collect();
     for src in [
@@ -360,9 +360,7 @@ fn signals(s: &str, p: &Patterns) -> Vec<(Entity, usize, usize, f32)> {
             }
         }
     }
-    if on(n + 2) || on(n + 3) {
-        credentials(s, p, &mut found);
-    }
+    credentials(s, p, [on(n + 2), on(n + 3)], &mut found);
     if on(n + 4) {
         exfiltration_urls(s, p, &mut found);
     }
@@ -438,8 +436,16 @@ fn word_end(s: &str, mut i: usize) -> usize {
 /// Credentials asked for: a secret file near a verb that hands it over
 /// (strong), or credentials named in words (weak unless other signals come
 /// along). Spans cover the instruction around the target.
-fn credentials(s: &str, p: &Patterns, out: &mut Vec<(Entity, usize, usize, f32)>) {
-    for (target, strong) in [(&p.secret_file, true), (&p.secret_word, false)] {
+/// `gated`: whether the gate saw a secret file / a credential word at all
+/// (each is a pass over the whole text, skipped when it cannot match).
+fn credentials(
+    s: &str,
+    p: &Patterns,
+    gated: [bool; 2],
+    out: &mut Vec<(Entity, usize, usize, f32)>,
+) {
+    let targets = [(&p.secret_file, true), (&p.secret_word, false)];
+    for ((target, strong), _) in targets.into_iter().zip(gated).filter(|(_, on)| *on) {
         for m in target.find_iter(s) {
             let from = floor(s, m.start().saturating_sub(WINDOW));
             let to = ceil(s, (m.end() + WINDOW / 2).min(s.len()));
