@@ -1295,39 +1295,7 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// that sends the same arguments in another key order still matches.
 fn arguments_digest(tool: &str, args: &Value) -> String {
     use sha2::{Digest, Sha256};
-    fn canonical(v: &Value, out: &mut String) {
-        match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                out.push('{');
-                for (i, k) in keys.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String(k.clone()).to_string());
-                    out.push(':');
-                    if let Some(v) = m.get(k) {
-                        canonical(v, out);
-                    }
-                }
-                out.push('}');
-            }
-            Value::Array(a) => {
-                out.push('[');
-                for (i, v) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    canonical(v, out);
-                }
-                out.push(']');
-            }
-            other => out.push_str(&other.to_string()),
-        }
-    }
-    let mut text = String::new();
-    canonical(args, &mut text);
+    let text = shared::api::canonical_json(args);
     hex::encode(Sha256::digest(format!("{tool}\n{text}").as_bytes()))
 }
 

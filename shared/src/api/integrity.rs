@@ -49,9 +49,7 @@ impl ToolDefinition {
     /// whitespace, `null` fields left out — so the same definition always
     /// gives the same bytes, whatever order an upstream sends.
     pub fn canonical_json(&self) -> String {
-        let mut out = String::new();
-        canonical(&self.to_value(), &mut out);
-        out
+        canonical_json(&without_nulls(&self.to_value()))
     }
 
     /// The definition as a JSON value (MCP field names).
@@ -131,38 +129,63 @@ fn sorted(v: &Value) -> Value {
     }
 }
 
-fn canonical(v: &Value, out: &mut String) {
+/// `v` as canonical JSON text: object keys sorted (by their UTF-8 bytes)
+/// at every level, no insignificant whitespace. Two values that differ
+/// only in key order give the same bytes, so a digest of the text
+/// identifies the value.
+///
+/// ```
+/// use shared::api::canonical_json;
+/// let a = serde_json::json!({"b": [1, {"d": null, "c": "x"}], "a": true});
+/// assert_eq!(canonical_json(&a), r#"{"a":true,"b":[1,{"c":"x","d":null}]}"#);
+/// ```
+pub fn canonical_json(v: &Value) -> String {
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    write(&m[k], out);
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(x, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
+}
+
+/// `v` without `null` object members, at every level: an upstream that
+/// sends `"title": null` and one that leaves it out describe the same tool.
+fn without_nulls(v: &Value) -> Value {
     match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            let mut first = true;
-            for k in keys {
-                if m[k].is_null() {
-                    continue;
-                }
-                if !first {
-                    out.push(',');
-                }
-                first = false;
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                canonical(&m[k], out);
-            }
-            out.push('}');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                canonical(x, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), without_nulls(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
     }
 }
 
