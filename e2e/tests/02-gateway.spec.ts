@@ -1,17 +1,14 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { OWNER, VIEWER, hydrated, signIn, signOut, navTo } from './helpers';
+import { OWNER, VIEWER, hydrated, signIn, signOut, navTo, runAgent, shot, runAgentAsync, PYTHON, MCP_DIR, freePort, waitForPort } from './helpers';
 
 // The admin's whole journey: a real upstream MCP server (the fixture, built
 // with the official Python SDK), the real Gatehouse, a real agent (Python
 // SDK) making calls, and the dashboard showing what happened.
 
-const PYTHON = process.env.GATEHOUSE_TEST_PYTHON ?? 'python3';
-const MCP_DIR = path.resolve(__dirname, '..', 'mcp');
 const CARD = '4111 1111 1111 1111';
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 
@@ -20,70 +17,12 @@ let upstreamPort = 0;
 let fixtureLog = '';
 let agentKey = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForPort(port: number, ms: number) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`fixture upstream did not listen on ${port}`);
-}
-
-/** Runs the scripted agent and returns one result per step. */
-function agent(steps: object[]): any[] {
-  const base = test.info().project.use.baseURL as string;
-  const r = spawnSync(PYTHON, [path.join(MCP_DIR, 'agent.py'), '--base', base], {
-    input: JSON.stringify(steps),
-    env: { ...process.env, GATEHOUSE_AGENT_KEY: agentKey },
-    encoding: 'utf-8',
-    timeout: 90_000,
-  });
-  if (r.status !== 0) throw new Error(`agent failed: ${r.stderr}\n${r.stdout}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
-}
-
-/** As `agent`, without blocking: for calls that wait for an approval. */
-function agentAsync(steps: object[]): Promise<any[]> {
-  const base = test.info().project.use.baseURL as string;
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [path.join(MCP_DIR, 'agent.py'), '--base', base], {
-      env: { ...process.env, GATEHOUSE_AGENT_KEY: agentKey },
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => {
-      if (code !== 0) reject(new Error(`agent failed: ${err}\n${out}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop() as string));
-    });
-    p.stdin.end(JSON.stringify(steps));
-  });
-}
+const agent = (steps: object[]) => runAgent(agentKey, steps);
+const agentAsync = (steps: object[]) => runAgentAsync(agentKey, steps);
 
 function upstreamSaw(): any[] {
   if (!fs.existsSync(fixtureLog)) return [];
   return fs.readFileSync(fixtureLog, 'utf-8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-async function shot(page: Page, name: string) {
-  const dir = process.env.GATEHOUSE_SCREENSHOTS;
-  // The viewport, not the full page: the sidebar is sticky.
-  if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`) });
 }
 
 test.describe.serial('security gateway in the dashboard', () => {

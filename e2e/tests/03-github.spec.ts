@@ -1,9 +1,9 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OWNER, hydrated, signIn, navTo } from './helpers';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR } from './helpers';
 
 // The GitHub connector end to end: the operator configures the App with the
 // CLI, an admin connects an installation through (a fake) GitHub's
@@ -11,30 +11,13 @@ import { OWNER, hydrated, signIn, navTo } from './helpers';
 // pull requests, and a real agent (Python MCP SDK) uses it; the dashboard
 // shows the calls in alerts, in the drill-down and on the run's timeline.
 
-const PYTHON = process.env.GATEHOUSE_TEST_PYTHON ?? 'python3';
-const MCP_DIR = path.resolve(__dirname, '..', 'mcp');
 const AWS_KEY = 'AKIAQ3EGVP5XH7W2RNTA';
 
 let fake: ChildProcess | undefined;
 let fakeBase = '';
 let agentKey = '';
 
-function agent(steps: object[]): any[] {
-  const base = test.info().project.use.baseURL as string;
-  const r = spawnSync(PYTHON, [path.join(MCP_DIR, 'agent.py'), '--base', base], {
-    input: JSON.stringify(steps),
-    env: { ...process.env, GATEHOUSE_AGENT_KEY: agentKey },
-    encoding: 'utf-8',
-    timeout: 90_000,
-  });
-  if (r.status !== 0) throw new Error(`agent failed: ${r.stderr}\n${r.stdout}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
-}
-
-async function shot(page: Page, name: string) {
-  const dir = process.env.GATEHOUSE_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`) });
-}
+const agent = (steps: object[]) => runAgent(agentKey, steps);
 
 test.describe.serial('GitHub connector', () => {
   test.beforeAll(async () => {

@@ -1,7 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { spawn, spawnSync } from 'child_process';
-import * as path from 'path';
-import { OWNER, hydrated, signIn, navTo } from './helpers';
+import { test, expect } from '@playwright/test';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, runAgentAsync } from './helpers';
 
 // The Postgres connector end to end: an admin adds a tenant's database
 // (scripts/test seeds it from e2e/fixtures/shop.sql), builds a pack that
@@ -9,48 +7,13 @@ import { OWNER, hydrated, signIn, navTo } from './helpers';
 // SDK) lists the schema, describes a table, reads rows with personal data
 // redacted and proposes a risky delete that waits for a person's approval.
 
-const PYTHON = process.env.GATEHOUSE_TEST_PYTHON ?? 'python3';
-const MCP_DIR = path.resolve(__dirname, '..', 'mcp');
 const DSN = process.env.GATEHOUSE_E2E_SHOP_DSN ?? '';
 const PASSWORD = 'e2e-shop-password';
 
 let agentKey = '';
 
-function agentArgs() {
-  const base = test.info().project.use.baseURL as string;
-  return [path.join(MCP_DIR, 'agent.py'), '--base', base];
-}
-
-function agent(steps: object[]): any[] {
-  const r = spawnSync(PYTHON, agentArgs(), {
-    input: JSON.stringify(steps),
-    env: { ...process.env, GATEHOUSE_AGENT_KEY: agentKey },
-    encoding: 'utf-8',
-    timeout: 90_000,
-  });
-  if (r.status !== 0) throw new Error(`agent failed: ${r.stderr}\n${r.stdout}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
-}
-
-function agentAsync(steps: object[]): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, agentArgs(), { env: { ...process.env, GATEHOUSE_AGENT_KEY: agentKey } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => {
-      if (code !== 0) reject(new Error(`agent failed: ${err}\n${out}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop() as string));
-    });
-    p.stdin.end(JSON.stringify(steps));
-  });
-}
-
-async function shot(page: Page, name: string) {
-  const dir = process.env.GATEHOUSE_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`) });
-}
+const agent = (steps: object[]) => runAgent(agentKey, steps);
+const agentAsync = (steps: object[]) => runAgentAsync(agentKey, steps);
 
 test.describe.serial('Postgres connector', () => {
   test.beforeEach(({ page }) => {
