@@ -148,6 +148,43 @@ async fn a_changed_definition_is_quarantined_until_an_admin_approves_it(db: PgPo
         );
         assert_eq!(echo[0]["text"], "hi", "{echo:?}");
     }
+    // On the 2026-07-28 wire the list says it is never fresh, so even a
+    // client that caches unhinted results asks again and sees the change.
+    let (status, tok) = crate::harness::token(&gh.base, &key).await;
+    assert_eq!(status, 200, "{tok}");
+    let res = crate::harness::http()
+        .post(format!("{}/mcp", gh.base))
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .bearer_auth(tok["access_token"].as_str().unwrap())
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    // JSON, or one SSE event carrying it.
+    let body: Value = serde_json::from_str(
+        text.lines()
+            .find_map(|l| l.strip_prefix("data:"))
+            .unwrap_or(&text)
+            .trim(),
+    )
+    .unwrap();
+    assert_eq!(body["result"]["ttlMs"], 0, "{body}");
+    assert_eq!(body["result"]["cacheScope"], "private", "{body}");
+    let names: Vec<&str> = body["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["fixture__echo"], "{body}");
     // Nothing reached the upstream; the refusals are on record.
     assert!(
         up.upstream
