@@ -444,8 +444,14 @@ fn credentials(
     gated: [bool; 2],
     out: &mut Vec<(Entity, usize, usize, f32)>,
 ) {
-    let targets = [(&p.secret_file, true), (&p.secret_word, false)];
-    for ((target, strong), _) in targets.into_iter().zip(gated).filter(|(_, on)| *on) {
+    let [file_seen, word_seen] = gated;
+    for (target, strong, seen) in [
+        (&p.secret_file, true, file_seen),
+        (&p.secret_word, false, word_seen),
+    ] {
+        if !seen {
+            continue;
+        }
         for m in target.find_iter(s) {
             let from = floor(s, m.start().saturating_sub(WINDOW));
             let to = ceil(s, (m.end() + WINDOW / 2).min(s.len()));
@@ -487,10 +493,18 @@ fn exfiltration_urls(s: &str, p: &Patterns, out: &mut Vec<(Entity, usize, usize,
             continue;
         };
         let query = &url[q + 1..];
-        let image = s[..m.start()].trim_end_matches(['(', ' ']).ends_with(']')
-            && s[..m.start()]
-                .rfind("![")
-                .is_some_and(|i| m.start() - i < 300);
+        // A markdown image: `![alt](url)` whose `![` is at most 300 bytes
+        // back. Only that window is searched, so a text of many URLs after
+        // `]` costs linear time, not a search of the whole prefix per URL.
+        let alt_start = s[..m.start()]
+            .trim_end_matches(['(', ' '])
+            .ends_with(']')
+            .then(|| {
+                let from = ceil(s, m.start().saturating_sub(299));
+                s[from..m.start()].rfind("![").map(|i| from + i)
+            })
+            .flatten();
+        let image = alt_start.is_some();
         let placeholder = has_placeholder(query);
         let data_param = query.split('&').any(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
@@ -517,7 +531,7 @@ fn exfiltration_urls(s: &str, p: &Patterns, out: &mut Vec<(Entity, usize, usize,
             } else {
                 m.end()
             };
-            (s[..m.start()].rfind("![").unwrap_or(m.start()), close)
+            (alt_start.unwrap_or(m.start()), close)
         } else {
             (m.start(), m.end())
         };
