@@ -51,6 +51,10 @@ const CODE: &[&str] = &[
 ];
 
 fn tool_args(target: usize, rng: &mut Lcg) -> String {
+    // A short call, the commonest kind: a few fields, no personal data.
+    if target <= 128 {
+        return r#"{"path":"/srv/app/config.yaml","query":"status of order 88123 for the billing team","limit":25}"#.to_owned();
+    }
     let mut items = Vec::new();
     let mut size = 0;
     let mut i = 0;
@@ -183,9 +187,16 @@ fn main() {
     );
     let profiling = std::env::args().any(|a| a == "--family");
     let mut rng = Lcg(42);
-    println!("| input | bytes | scan_json (parsed Value) MB/s | scan_json_str (raw text) MB/s |");
-    println!("|---|---|---|---|");
-    for (name, size) in [("1 KB", 1024), ("4 KB", 4096), ("64 KB", 65536)] {
+    println!(
+        "| input | bytes | scan_json (parsed Value) MB/s | µs per scan | scan_json_str (raw text) MB/s |"
+    );
+    println!("|---|---|---|---|---|");
+    for (name, size) in [
+        ("100 B", 100),
+        ("1 KB", 1024),
+        ("4 KB", 4096),
+        ("64 KB", 65536),
+    ] {
         if profiling {
             break;
         }
@@ -194,7 +205,12 @@ fn main() {
             eprintln!("{doc}");
         }
         let (scan, raw) = measure(&rules, &doc, min_time);
-        println!("| {name} | {} | {scan:.1} | {raw:.1} |", doc.len());
+        // MB/s is bytes per µs, so bytes / (MB/s) is µs per scan.
+        let us = doc.len() as f64 / scan;
+        println!(
+            "| {name} | {} | {scan:.1} | {us:.2} | {raw:.1} |",
+            doc.len()
+        );
     }
     let prose: String = (0..2000)
         .map(|_| rng.pick(PROSE))

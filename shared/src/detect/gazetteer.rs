@@ -57,8 +57,13 @@ pub(crate) fn lookup(key: &str) -> u64 {
 /// the table generator romanises its entries ("Hamanová", "Иванов").
 pub(crate) fn lookup_fold(s: &str, buf: &mut String) -> u64 {
     buf.clear();
-    for ch in s.chars() {
-        buf.extend(ch.to_lowercase());
+    if s.is_ascii() {
+        buf.push_str(s);
+        buf.make_ascii_lowercase();
+    } else {
+        for ch in s.chars() {
+            buf.extend(ch.to_lowercase());
+        }
     }
     let f = lookup(buf);
     if f != 0 || buf.is_ascii() {

@@ -22,8 +22,16 @@ impl<'a> Scanner<'a> {
         let b = self.b;
         let n = b.len();
         let mut i = 0;
-        // A text with no capital letter at all ("maria lopez, lisbon").
-        let lower_text = names_on && !self.s.chars().any(char::is_uppercase);
+        // A short text with no capital letter at all ("maria lopez, lisbon").
+        // Every word of it is a table lookup, so long lower-case texts (code,
+        // logs, SQL) are left to the capitalised-word rules.
+        // Digits mark a record or a sentence about things (orders, counts),
+        // not a bare name and place, so those texts are skipped too.
+        let lower_text = names_on
+            && n <= LOWER_TEXT_MAX
+            && b.contains(&b' ')
+            && !b.iter().any(u8::is_ascii_digit)
+            && !self.s.chars().any(char::is_uppercase);
         // Capitalised words collected into runs separated by single spaces.
         let mut run: Vec<Word> = Vec::new();
         while i < n {
@@ -67,7 +75,7 @@ impl<'a> Scanner<'a> {
                     i = de;
                     continue;
                 }
-                if lower_text && end - start >= 2 {
+                if lower_text && end - start >= 3 && !is_function_word(&b[start..end]) {
                     if run.last().is_none_or(|w| &b[w.end..start] != b" ") {
                         self.flush_run(&mut run);
                     }
@@ -228,8 +236,14 @@ impl<'a> Scanner<'a> {
                 continue;
             }
             // Multi-word places ("New York", "United Kingdom", "Rio de Janeiro").
+            // In lower-case text only from a word the tables know ("new").
             let mut placed = false;
-            for k in (2..=4.min(m - i)).rev() {
+            let windows = if w.strict && self.flags_of(&w) == 0 {
+                0
+            } else {
+                4.min(m - i)
+            };
+            for k in (2..=windows).rev() {
                 let f = self.phrase_flags(&run[i..i + k]);
                 let place = if run[i].strict {
                     gz::PLACE & !gz::TOWN
@@ -641,6 +655,71 @@ fn postal_suffix(b: &[u8], end: usize) -> usize {
         }
         _ => end,
     }
+}
+
+/// Longest text whose lower-case words are all looked up (see `words`).
+const LOWER_TEXT_MAX: usize = 160;
+
+/// English function words, skipped before any table lookup in lower-case
+/// text: they are most of its words and never names.
+fn is_function_word(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"the"
+            | b"and"
+            | b"for"
+            | b"with"
+            | b"from"
+            | b"that"
+            | b"this"
+            | b"are"
+            | b"was"
+            | b"were"
+            | b"has"
+            | b"have"
+            | b"had"
+            | b"not"
+            | b"but"
+            | b"you"
+            | b"your"
+            | b"our"
+            | b"his"
+            | b"her"
+            | b"she"
+            | b"they"
+            | b"them"
+            | b"their"
+            | b"will"
+            | b"would"
+            | b"can"
+            | b"could"
+            | b"should"
+            | b"please"
+            | b"into"
+            | b"about"
+            | b"after"
+            | b"before"
+            | b"there"
+            | b"here"
+            | b"what"
+            | b"when"
+            | b"where"
+            | b"which"
+            | b"who"
+            | b"how"
+            | b"all"
+            | b"any"
+            | b"some"
+            | b"its"
+            | b"also"
+            | b"just"
+            | b"than"
+            | b"then"
+            | b"been"
+            | b"being"
+            | b"does"
+            | b"did"
+    )
 }
 
 /// "Marie's", "Koskinen’s": a possessive after the word ending at `end`.
