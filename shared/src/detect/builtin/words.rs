@@ -199,6 +199,10 @@ impl<'a> Scanner<'a> {
         } else {
             f
         };
+        // The dictionary bit stays only on words that are nothing else, so
+        // `0` means "in no table and no dictionary": a proper noun we do not
+        // know (with the server-only tables; without them, any unknown word).
+        let f = if f & !gz::DICT != 0 { f & !gz::DICT } else { f };
         if w.strict {
             f & !(gz::TOWN | if f & gz::COMMON_WORD != 0 { !0 } else { 0 })
         } else {
@@ -300,6 +304,21 @@ impl<'a> Scanner<'a> {
                 } else if lower && f & gz::NATIONALITY != 0 && f & known == 0 {
                     self.push(Entity::Nrp, w.start, w.end, 0.6);
                 }
+                i += 1;
+                continue;
+            }
+            // Place-name shapes: "Lake Kimberly", "Port Adam", "North Ravenfield".
+            if i + 1 < m
+                && is_place_prefix(&self.s[w.start..w.end])
+                && self.flags_of(&run[i + 1]) & gz::COMMON_WORD == 0
+            {
+                self.push(Entity::Location, w.start, run[i + 1].end, 0.55);
+                i += 2;
+                continue;
+            }
+            // "Jacksonville", "Ravensburgh": an unknown word with a place suffix.
+            if f == 0 && !single_letter && has_place_suffix(&self.s[w.start..w.end]) {
+                self.push(Entity::Location, w.start, w.end, 0.45);
                 i += 1;
                 continue;
             }
@@ -405,14 +424,10 @@ impl<'a> Scanner<'a> {
                 let s = if f & gz::NATIONALITY != 0 { 0.75 } else { 0.7 };
                 self.push(Entity::Nrp, w.start, w.end, s);
             } else if f & gz::FIRST != 0 && f & gz::COMMON_WORD == 0 && !single_letter {
-                // A lone first name: weak unless context ("Hi Sarah", "customer
-                // Sarah") or one of the most frequent first names.
-                let s = match (w.sentence_start, f & gz::FIRST_COMMON != 0) {
-                    _ if possessive(self.b, w.end) => 0.6,
-                    (true, _) => 0.25,
-                    (false, false) => 0.35,
-                    (false, true) => 0.5,
-                };
+                // A lone first name ("Hi Sarah", "Sarah will call"): first names
+                // that are also ordinary words ("Will", "Grace", "Max") are
+                // marked as such in the tables and never get here.
+                let s = if possessive(self.b, w.end) { 0.6 } else { 0.5 };
                 self.push(Entity::Person, w.start, w.end, s);
             } else if f & gz::LAST != 0 && f & gz::COMMON_WORD == 0 && !single_letter {
                 // A lone surname ("Koskinen called"): weak unless context.
@@ -429,10 +444,15 @@ impl<'a> Scanner<'a> {
                 && run[i + 1].end - run[i + 1].start > 1
                 && self.flags_of(&run[i + 1]) == 0
             {
-                // Two capitalised words that are neither words nor places we
-                // know ("Aroha Ngata"): a name as often as a product; weak
-                // unless context says person.
-                self.push(Entity::Person, w.start, run[i + 1].end, 0.3);
+                // Two capitalised words that are neither names, places nor
+                // dictionary words ("Aroha Ngata"): a name more often than not
+                // when the dictionary says so; weak without it.
+                let s = if gz::HAS_DICTIONARY && !inner_capital(&self.s[w.start..run[i + 1].end]) {
+                    0.5
+                } else {
+                    0.3
+                };
+                self.push(Entity::Person, w.start, run[i + 1].end, s);
                 i += 2;
                 continue;
             }
@@ -720,6 +740,39 @@ fn is_function_word(w: &[u8]) -> bool {
             | b"does"
             | b"did"
     )
+}
+
+/// "McDonald" is a name, "GitHub" and "PostgreSQL" are products: a capital
+/// after the first letter (not after `Mc`, `Mac`, `O'` or a hyphen) marks a
+/// product or code name.
+fn inner_capital(w: &str) -> bool {
+    w.split([' ', '-', '\''])
+        .map(|part| {
+            part.strip_prefix("Mac")
+                .or_else(|| part.strip_prefix("Mc"))
+                .unwrap_or(part)
+        })
+        .any(|part| part.chars().skip(1).any(char::is_uppercase))
+}
+
+/// Words that start English place names ("Lake Placid", "Port Elizabeth").
+fn is_place_prefix(w: &str) -> bool {
+    matches!(
+        w,
+        "North" | "South" | "East" | "West" | "New" | "Lake" | "Port" | "Mount" | "Fort" | "Saint"
+    )
+}
+
+/// Endings of English place names (toponymy, not a list of places).
+fn has_place_suffix(w: &str) -> bool {
+    const SUFFIXES: &[&str] = &[
+        "ville", "burg", "burgh", "borough", "bury", "ford", "chester", "shire", "port", "mouth",
+        "haven", "stad", "furt", "berg", "town", "fort",
+    ];
+    w.len() >= 6
+        && SUFFIXES
+            .iter()
+            .any(|x| w.len() > x.len() + 2 && w.to_ascii_lowercase().ends_with(x))
 }
 
 /// "Marie's", "Koskinen’s": a possessive after the word ending at `end`.
