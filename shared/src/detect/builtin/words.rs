@@ -131,6 +131,23 @@ impl<'a> Scanner<'a> {
                 && word
                     .chars()
                     .all(|ch| ch.is_uppercase() || ch == '\'' || ch == '-');
+            // "Denver, CO 80202": a US state code after a place and a comma.
+            if end - start == 2
+                && is_us_state_code(&b[start..end])
+                && start >= 3
+                && &b[start - 2..start] == b", "
+                && b[..start - 2]
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .last()
+                    .is_some_and(u8::is_ascii_uppercase)
+                && b.get(end).is_none_or(|&c| !c.is_ascii_alphanumeric())
+            {
+                self.flush_run(&mut run);
+                self.push(Entity::Location, start, end, 0.6);
+                continue;
+            }
             let gap_ok = run.last().is_some_and(|w| {
                 let between = &b[w.end..start];
                 between == b" "
@@ -199,12 +216,14 @@ impl<'a> Scanner<'a> {
         } else {
             f
         };
-        // The dictionary bit stays only on words that are nothing else, so
         // `0` means "in no table and no dictionary": a proper noun we do not
         // know (with the server-only tables; without them, any unknown word).
-        let f = if f & !gz::DICT != 0 { f & !gz::DICT } else { f };
         if w.strict {
-            f & !(gz::TOWN | if f & gz::COMMON_WORD != 0 { !0 } else { 0 })
+            // An upper-case town counts only when it is nothing else and long
+            // enough not to be an acronym ("ORIMATTILA", not "UTC").
+            let town_only = f == gz::TOWN && w.end - w.start >= 5;
+            f & !(if town_only { 0 } else { gz::TOWN }
+                | if f & gz::COMMON_WORD != 0 { !0 } else { 0 })
         } else {
             f
         }
@@ -292,7 +311,8 @@ impl<'a> Scanner<'a> {
                 }
                 // Three capitals are an acronym ("DEA", "UTC") more often than a town.
                 let long = w.end - w.start >= 4 || f & gz::COUNTRY != 0;
-                let known = gz::COUNTRY | gz::ADMIN | gz::CITY | gz::CITY_BIG | gz::CITY_MAJOR;
+                let known =
+                    gz::COUNTRY | gz::ADMIN | gz::CITY | gz::CITY_BIG | gz::CITY_MAJOR | gz::TOWN;
                 if !lower && after_postcode(self.b, w.start) {
                     // "33100 TAMPERE": any upper-case word after a postcode.
                     let end = postal_suffix(self.b, w.end);
@@ -402,10 +422,38 @@ impl<'a> Scanner<'a> {
             }
             if f & gz::PLACE != 0 {
                 let mut s = place_score(f, w.sentence_start);
+                // "Denver, CO", "Lyon, France": a place followed by its state
+                // or country is a place, whatever else the word may be.
+                let placed_in = self.region_follows(w.end);
+                if placed_in {
+                    s = s.max(0.6);
+                }
+                // A city or town whose name is no word and no name ("Tampere",
+                // not "Reading") needs less context.
+                if gz::HAS_DICTIONARY
+                    && f & (gz::CITY | gz::TOWN) != 0
+                    && f & (gz::DICT | gz::FIRST | gz::LAST | gz::COMMON_WORD) == 0
+                    && !w.sentence_start
+                {
+                    s += 0.1;
+                }
                 if f & (gz::FIRST | gz::LAST) != 0
                     && f & (gz::COUNTRY | gz::ADMIN | gz::CITY_MAJOR) == 0
+                    && !placed_in
                 {
                     s -= 0.2;
+                    // "Madison", "Lincoln": a name as much as a place. Both are
+                    // offered; context ("Dear", "lives in") picks one, and
+                    // without it neither reaches the default threshold.
+                    if f & gz::COMMON_WORD == 0 && !single_letter {
+                        let p = if w.sentence_start { 0.3 } else { 0.45 };
+                        let p = if possessive(self.b, w.end) || self.person_cue(w) {
+                            0.55
+                        } else {
+                            p
+                        };
+                        self.push(Entity::Person, w.start, w.end, p);
+                    }
                 }
                 if f & gz::COMMON_WORD != 0 {
                     // "The", "She", "Reading", "Mobile": ordinary words first,
@@ -432,11 +480,21 @@ impl<'a> Scanner<'a> {
             } else if f & gz::LAST != 0 && f & gz::COMMON_WORD == 0 && !single_letter {
                 // A lone surname ("Koskinen called"): weak unless context.
                 let s = match w.sentence_start {
-                    _ if possessive(self.b, w.end) => 0.55,
+                    _ if possessive(self.b, w.end) || self.person_cue(w) => 0.55,
                     true => 0.2,
                     false => 0.3,
                 };
                 self.push(Entity::Person, w.start, w.end, s);
+            } else if f == 0
+                && gz::HAS_DICTIONARY
+                && i + 1 == m
+                && w.end - w.start >= 3
+                && !inner_capital(&self.s[w.start..w.end])
+                && (possessive(self.b, w.end) || self.person_cue(w))
+            {
+                // One proper noun we do not know, right next to words that
+                // take a person ("Dear Aino", "my name is Aino", "Aino wrote").
+                self.push(Entity::Person, w.start, w.end, 0.55);
             } else if f == 0
                 && i + 1 < m
                 && !w.sentence_start
@@ -513,6 +571,56 @@ impl<'a> Scanner<'a> {
         });
         self.push(Entity::DateTime, start, end, if cue { 0.55 } else { 0.3 });
         Some(end)
+    }
+
+    /// ", CO" or ", France" right after `end`: a US state code, or a word
+    /// the tables know as a country or region.
+    fn region_follows(&mut self, end: usize) -> bool {
+        let b = self.b;
+        if b.get(end..end + 2) != Some(b", ") {
+            return false;
+        }
+        let ws = end + 2;
+        let mut we = ws;
+        while we < b.len() && (b[we].is_ascii_alphabetic() || b[we] >= 0x80) {
+            we += 1;
+        }
+        if we == ws || !b[ws].is_ascii_uppercase() {
+            return false;
+        }
+        if we - ws == 2 && is_us_state_code(&b[ws..we]) {
+            return true;
+        }
+        let word = Word {
+            start: ws,
+            end: we,
+            sentence_start: false,
+            strict: false,
+        };
+        self.flags_of(&word) & (gz::COUNTRY | gz::ADMIN) != 0
+    }
+
+    /// Words right next to `w` that take a person: a greeting or "name is"
+    /// before, a verb of speech after. Narrower than the context words, which
+    /// only lift a score: this alone makes an unknown word a name.
+    fn person_cue(&self, w: Word) -> bool {
+        let before = context::words_before(self.s, w.start, 2);
+        let after = context::words_after(self.s, w.end, 1);
+        let is = |x: &str, ks: &[&str]| ks.iter().any(|k| x.eq_ignore_ascii_case(k));
+        let last = before.last().copied().unwrap_or("");
+        let pair_before = before.len() == 2 && is(before[0], &["name", "named", "i"]);
+        is(
+            last,
+            &["dear", "hi", "hello", "hey", "named", "called", "thanks"],
+        ) || (pair_before && is(last, &["is", "am"]))
+            || after.first().is_some_and(|x| {
+                is(
+                    x,
+                    &[
+                        "said", "says", "wrote", "writes", "asked", "told", "replied", "called",
+                    ],
+                )
+            })
     }
 
     /// "in Spanish", "to English", "Spanish translation": a language, not people.
@@ -753,6 +861,18 @@ fn inner_capital(w: &str) -> bool {
                 .unwrap_or(part)
         })
         .any(|part| part.chars().skip(1).any(char::is_uppercase))
+}
+
+/// USPS codes of the US states, DC and territories.
+fn is_us_state_code(w: &[u8]) -> bool {
+    const CODES: &[&[u8; 2]] = &[
+        b"AL", b"AK", b"AZ", b"AR", b"CA", b"CO", b"CT", b"DE", b"FL", b"GA", b"HI", b"ID", b"IL",
+        b"IN", b"IA", b"KS", b"KY", b"LA", b"ME", b"MD", b"MA", b"MI", b"MN", b"MS", b"MO", b"MT",
+        b"NE", b"NV", b"NH", b"NJ", b"NM", b"NY", b"NC", b"ND", b"OH", b"OK", b"OR", b"PA", b"RI",
+        b"SC", b"SD", b"TN", b"TX", b"UT", b"VT", b"VA", b"WA", b"WV", b"WI", b"WY", b"DC", b"PR",
+        b"GU", b"VI", b"AS", b"MP",
+    ];
+    CODES.iter().any(|c| c.as_slice() == w)
 }
 
 /// Words that start English place names ("Lake Placid", "Port Elizabeth").
