@@ -255,7 +255,14 @@ impl<'a> Scanner<'a> {
         if !self.rules.on(Entity::PhoneNumber) {
             return false;
         }
-        let plus = a == 0 && r.plus;
+        // "0044 20 7946 0958", "001-415-555-2671": 00 is the international
+        // call prefix, written in place of the plus.
+        let intl00 = a == 0 && !r.plus && !r.paren && {
+            let (gs, ge) = r.groups[0];
+            ge - gs >= 3 && self.b[gs] == b'0' && self.b[gs + 1] == b'0' && self.b[gs + 2] != b'0'
+        };
+        let nd = if intl00 { nd - 2 } else { nd };
+        let plus = a == 0 && r.plus || intl00;
         let paren = a == 0 && r.paren;
         let k = z - a + 1;
         let seps = &r.seps[a..z];
@@ -300,7 +307,12 @@ impl<'a> Scanner<'a> {
         }
         let first = lead[0];
         let (valid, possible) = if plus {
-            match phonenumber::parse(None, text) {
+            let parsed = if intl00 {
+                phonenumber::parse(None, format!("+{}", &text[2..]))
+            } else {
+                phonenumber::parse(None, text)
+            };
+            match parsed {
                 Ok(p) => (phonenumber::is_valid(&p), true),
                 Err(_) => (false, false),
             }
