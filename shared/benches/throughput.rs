@@ -101,11 +101,15 @@ fn rate(bytes: usize, min_time: Duration, mut f: impl FnMut()) -> f64 {
     let wall = Instant::now();
     let cpu0 = cpu_seconds();
     let mut iters = 0u64;
+    // Reading the CPU clock (/proc) costs microseconds: between two readings
+    // scan about a megabyte, so a 100-byte input is not timed mostly on the clock.
+    let batch = (1 << 20) / bytes.max(1);
+    let batch = batch.clamp(8, 16_384) as u64;
     loop {
-        for _ in 0..8 {
+        for _ in 0..batch {
             f();
         }
-        iters += 8;
+        iters += batch;
         let elapsed = match (cpu0, cpu_seconds()) {
             (Some(a), Some(b)) => b - a,
             _ => wall.elapsed().as_secs_f64(),

@@ -242,6 +242,9 @@ impl<'a> Scanner<'a> {
 
     fn names(&mut self, run: &[Word]) {
         let m = run.len();
+        // Each word's flags, looked up once: the rules below ask about the
+        // same neighbours several times, and a lookup is most of their cost.
+        let fl_of: Vec<u64> = run.iter().map(|w| self.flags_of(w)).collect();
         let mut i = 0;
         while i < m {
             let w = run[i];
@@ -251,7 +254,7 @@ impl<'a> Scanner<'a> {
                 let j = i + 1;
                 let mut e = j + 1;
                 // "Dr. Omar Petrova": a second capitalised word is the surname.
-                if e < m && self.flags_of(&run[e]) & (gz::COMMON_WORD | gz::COUNTRY) == 0 {
+                if e < m && fl_of[e] & (gz::COMMON_WORD | gz::COUNTRY) == 0 {
                     e += 1;
                 }
                 self.push(Entity::Person, run[j].start, run[e - 1].end, 0.85);
@@ -261,7 +264,7 @@ impl<'a> Scanner<'a> {
             // Multi-word places ("New York", "United Kingdom", "Rio de Janeiro").
             // In lower-case text only from a word the tables know ("new").
             let mut placed = false;
-            let windows = if w.strict && self.flags_of(&w) == 0 {
+            let windows = if w.strict && fl_of[i] == 0 {
                 0
             } else {
                 4.min(m - i)
@@ -288,7 +291,7 @@ impl<'a> Scanner<'a> {
             if placed {
                 continue;
             }
-            let f = self.flags_of(&w);
+            let f = fl_of[i];
             let single_letter = w.end - w.start == 1;
             // "Baker Street", "Koskikatu", "Rue Cler": a street, not a person.
             if i + 1 < m && is_street_word(&self.s[run[i + 1].start..run[i + 1].end]) {
@@ -302,7 +305,7 @@ impl<'a> Scanner<'a> {
                 if i + 1 < m
                     && f & gz::FIRST != 0
                     && f & gz::PLACE == 0
-                    && self.flags_of(&run[i + 1]) & gz::LAST != 0
+                    && fl_of[i + 1] & gz::LAST != 0
                 {
                     let s = if lower { 0.6 } else { 0.7 };
                     self.push(Entity::Person, w.start, run[i + 1].end, s);
@@ -330,7 +333,7 @@ impl<'a> Scanner<'a> {
             // Place-name shapes: "Lake Kimberly", "Port Adam", "North Ravenfield".
             if i + 1 < m
                 && is_place_prefix(&self.s[w.start..w.end])
-                && self.flags_of(&run[i + 1]) & gz::COMMON_WORD == 0
+                && fl_of[i + 1] & gz::COMMON_WORD == 0
             {
                 self.push(Entity::Location, w.start, run[i + 1].end, 0.55);
                 i += 2;
@@ -345,11 +348,11 @@ impl<'a> Scanner<'a> {
             // First [Initial.|Middle] Last.
             if i + 1 < m && f & gz::FIRST != 0 && !single_letter {
                 let mut j = i + 1;
-                let mut fl = self.flags_of(&run[j]);
+                let mut fl = fl_of[j];
                 if (run[j].end - run[j].start == 1 || fl & gz::FIRST != 0 && fl & gz::LAST == 0)
                     && j + 1 < m
                 {
-                    let f2 = self.flags_of(&run[j + 1]);
+                    let f2 = fl_of[j + 1];
                     if f2 & gz::LAST != 0 || run[j].end - run[j].start == 1 {
                         j += 1;
                         fl = f2;
@@ -378,8 +381,8 @@ impl<'a> Scanner<'a> {
                     // A third capitalised surname-like word ("Maria Garcia Lopez").
                     let mut e = j;
                     if e + 1 < m
-                        && self.flags_of(&run[e + 1]) & gz::LAST != 0
-                        && self.flags_of(&run[e + 1]) & gz::COMMON_WORD == 0
+                        && fl_of[e + 1] & gz::LAST != 0
+                        && fl_of[e + 1] & gz::COMMON_WORD == 0
                     {
                         e += 1;
                     }
@@ -396,15 +399,12 @@ impl<'a> Scanner<'a> {
             // Surname first, as in Chinese, Japanese and Korean names ("Chen
             // Wei") — unless a first name and surname follow ("Reach Dimitrios
             // Papadopoulos": the verb is only capitalised).
-            let name_follows = i + 2 < m
-                && self.flags_of(&run[i + 1]) & gz::FIRST != 0
-                && self.flags_of(&run[i + 2]) & gz::LAST != 0;
             if i + 1 < m
-                && !name_follows
                 && f & gz::LAST != 0
                 && f & (gz::COMMON_WORD | gz::FIRST) == 0
+                && !(i + 2 < m && fl_of[i + 1] & gz::FIRST != 0 && fl_of[i + 2] & gz::LAST != 0)
             {
-                let fl = self.flags_of(&run[i + 1]);
+                let fl = fl_of[i + 1];
                 if fl & gz::FIRST != 0 && fl & (gz::COMMON_WORD | gz::COUNTRY | gz::ADMIN) == 0 {
                     self.push(Entity::Person, w.start, run[i + 1].end, 0.55);
                     i += 2;
@@ -413,7 +413,7 @@ impl<'a> Scanner<'a> {
             }
             // Unknown first name + known surname ("Oluwaseun Adeyemi").
             if i + 1 < m && f == 0 && !single_letter && !w.sentence_start {
-                let fl = self.flags_of(&run[i + 1]);
+                let fl = fl_of[i + 1];
                 if fl & gz::LAST != 0 && fl & (gz::COMMON_WORD | gz::PLACE) == 0 {
                     self.push(Entity::Person, w.start, run[i + 1].end, 0.55);
                     i += 2;
@@ -500,7 +500,7 @@ impl<'a> Scanner<'a> {
                 && !w.sentence_start
                 && !single_letter
                 && run[i + 1].end - run[i + 1].start > 1
-                && self.flags_of(&run[i + 1]) == 0
+                && fl_of[i + 1] == 0
             {
                 // Two capitalised words that are neither names, places nor
                 // dictionary words ("Aroha Ngata"): a name more often than not
