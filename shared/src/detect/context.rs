@@ -8,6 +8,39 @@ use super::entity::Entity;
 /// One compiled context phrase: lower-cased words that must appear in order.
 pub(crate) type Phrase = Vec<String>;
 
+/// A rule's context phrases with an index by first word, so matching a
+/// candidate's neighbours costs a binary search per word instead of a
+/// comparison per phrase and word (PERSON alone has about fifty phrases, and
+/// every candidate is matched on both sides and against its JSON key).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ContextSet {
+    phrases: Vec<Phrase>,
+    /// (first word, phrase index), sorted by word.
+    by_first: Vec<(String, usize)>,
+}
+
+impl ContextSet {
+    /// No phrases.
+    pub(crate) const EMPTY: ContextSet = ContextSet {
+        phrases: Vec::new(),
+        by_first: Vec::new(),
+    };
+
+    pub(crate) fn new(phrases: Vec<Phrase>) -> Self {
+        let mut by_first: Vec<(String, usize)> = phrases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.first().map(|w| (w.clone(), i)))
+            .collect();
+        by_first.sort();
+        ContextSet { phrases, by_first }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.phrases.is_empty()
+    }
+}
+
 /// Splits a configured context word or phrase into its compiled form.
 pub(crate) fn split_phrase(s: &str) -> Phrase {
     s.split(|c: char| !c.is_alphanumeric())
@@ -327,16 +360,43 @@ fn word_eq(text: &str, phrase: &str) -> bool {
     }
 }
 
-/// The phrases of `phrases` that occur as whole words in `words`.
-pub(crate) fn matched<S: AsRef<str>>(phrases: &[Phrase], words: &[S], out: &mut Vec<String>) {
-    for p in phrases {
-        if p.is_empty() || p.len() > words.len() {
-            continue;
+/// The phrases of `set` that occur as whole words in `words`, in the set's
+/// order, each once.
+pub(crate) fn matched<S: AsRef<str>>(set: &ContextSet, words: &[S], out: &mut Vec<String>) {
+    let mut hits: Vec<usize> = Vec::new();
+    let mut lower = String::new();
+    for (wi, w) in words.iter().enumerate() {
+        let w = w.as_ref();
+        lower.clear();
+        if w.is_ascii() {
+            lower.push_str(w);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.push_str(&w.to_lowercase());
         }
-        let hit = words
-            .windows(p.len())
-            .any(|win| win.iter().zip(p).all(|(a, b)| word_eq(a.as_ref(), b)));
-        if hit {
+        let from = set
+            .by_first
+            .partition_point(|(f, _)| f.as_str() < lower.as_str());
+        for (f, pi) in &set.by_first[from..] {
+            if *f != lower {
+                break;
+            }
+            let Some(p) = set.phrases.get(*pi) else {
+                continue;
+            };
+            let rest = &p[1..];
+            let follows = words
+                .get(wi + 1..wi + 1 + rest.len())
+                .is_some_and(|ws| ws.iter().zip(rest).all(|(a, b)| word_eq(a.as_ref(), b)));
+            if follows {
+                hits.push(*pi);
+            }
+        }
+    }
+    hits.sort_unstable();
+    hits.dedup();
+    for pi in hits {
+        if let Some(p) = set.phrases.get(pi) {
             let s = p.join(" ");
             if !out.contains(&s) {
                 out.push(s);
@@ -373,6 +433,7 @@ mod tests {
     fn whole_words_only_and_windows() {
         let phrases = vec![split_phrase("us"), split_phrase("social security")];
         let mut out = Vec::new();
+        let phrases = ContextSet::new(phrases);
         matched(&phrases, &["user", "username"], &mut out);
         assert!(out.is_empty(), "substring must not match: {out:?}");
         matched(&phrases, &["my", "Social", "SECURITY"], &mut out);

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::context::{Phrase, split_phrase};
+use super::context::{ContextSet, Phrase, split_phrase};
 use super::entity::{Entity, Region};
 
 /// Default confidence threshold for every rule.
@@ -291,7 +291,7 @@ fn check_unit(v: f32, field: RuleField) -> Result<(), (RuleField, String)> {
 pub(crate) struct EntityRule {
     pub enabled: bool,
     pub threshold: f32,
-    pub context: Vec<Phrase>,
+    pub context: ContextSet,
 }
 
 #[derive(Debug, Clone)]
@@ -301,7 +301,7 @@ pub(crate) struct CompiledCustom {
     pub regex: regex::Regex,
     pub score: f32,
     pub threshold: f32,
-    pub context: Vec<Phrase>,
+    pub context: ContextSet,
 }
 
 /// A rule set compiled for scanning. Compile once per rules version, share
@@ -392,7 +392,7 @@ impl CompiledRules {
             entities.push(EntityRule {
                 enabled,
                 threshold: s.threshold,
-                context,
+                context: ContextSet::new(context),
             });
         }
         if set.custom_rules.len() > MAX_CUSTOM_RULES {
@@ -552,7 +552,7 @@ fn compile_custom(
         regex,
         score: r.score,
         threshold: r.threshold,
-        context,
+        context: ContextSet::new(context),
     }))
 }
 

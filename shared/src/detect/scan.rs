@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::builtin::{Hit, Scanner};
-use super::context::{self, CONTEXT_WINDOW, Phrase};
+use super::context::{self, CONTEXT_WINDOW, ContextSet};
 use super::entity::Entity;
 use super::rules::CompiledRules;
 
@@ -299,12 +299,12 @@ impl CompiledRules {
         }
         let mut scored: Vec<(Cand, Vec<String>)> = Vec::with_capacity(cands.len());
         for c in cands {
-            let phrases: &[Phrase] = match c.rule {
+            let phrases: &ContextSet = match c.rule {
                 Rule::Entity(e) => self
                     .entities
                     .get(e.index())
-                    .map_or(&[], |r| r.context.as_slice()),
-                Rule::Custom(i) => self.custom.get(i).map_or(&[], |r| r.context.as_slice()),
+                    .map_or(&NO_CONTEXT, |r| &r.context),
+                Rule::Custom(i) => self.custom.get(i).map_or(&NO_CONTEXT, |r| &r.context),
             };
             let mut ctx = Vec::new();
             if !phrases.is_empty() {
@@ -420,6 +420,9 @@ fn suppress_contained(c: &mut Vec<(Cand, Vec<String>)>) {
         keep
     });
 }
+
+/// The context of a rule that has none (an index past the rule lists).
+static NO_CONTEXT: ContextSet = ContextSet::EMPTY;
 
 struct ValueWalk<'a> {
     rules: &'a CompiledRules,
