@@ -278,6 +278,13 @@ impl<'a> Scanner<'a> {
                 // "555-0123": a short local number, only with context.
                 || nd == 7 && k == 2 && formatted && seps[0] != b'.'
         };
+        // Part of a longer dash- or dot-joined number ("978-3-16-148410-0",
+        // an ISBN): a phone number is never cut out of the middle of one.
+        let cut_left = a > 0 && matches!(r.seps[a - 1], b'-' | b'.' | b'/');
+        let cut_right = z + 1 < r.ng && matches!(r.seps[z], b'-' | b'.' | b'/');
+        if cut_left || cut_right {
+            return false;
+        }
         // 3-2-4 is the SSN layout, never a phone layout.
         let ssn_layout = k == 3 && (a..=z).map(|g| r.groups[g].1 - r.groups[g].0).eq([3, 2, 4]);
         if !ok_len
