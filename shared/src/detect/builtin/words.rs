@@ -437,6 +437,16 @@ impl<'a> Scanner<'a> {
                 {
                     s += 0.1;
                 }
+                // A region or town named like an English word ("Central",
+                // "Western", "Eureka") is the word unless context says place.
+                // Cities of 100,000 and more keep their score: the dictionary
+                // also lists "boston" (a card game) and "austin".
+                if f & gz::DICT != 0
+                    && f & (gz::COUNTRY | gz::CITY_MAJOR | gz::CITY_BIG) == 0
+                    && !placed_in
+                {
+                    s = s.min(0.45) - 0.2;
+                }
                 if f & (gz::FIRST | gz::LAST) != 0
                     && f & (gz::COUNTRY | gz::ADMIN | gz::CITY_MAJOR) == 0
                     && !placed_in
@@ -445,7 +455,14 @@ impl<'a> Scanner<'a> {
                     // "Madison", "Lincoln": a name as much as a place. Both are
                     // offered; context ("Dear", "lives in") picks one, and
                     // without it neither reaches the default threshold.
-                    if f & gz::COMMON_WORD == 0 && !single_letter {
+                    // Right after "in", "at" or "near" it is the place.
+                    let after_place_word =
+                        context::words_before(self.s, w.start, 1).iter().any(|x| {
+                            ["in", "at", "near"]
+                                .iter()
+                                .any(|k| x.eq_ignore_ascii_case(k))
+                        });
+                    if f & gz::COMMON_WORD == 0 && !single_letter && !after_place_word {
                         let p = if w.sentence_start { 0.3 } else { 0.45 };
                         let p = if possessive(self.b, w.end) || self.person_cue(w) {
                             0.55
