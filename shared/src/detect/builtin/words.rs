@@ -368,11 +368,14 @@ impl<'a> Scanner<'a> {
                         (true, true) => 0.0,
                     }
                 } else if !first_common
-                    && (fl == 0 || fl & gz::FIRST != 0 && fl & (gz::COMMON_WORD | gz::PLACE) == 0)
+                    && (fl == 0
+                        || fl == gz::DICT
+                        || fl & gz::FIRST != 0 && fl & (gz::COMMON_WORD | gz::PLACE) == 0)
                 {
                     // Unknown surname after a known first name ("Priya
-                    // Raghunathan"), or a surname that is a first name in our
-                    // tables ("Liam Farouk").
+                    // Raghunathan"; "Marie Curie", where "curie" is also a
+                    // dictionary word), or a surname that is a first name in
+                    // our tables ("Liam Farouk").
                     0.6
                 } else {
                     0.0
@@ -492,7 +495,15 @@ impl<'a> Scanner<'a> {
                 // A lone first name ("Hi Sarah", "Sarah will call"): first names
                 // that are also ordinary words ("Will", "Grace", "Max") are
                 // marked as such in the tables and never get here.
-                let s = if possessive(self.b, w.end) { 0.6 } else { 0.5 };
+                // A first name that is also a dictionary word ("Norman",
+                // "Florence") needs context.
+                let s = if possessive(self.b, w.end) || self.person_cue(w) {
+                    0.6
+                } else if f & gz::DICT != 0 {
+                    0.35
+                } else {
+                    0.5
+                };
                 self.push(Entity::Person, w.start, w.end, s);
             } else if f & gz::LAST != 0 && f & gz::COMMON_WORD == 0 && !single_letter {
                 // A lone surname ("Koskinen called"): weak unless context.
