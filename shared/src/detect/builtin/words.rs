@@ -322,7 +322,12 @@ impl<'a> Scanner<'a> {
                     self.push(Entity::Location, w.start, end, 0.6);
                 } else if long && f & known != 0 && f & gz::NRP == 0 {
                     let end = postal_suffix(self.b, w.end);
-                    let s = place_score(f, false) - if lower { 0.1 } else { 0.0 };
+                    let s = place_score(f, false)
+                        + match (lower, pure_place(f)) {
+                            (true, _) => -0.1,
+                            (false, true) => 0.1,
+                            (false, false) => 0.0,
+                        };
                     self.push(Entity::Location, w.start, end, s);
                 } else if lower && f & gz::NATIONALITY != 0 && f & known == 0 {
                     self.push(Entity::Nrp, w.start, w.end, 0.6);
@@ -432,13 +437,10 @@ impl<'a> Scanner<'a> {
                     s = s.max(0.6);
                 }
                 // A city or town whose name is no word and no name ("Tampere",
-                // not "Reading") needs less context.
-                if gz::HAS_DICTIONARY
-                    && f & (gz::CITY | gz::TOWN) != 0
-                    && f & (gz::DICT | gz::FIRST | gz::LAST | gz::COMMON_WORD) == 0
-                    && !w.sentence_start
-                {
-                    s += 0.1;
+                // not "Reading") needs less context, at the start of a line
+                // or sentence too.
+                if pure_place(f) {
+                    s = place_score(f, false) + 0.1;
                 }
                 // A region or town named like an English word ("Central",
                 // "Western", "Eureka") is the word unless context says place.
@@ -780,6 +782,14 @@ struct Word {
     /// Written in upper case ("TAMPERE"), or in a text written all in lower
     /// case: the case says nothing, so only well-known table entries count.
     strict: bool,
+}
+
+/// A city or town (with the server-only dictionary) whose name is no English
+/// word and no person's name.
+fn pure_place(f: u64) -> bool {
+    gz::HAS_DICTIONARY
+        && f & (gz::CITY | gz::TOWN) != 0
+        && f & (gz::DICT | gz::FIRST | gz::LAST | gz::COMMON_WORD) == 0
 }
 
 fn place_score(f: u64, sentence_start: bool) -> f32 {
