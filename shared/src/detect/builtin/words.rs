@@ -592,12 +592,34 @@ impl<'a> Scanner<'a> {
             return Some(de);
         }
         let before = context::words_before(self.s, start, 1);
+        let after = context::words_after(self.s, end, 1);
+        let is = |x: &&str, ks: &[&str]| ks.iter().any(|k| x.eq_ignore_ascii_case(k));
         let cue = before.iter().any(|x| {
-            [
-                "on", "next", "last", "every", "this", "until", "by", "since", "each", "from",
-            ]
-            .iter()
-            .any(|k| x.eq_ignore_ascii_case(k))
+            is(
+                x,
+                &[
+                    "on",
+                    "next",
+                    "last",
+                    "every",
+                    "this",
+                    "until",
+                    "till",
+                    "by",
+                    "since",
+                    "each",
+                    "from",
+                    "coming",
+                    "following",
+                    "before",
+                    "after",
+                ],
+            )
+        }) || after.iter().any(|x| {
+            is(
+                x,
+                &["morning", "afternoon", "evening", "night", "noon", "at"],
+            )
         });
         self.push(Entity::DateTime, start, end, if cue { 0.55 } else { 0.3 });
         Some(end)
