@@ -527,14 +527,15 @@ impl<'a> Scanner<'a> {
                 self.push(Entity::Person, w.start, w.end, 0.55);
             } else if f == 0
                 && i + 1 < m
-                && !w.sentence_start
                 && !single_letter
                 && run[i + 1].end - run[i + 1].start > 1
                 && fl_of[i + 1] == 0
+                && (gz::HAS_DICTIONARY || !w.sentence_start)
             {
                 // Two capitalised words that are neither names, places nor
-                // dictionary words ("Aroha Ngata"): a name more often than not
-                // when the dictionary says so; weak without it.
+                // dictionary words ("Aroha Ngata"), even at the start of a
+                // sentence: a name more often than not when the dictionary
+                // says so; weak without it.
                 let s = if gz::HAS_DICTIONARY && !inner_capital(&self.s[w.start..run[i + 1].end]) {
                     0.5
                 } else {
