@@ -59,6 +59,7 @@ mod builtin;
 mod context;
 mod entity;
 mod gazetteer;
+mod phone;
 mod rawjson;
 mod redact;
 mod rules;

@@ -317,10 +317,10 @@ impl<'a> Scanner<'a> {
             let parsed = if intl00 {
                 phonenumber::parse(None, format!("+{}", &text[2..]))
             } else {
-                phonenumber::parse(None, text)
+                phonenumber::parse(crate::detect::phone::parse_hint(text), text)
             };
             match parsed {
-                Ok(p) => (phonenumber::is_valid(&p), true),
+                Ok(p) => (crate::detect::phone::is_valid(&p), true),
                 Err(_) => (false, false),
             }
         } else {
@@ -335,7 +335,8 @@ impl<'a> Scanner<'a> {
                 .filter(|&&c| c != phonenumber::country::Id::IN || !spaces_334)
                 .any(|&c| {
                     possible |= formatted && national_shape(c, nd, &lead);
-                    phonenumber::parse(Some(c), text).is_ok_and(|p| phonenumber::is_valid(&p))
+                    phonenumber::parse(Some(c), text)
+                        .is_ok_and(|p| crate::detect::phone::is_valid(&p))
                 });
             (valid, possible || nd == 7)
         };
