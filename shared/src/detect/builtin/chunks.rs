@@ -611,6 +611,9 @@ impl<'a> Scanner<'a> {
                 self.push(Entity::UsDriverLicense, vs, ve, 0.25);
             }
         }
+        if self.rules.region_on(Region::Us) && us_licence_shape(tb) {
+            self.push(Entity::UsDriverLicense, vs, ve, 0.25);
+        }
         false
     }
 
@@ -896,6 +899,28 @@ fn secret_name(name: &str) -> Option<bool> {
             Some(false)
         }
         _ => None,
+    }
+}
+
+/// US driver's licence numbers beyond "one letter and digits", by the
+/// states' published layouts: two letters and six or seven digits with an
+/// optional letter (HI, ID, …), three letters and six digits (ND), three
+/// digits, two letters and four digits (IA), "WDL" and nine letters or digits
+/// (WA). Upper-case only; weak without licence context.
+fn us_licence_shape(t: &[u8]) -> bool {
+    let alpha = |x: &[u8]| x.iter().all(u8::is_ascii_uppercase);
+    let digit = |x: &[u8]| x.iter().all(u8::is_ascii_digit);
+    match t.len() {
+        8 | 9 | 10 => {
+            let (head, rest) = t.split_at(2);
+            let (body, tail) = rest.split_at(if t.len() == 10 { 7 } else { rest.len() });
+            let two_letters = alpha(head) && digit(body) && (tail.is_empty() || alpha(tail));
+            let three_letters = t.len() == 9 && alpha(&t[..3]) && digit(&t[3..]);
+            let iowa = t.len() == 9 && digit(&t[..3]) && alpha(&t[3..5]) && digit(&t[5..]);
+            two_letters || three_letters || iowa
+        }
+        12 => t.starts_with(b"WDL") && t.iter().all(u8::is_ascii_alphanumeric),
+        _ => false,
     }
 }
 

@@ -187,7 +187,35 @@ impl<'a> Scanner<'a> {
             }
         }
         if k == 1 && us {
-            if (8..=17).contains(&nd) {
+            // Order, invoice and tracking numbers are the commonest long
+            // numbers in tool calls, and "123456789" is a placeholder: neither
+            // is offered as a bank account, even beside "account".
+            let reference = context::words_before(self.s, start_digits, 1)
+                .iter()
+                .any(|w| {
+                    [
+                        "order",
+                        "invoice",
+                        "ref",
+                        "reference",
+                        "ticket",
+                        "case",
+                        "tracking",
+                        "po",
+                        "sku",
+                        "confirmation",
+                        "booking",
+                        "shipment",
+                        "parcel",
+                        "receipt",
+                    ]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k))
+                });
+            let placeholder = ds
+                .windows(9)
+                .any(|w| w == b"123456789" || w == b"987654321");
+            if (8..=17).contains(&nd) && !reference && !placeholder {
                 let routing = nd == 9 && v::aba_routing(ds);
                 self.push(
                     Entity::UsBankNumber,
