@@ -911,7 +911,7 @@ fn us_licence_shape(t: &[u8]) -> bool {
     let alpha = |x: &[u8]| x.iter().all(u8::is_ascii_uppercase);
     let digit = |x: &[u8]| x.iter().all(u8::is_ascii_digit);
     match t.len() {
-        8 | 9 | 10 => {
+        8..=10 => {
             let (head, rest) = t.split_at(2);
             let (body, tail) = rest.split_at(if t.len() == 10 { 7 } else { rest.len() });
             let two_letters = alpha(head) && digit(body) && (tail.is_empty() || alpha(tail));
