@@ -13,46 +13,7 @@ get at least one finding at 0.5 — the tables in BENCHMARKS.md.
 import json
 import sys
 
-from score import KNOWN, SECRETS, iou, prf
-
-
-def load(path):
-    out = {}
-    for line in open(path, encoding="utf-8"):
-        if line.strip():
-            d = json.loads(line)
-            out[d["id"]] = d["findings"]
-    return out
-
-
-def count(gold, preds, t, keep):
-    counts, flagged = {}, 0
-    for r in gold:
-        ps = [p for p in preds.get(r["id"], []) if p["score"] >= t and p["entity"] in KNOWN and keep(p["entity"])]
-        used = [False] * len(ps)
-        for g in r["labels"]:
-            if not keep(g["entity"]):
-                continue
-            best, bi = 0.5, None
-            for i, p in enumerate(ps):
-                if not used[i] and p["entity"] == g["entity"]:
-                    v = iou((g["start"], g["end"]), (p["start"], p["end"]))
-                    if v >= best:
-                        best, bi = v, i
-            c = counts.setdefault(g["entity"], [0, 0, 0])
-            if bi is None:
-                c[2] += 1
-            else:
-                used[bi] = True
-                c[0] += 1
-        ignore = [(x["start"], x["end"]) for x in r.get("ignore", [])]
-        fps = [p for i, p in enumerate(ps) if not used[i]
-               and not any(min(b, p["end"]) > max(a, p["start"]) for a, b in ignore)]
-        for p in fps:
-            counts.setdefault(p["entity"], [0, 0, 0])[1] += 1
-        if not r["labels"] and fps:
-            flagged += 1
-    return counts, flagged
+from score import SECRETS, count, load, prf
 
 
 def cells(c):

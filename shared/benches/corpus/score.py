@@ -44,39 +44,54 @@ def prf(c):
     return p, r, f
 
 
+def load(path):
+    """Predictions by record id, from a JSONL file."""
+    out = {}
+    for line in open(path, encoding="utf-8"):
+        if line.strip():
+            d = json.loads(line)
+            out[d["id"]] = d["findings"]
+    return out
+
+
+def count(gold, preds, t, keep=lambda e: True):
+    """Per-entity [TP, FP, FN] at threshold `t` for the entities `keep`
+    accepts, and how many records without labels get a finding. Findings that
+    match nothing inside a record's `ignore` spans are left out."""
+    counts, flagged = {}, 0
+    for r in gold:
+        ps = [p for p in preds.get(r["id"], []) if p["score"] >= t and p["entity"] in KNOWN and keep(p["entity"])]
+        used = [False] * len(ps)
+        for g in r["labels"]:
+            if not keep(g["entity"]):
+                continue
+            best, bi = 0.5, None
+            for i, p in enumerate(ps):
+                if not used[i] and p["entity"] == g["entity"]:
+                    v = iou((g["start"], g["end"]), (p["start"], p["end"]))
+                    if v >= best:
+                        best, bi = v, i
+            c = counts.setdefault(g["entity"], [0, 0, 0])
+            if bi is None:
+                c[2] += 1
+            else:
+                used[bi] = True
+                c[0] += 1
+        ignore = [(x["start"], x["end"]) for x in r.get("ignore", [])]
+        fps = [p for i, p in enumerate(ps) if not used[i]
+               and not any(min(b, p["end"]) > max(a, p["start"]) for a, b in ignore)]
+        for p in fps:
+            counts.setdefault(p["entity"], [0, 0, 0])[1] += 1
+        if not r["labels"] and fps:
+            flagged += 1
+    return counts, flagged
+
+
 def main():
     gold = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-    preds = {}
-    for l in open(sys.argv[2], encoding="utf-8"):
-        if l.strip():
-            d = json.loads(l)
-            preds[d["id"]] = d["findings"]
+    preds = load(sys.argv[2])
     for t in (0.0, 0.5):
-        counts = {}
-        flagged = 0
-        for r in gold:
-            ps = [p for p in preds.get(r["id"], []) if p["score"] >= t and p["entity"] in KNOWN]
-            used = [False] * len(ps)
-            for g in r["labels"]:
-                best, bi = 0.5, None
-                for i, p in enumerate(ps):
-                    if not used[i] and p["entity"] == g["entity"]:
-                        v = iou((g["start"], g["end"]), (p["start"], p["end"]))
-                        if v >= best:
-                            best, bi = v, i
-                c = counts.setdefault(g["entity"], [0, 0, 0])
-                if bi is None:
-                    c[2] += 1
-                else:
-                    used[bi] = True
-                    c[0] += 1
-            ignore = [(x["start"], x["end"]) for x in r.get("ignore", [])]
-            fps = [p for i, p in enumerate(ps) if not used[i]
-                   and not any(min(b, p["end"]) > max(a, p["start"]) for a, b in ignore)]
-            for p in fps:
-                counts.setdefault(p["entity"], [0, 0, 0])[1] += 1
-            if not r["labels"] and fps:
-                flagged += 1
+        counts, flagged = count(gold, preds, t)
         for title, keep in (("all entities", lambda e: True), ("Presidio's entities only (no secrets)", lambda e: e not in SECRETS)):
             print(f"\n### threshold {t} — {title}")
             print("| entity | precision | recall | F1 | TP | FP | FN |")
