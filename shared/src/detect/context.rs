@@ -17,6 +17,13 @@ pub(crate) struct ContextSet {
     phrases: Vec<Phrase>,
     /// (first word, phrase index), sorted by word.
     by_first: Vec<(String, usize)>,
+    /// Bit `c - 'a'` for each ASCII letter a first word starts with, and bit
+    /// `n` for each first-word length `n` < 64: most text words fail one of
+    /// the two and are skipped before any lower-casing or search. A first
+    /// word that is not an ASCII letter word turns the filter off.
+    first_letters: u32,
+    first_lens: u64,
+    filter: bool,
 }
 
 impl ContextSet {
@@ -24,6 +31,9 @@ impl ContextSet {
     pub(crate) const EMPTY: ContextSet = ContextSet {
         phrases: Vec::new(),
         by_first: Vec::new(),
+        first_letters: 0,
+        first_lens: 0,
+        filter: true,
     };
 
     pub(crate) fn new(phrases: Vec<Phrase>) -> Self {
@@ -33,7 +43,42 @@ impl ContextSet {
             .filter_map(|(i, p)| p.first().map(|w| (w.clone(), i)))
             .collect();
         by_first.sort();
-        ContextSet { phrases, by_first }
+        let mut first_letters = 0u32;
+        let mut first_lens = 0u64;
+        let mut filter = true;
+        for (w, _) in &by_first {
+            match w.as_bytes().first() {
+                Some(c @ b'a'..=b'z')
+                    if w.len() < 64 && w.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+                {
+                    first_letters |= 1 << (c - b'a');
+                    first_lens |= 1 << w.len();
+                }
+                _ => filter = false,
+            }
+        }
+        ContextSet {
+            phrases,
+            by_first,
+            first_letters,
+            first_lens,
+            filter,
+        }
+    }
+
+    /// False when `w` cannot be any phrase's first word (see the masks).
+    fn may_start(&self, w: &str) -> bool {
+        if !self.filter || !w.is_ascii() {
+            return true;
+        }
+        let b = w.as_bytes();
+        let letter = match b.first() {
+            Some(c) if c.is_ascii_alphabetic() => c.to_ascii_lowercase() - b'a',
+            _ => return false,
+        };
+        b.len() < 64
+            && self.first_lens & (1 << b.len()) != 0
+            && self.first_letters & (1 << letter) != 0
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -322,33 +367,45 @@ pub(crate) fn words_of(s: &str, out: &mut Vec<String>) {
 
 /// Up to `n` words ending at `end` (scanning backwards), in text order.
 pub(crate) fn words_before(s: &str, end: usize, n: usize) -> Vec<&str> {
+    let mut w = Vec::with_capacity(n + 4);
+    words_before_into(s, end, n, &mut w);
+    w
+}
+
+/// [`words_before`] into a reused buffer (cleared first).
+pub(crate) fn words_before_into<'s>(s: &'s str, end: usize, n: usize, w: &mut Vec<&'s str>) {
+    w.clear();
     let head = s.get(..end).unwrap_or("");
     // Bound the look-back in bytes too, so a huge run of separators costs nothing.
     let mut from = head.len().saturating_sub(n * 24 + 8);
     while from > 0 && !head.is_char_boundary(from) {
         from -= 1;
     }
-    let mut w = Vec::with_capacity(n + 4);
     for_each_word(head.get(from..).unwrap_or(""), |x| w.push(x));
     let skip = w.len().saturating_sub(n);
     w.drain(..skip);
-    w
 }
 
 /// Up to `n` words starting at `start`.
 pub(crate) fn words_after(s: &str, start: usize, n: usize) -> Vec<&str> {
+    let mut w = Vec::with_capacity(n + 4);
+    words_after_into(s, start, n, &mut w);
+    w
+}
+
+/// [`words_after`] into a reused buffer (cleared first).
+pub(crate) fn words_after_into<'s>(s: &'s str, start: usize, n: usize, w: &mut Vec<&'s str>) {
+    w.clear();
     let tail = s.get(start..).unwrap_or("");
     let mut to = tail.len().min(n * 24 + 8);
     while to < tail.len() && !tail.is_char_boundary(to) {
         to += 1;
     }
-    let mut w = Vec::with_capacity(n + 4);
     for_each_word(tail.get(..to).unwrap_or(""), |x| {
         if w.len() < n {
             w.push(x);
         }
     });
-    w
 }
 
 /// A text word equals a (lower-case) phrase word, ignoring case.
@@ -367,6 +424,9 @@ pub(crate) fn matched<S: AsRef<str>>(set: &ContextSet, words: &[S], out: &mut Ve
     let mut lower = String::new();
     for (wi, w) in words.iter().enumerate() {
         let w = w.as_ref();
+        if !set.may_start(w) {
+            continue;
+        }
         lower.clear();
         if w.is_ascii() {
             lower.push_str(w);

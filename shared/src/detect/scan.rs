@@ -298,6 +298,8 @@ impl CompiledRules {
             context::for_each_word(k, |w| key_words.push(w));
         }
         let mut scored: Vec<(Cand, Vec<String>)> = Vec::with_capacity(cands.len());
+        // Neighbouring words of each candidate, in buffers reused across candidates.
+        let (mut before, mut after): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
         for c in cands {
             let phrases: &ContextSet = match c.rule {
                 Rule::Entity(e) => self
@@ -308,8 +310,8 @@ impl CompiledRules {
             };
             let mut ctx = Vec::new();
             if !phrases.is_empty() {
-                let before = context::words_before(s, c.start, CONTEXT_WINDOW);
-                let after = context::words_after(s, c.end, CONTEXT_WINDOW);
+                context::words_before_into(s, c.start, CONTEXT_WINDOW, &mut before);
+                context::words_after_into(s, c.end, CONTEXT_WINDOW, &mut after);
                 context::matched(phrases, &before, &mut ctx);
                 context::matched(phrases, &after, &mut ctx);
                 context::matched(phrases, &key_words, &mut ctx);
