@@ -358,6 +358,9 @@ fn injection(c: &Cand) -> bool {
     matches!(c.rule, Rule::Entity(e) if e.is_injection())
 }
 
+/// How many candidates on each side [`suppress_contained`] compares.
+const NEIGHBOURS: usize = 64;
+
 /// Drop a built-in candidate that lies inside another built-in candidate
 /// which outranks it (higher score, then longer, then catalogue order):
 /// an IP inside a URL, a weak bank number under a formatted SSN, a city
@@ -393,7 +396,12 @@ fn suppress_contained(c: &mut Vec<(Cand, Vec<String>)>) {
             if matches!(c[a].0.rule, Rule::Custom(_)) {
                 continue;
             }
-            for b in i..j {
+            // A hostile text can chain overlapping candidates into one long
+            // cluster: look only at the neighbours that can plausibly
+            // contain this one, so the work stays linear. A containing
+            // candidate further away is missed, which keeps a duplicate
+            // finding rather than dropping one.
+            for b in a.saturating_sub(NEIGHBOURS).max(i)..(a + NEIGHBOURS).min(j) {
                 if a == b || matches!(c[b].0.rule, Rule::Custom(_)) {
                     continue;
                 }

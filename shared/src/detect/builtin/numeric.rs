@@ -560,7 +560,11 @@ fn ext_suffix(b: &[u8], p: usize) -> Option<usize> {
         q += 1;
     }
     let nd = q - ds;
-    ((1..=6).contains(&nd) && !b.get(q).is_some_and(|&c| is_word(c))).then_some(q)
+    // "… x 415-555-2671" is a second number, not an extension: the digits
+    // must end the run.
+    let next_group = matches!(b.get(q), Some(b'-' | b'.' | b'/' | b')'))
+        && b.get(q + 1).is_some_and(u8::is_ascii_digit);
+    ((1..=6).contains(&nd) && !next_group && !b.get(q).is_some_and(|&c| is_word(c))).then_some(q)
 }
 
 /// `THH:MM[:SS[.fff]][Z|±HH[:MM]]` or ` HH:MM…` after a date.
