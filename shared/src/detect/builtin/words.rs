@@ -179,9 +179,15 @@ impl<'a> Scanner<'a> {
             } else if word.len() == 1
                 && first.is_ascii_uppercase()
                 && b.get(end) == Some(&b'.')
-                && gap_ok
+                && (gap_ok
+                    || b.get(end + 1) == Some(&b' ')
+                        && b.get(end + 2).is_some_and(u8::is_ascii_uppercase))
             {
-                // Middle initial "J." inside a name.
+                // Middle initial "J." inside a name, or a first initial
+                // before a surname ("M. Hamanová").
+                if !gap_ok {
+                    self.flush_run(&mut run);
+                }
                 run.push(Word {
                     start,
                     end,
@@ -295,6 +301,20 @@ impl<'a> Scanner<'a> {
             let single_letter = w.end - w.start == 1;
             // "Baker Street", "Koskikatu", "Rue Cler": a street, not a person.
             if i + 1 < m && is_street_word(&self.s[run[i + 1].start..run[i + 1].end]) {
+                i += 2;
+                continue;
+            }
+            // An initial and a surname ("M. Hamanová", "J. Koskinen"): the
+            // surname known, or a word in no table and no dictionary.
+            if single_letter
+                && i + 1 < m
+                && self.b.get(w.end) == Some(&b'.')
+                && !run[i + 1].strict
+                && run[i + 1].end - run[i + 1].start > 1
+                && (fl_of[i + 1] & gz::LAST != 0 || gz::HAS_DICTIONARY && fl_of[i + 1] == 0)
+                && fl_of[i + 1] & (gz::COMMON_WORD | gz::PLACE) == 0
+            {
+                self.push(Entity::Person, w.start, run[i + 1].end, 0.55);
                 i += 2;
                 continue;
             }
