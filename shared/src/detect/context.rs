@@ -386,6 +386,20 @@ pub(crate) fn words_before_into<'s>(s: &'s str, end: usize, n: usize, w: &mut Ve
     w.drain(..skip);
 }
 
+/// Whether the word right before `end` is one of `words` (any case).
+pub(crate) fn word_before_is(s: &str, end: usize, words: &[&str]) -> bool {
+    words_before(s, end, 1)
+        .first()
+        .is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
+}
+
+/// Whether the word right after `start` is one of `words` (any case).
+pub(crate) fn word_after_is(s: &str, start: usize, words: &[&str]) -> bool {
+    words_after(s, start, 1)
+        .first()
+        .is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
+}
+
 /// Up to `n` words starting at `start`.
 pub(crate) fn words_after(s: &str, start: usize, n: usize) -> Vec<&str> {
     let mut w = Vec::with_capacity(n + 4);

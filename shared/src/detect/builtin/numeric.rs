@@ -190,28 +190,26 @@ impl<'a> Scanner<'a> {
             // Order, invoice and tracking numbers are the commonest long
             // numbers in tool calls, and "123456789" is a placeholder: neither
             // is offered as a bank account, even beside "account".
-            let reference = context::words_before(self.s, start_digits, 1)
-                .iter()
-                .any(|w| {
-                    [
-                        "order",
-                        "invoice",
-                        "ref",
-                        "reference",
-                        "ticket",
-                        "case",
-                        "tracking",
-                        "po",
-                        "sku",
-                        "confirmation",
-                        "booking",
-                        "shipment",
-                        "parcel",
-                        "receipt",
-                    ]
-                    .iter()
-                    .any(|k| w.eq_ignore_ascii_case(k))
-                });
+            let reference = context::word_before_is(
+                self.s,
+                start_digits,
+                &[
+                    "order",
+                    "invoice",
+                    "ref",
+                    "reference",
+                    "ticket",
+                    "case",
+                    "tracking",
+                    "po",
+                    "sku",
+                    "confirmation",
+                    "booking",
+                    "shipment",
+                    "parcel",
+                    "receipt",
+                ],
+            );
             let placeholder = ds
                 .windows(9)
                 .any(|w| w == b"123456789" || w == b"987654321");
@@ -412,22 +410,21 @@ impl<'a> Scanner<'a> {
         {
             return;
         }
-        let before = context::words_before(self.s, gs, 1);
-        let cue = before.iter().any(|w| {
-            [
+        let cue = context::word_before_is(
+            self.s,
+            gs,
+            &[
                 "in", "born", "since", "year", "until", "circa", "during", "before", "after",
-            ]
-            .iter()
-            .any(|k| w.eq_ignore_ascii_case(k))
-        });
-        let unit = context::words_after(self.s, ge, 1).iter().any(|w| {
-            [
+            ],
+        );
+        let unit = context::word_after_is(
+            self.s,
+            ge,
+            &[
                 "bytes", "byte", "kb", "mb", "gb", "ms", "seconds", "secs", "rows", "records",
                 "items", "users", "lines", "files", "requests", "tokens", "px", "times", "ports",
-            ]
-            .iter()
-            .any(|k| w.eq_ignore_ascii_case(k))
-        });
+            ],
+        );
         if cue && !unit {
             self.push(Entity::DateTime, gs, ge, 0.55);
         }

@@ -76,18 +76,14 @@ impl<'a> Scanner<'a> {
                     continue;
                 }
                 if lower_text && end - start >= 3 && !is_function_word(&b[start..end]) {
-                    if run.last().is_none_or(|w| &b[w.end..start] != b" ") {
-                        self.flush_run(&mut run);
-                    }
-                    run.push(Word {
+                    let joins = run.last().is_some_and(|w| &b[w.end..start] == b" ");
+                    let word = Word {
                         start,
                         end,
                         sentence_start: false,
                         strict: true,
-                    });
-                    if run.len() >= 6 {
-                        self.flush_run(&mut run);
-                    }
+                    };
+                    self.extend_run(&mut run, word, joins);
                 } else {
                     self.flush_run(&mut run);
                 }
@@ -163,19 +159,14 @@ impl<'a> Scanner<'a> {
                 continue;
             }
             if title || caps {
-                if !gap_ok || run.last().is_some_and(|w| w.strict != caps) {
-                    self.flush_run(&mut run);
-                }
-                let sentence_start = sentence_start(b, start);
-                run.push(Word {
+                let joins = gap_ok && run.last().is_some_and(|w| w.strict == caps);
+                let word = Word {
                     start,
                     end,
-                    sentence_start,
+                    sentence_start: sentence_start(b, start),
                     strict: caps,
-                });
-                if run.len() >= 6 {
-                    self.flush_run(&mut run);
-                }
+                };
+                self.extend_run(&mut run, word, joins);
             } else if word.len() == 1
                 && first.is_ascii_uppercase()
                 && b.get(end) == Some(&b'.')
@@ -202,6 +193,18 @@ impl<'a> Scanner<'a> {
         self.flush_run(&mut run);
     }
 
+    /// Add `w` to the current run (after flushing it unless `w` joins it);
+    /// a run is judged once it holds six words.
+    fn extend_run(&mut self, run: &mut Vec<Word>, w: Word, joins: bool) {
+        if !joins {
+            self.flush_run(run);
+        }
+        run.push(w);
+        if run.len() >= 6 {
+            self.flush_run(run);
+        }
+    }
+
     fn flush_run(&mut self, run: &mut Vec<Word>) {
         if !run.is_empty() {
             self.names(run);
@@ -224,14 +227,16 @@ impl<'a> Scanner<'a> {
         };
         // `0` means "in no table and no dictionary": a proper noun we do not
         // know (with the server-only tables; without them, any unknown word).
-        if w.strict {
+        if !w.strict {
+            f
+        } else if f & gz::COMMON_WORD != 0 {
+            0
+        } else if f == gz::TOWN && w.end - w.start >= 5 {
             // An upper-case town counts only when it is nothing else and long
             // enough not to be an acronym ("ORIMATTILA", not "UTC").
-            let town_only = f == gz::TOWN && w.end - w.start >= 5;
-            f & !(if town_only { 0 } else { gz::TOWN }
-                | if f & gz::COMMON_WORD != 0 { !0 } else { 0 })
-        } else {
             f
+        } else {
+            f & !gz::TOWN
         }
     }
 
@@ -482,11 +487,7 @@ impl<'a> Scanner<'a> {
                     // without it neither reaches the default threshold.
                     // Right after "in", "at" or "near" it is the place.
                     let after_place_word =
-                        context::words_before(self.s, w.start, 1).iter().any(|x| {
-                            ["in", "at", "near"]
-                                .iter()
-                                .any(|k| x.eq_ignore_ascii_case(k))
-                        });
+                        context::word_before_is(self.s, w.start, &["in", "at", "near"]);
                     if f & gz::COMMON_WORD == 0 && !single_letter && !after_place_word {
                         let p = if w.sentence_start { 0.3 } else { 0.45 };
                         let p = if possessive(self.b, w.end) || self.person_cue(w) {
@@ -612,36 +613,31 @@ impl<'a> Scanner<'a> {
             }
             return Some(de);
         }
-        let before = context::words_before(self.s, start, 1);
-        let after = context::words_after(self.s, end, 1);
-        let is = |x: &&str, ks: &[&str]| ks.iter().any(|k| x.eq_ignore_ascii_case(k));
-        let cue = before.iter().any(|x| {
-            is(
-                x,
-                &[
-                    "on",
-                    "next",
-                    "last",
-                    "every",
-                    "this",
-                    "until",
-                    "till",
-                    "by",
-                    "since",
-                    "each",
-                    "from",
-                    "coming",
-                    "following",
-                    "before",
-                    "after",
-                ],
-            )
-        }) || after.iter().any(|x| {
-            is(
-                x,
-                &["morning", "afternoon", "evening", "night", "noon", "at"],
-            )
-        });
+        let cue = context::word_before_is(
+            self.s,
+            start,
+            &[
+                "on",
+                "next",
+                "last",
+                "every",
+                "this",
+                "until",
+                "till",
+                "by",
+                "since",
+                "each",
+                "from",
+                "coming",
+                "following",
+                "before",
+                "after",
+            ],
+        ) || context::word_after_is(
+            self.s,
+            end,
+            &["morning", "afternoon", "evening", "night", "noon", "at"],
+        );
         self.push(Entity::DateTime, start, end, if cue { 0.55 } else { 0.3 });
         Some(end)
     }
@@ -678,7 +674,6 @@ impl<'a> Scanner<'a> {
     /// only lift a score: this alone makes an unknown word a name.
     fn person_cue(&self, w: Word) -> bool {
         let before = context::words_before(self.s, w.start, 2);
-        let after = context::words_after(self.s, w.end, 1);
         let is = |x: &str, ks: &[&str]| ks.iter().any(|k| x.eq_ignore_ascii_case(k));
         let last = before.last().copied().unwrap_or("");
         let pair_before = before.len() == 2 && is(before[0], &["name", "named", "i"]);
@@ -686,26 +681,25 @@ impl<'a> Scanner<'a> {
             last,
             &["dear", "hi", "hello", "hey", "named", "called", "thanks"],
         ) || (pair_before && is(last, &["is", "am"]))
-            || after.first().is_some_and(|x| {
-                is(
-                    x,
-                    &[
-                        "said", "says", "wrote", "writes", "asked", "told", "replied", "called",
-                    ],
-                )
-            })
+            || context::word_after_is(
+                self.s,
+                w.end,
+                &[
+                    "said", "says", "wrote", "writes", "asked", "told", "replied", "called",
+                ],
+            )
     }
 
     /// "in Spanish", "to English", "Spanish translation": a language, not people.
     fn language_use(&self, w: Word) -> bool {
-        let before = context::words_before(self.s, w.start, 1);
-        let after = context::words_after(self.s, w.end, 1);
-        before.iter().any(|x| {
-            ["in", "to", "into", "speaks", "speak", "from"]
-                .iter()
-                .any(|k| x.eq_ignore_ascii_case(k))
-        }) && !after.iter().any(|x| {
-            [
+        context::word_before_is(
+            self.s,
+            w.start,
+            &["in", "to", "into", "speaks", "speak", "from"],
+        ) && !context::word_after_is(
+            self.s,
+            w.end,
+            &[
                 "citizen",
                 "citizens",
                 "national",
@@ -713,11 +707,11 @@ impl<'a> Scanner<'a> {
                 "woman",
                 "man",
                 "people",
-            ]
-            .iter()
-            .any(|k| x.eq_ignore_ascii_case(k))
-        }) || after.iter().any(|x| {
-            [
+            ],
+        ) || context::word_after_is(
+            self.s,
+            w.end,
+            &[
                 "language",
                 "translation",
                 "text",
@@ -725,10 +719,8 @@ impl<'a> Scanner<'a> {
                 "keyboard",
                 "locale",
                 "subtitles",
-            ]
-            .iter()
-            .any(|k| x.eq_ignore_ascii_case(k))
-        })
+            ],
+        )
     }
 
     /// "March 15, 2024", "15 March 2024", "Mar 3rd 2021", "March 2024".
