@@ -12,7 +12,7 @@ pub(crate) type Phrase = Vec<String>;
 /// candidate's neighbours costs a binary search per word instead of a
 /// comparison per phrase and word (PERSON alone has about fifty phrases, and
 /// every candidate is matched on both sides and against its JSON key).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct ContextSet {
     phrases: Vec<Phrase>,
     /// (first word, phrase index), sorted by word.

@@ -457,15 +457,15 @@ impl<'a> Scanner<'a> {
                 let mut s = place_score(f, w.sentence_start);
                 // "Denver, CO", "Lyon, France": a place followed by its state
                 // or country is a place, whatever else the word may be.
-                let placed_in = self.region_follows(w.end);
-                if placed_in {
-                    s = s.max(0.6);
-                }
                 // A city or town whose name is no word and no name ("Tampere",
                 // not "Reading") needs less context, at the start of a line
                 // or sentence too.
                 if pure_place(f) {
                     s = place_score(f, false) + 0.1;
+                }
+                let placed_in = self.region_follows(w.end);
+                if placed_in {
+                    s = s.max(0.6);
                 }
                 // A region or town named like an English word ("Central",
                 // "Western", "Eureka") is the word unless context says place.
