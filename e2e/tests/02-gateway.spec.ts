@@ -3,7 +3,7 @@ import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OWNER, VIEWER, hydrated, signIn, signOut, navTo, runAgent, shot, runAgentAsync, PYTHON, MCP_DIR, freePort, waitForPort } from './helpers';
+import { OWNER, VIEWER, hydrated, signIn, signOut, navTo, runAgent, shot, runAgentAsync, PYTHON, MCP_DIR, freePort, waitForPort, createAgentKey } from './helpers';
 
 // The admin's whole journey: a real upstream MCP server (the fixture, built
 // with the official Python SDK), the real Gatehouse, a real agent (Python
@@ -116,14 +116,7 @@ test.describe.serial('security gateway in the dashboard', () => {
     await expect(userRows).toHaveCount(50);
 
     // A key for Alice on the pack: shown once, with a copy button.
-    await page.goto(`${packUrl}?tab=keys`);
-    await hydrated(page);
-    await page.getByLabel('Registered User').selectOption({ label: 'Alice (alice@acme.test)' });
-    await page.getByLabel('Key name').fill('laptop agent');
-    await page.getByRole('button', { name: 'Create key' }).click();
-    const secret = page.getByTestId('new-secret');
-    await expect(secret).toHaveText(/^ghk_/);
-    agentKey = (await secret.textContent())!.trim();
+    agentKey = await createAgentKey(page, packUrl, 'laptop agent');
     await page.locator('.secret-once').getByRole('button', { name: 'Copy' }).click();
     await expect(page.locator('.secret-once').getByRole('button', { name: 'Copied' })).toBeVisible();
     await expect(page.getByRole('table', { name: 'Agent keys' })).toContainText('Alice');

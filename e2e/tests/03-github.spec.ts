@@ -3,7 +3,7 @@ import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR } from './helpers';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR, createAgentKey } from './helpers';
 
 // The GitHub connector end to end: the operator configures the App with the
 // CLI, an admin connects an installation through (a fake) GitHub's
@@ -116,14 +116,7 @@ test.describe.serial('GitHub connector', () => {
     await expect(page.getByTestId('pack-repositories').getByRole('checkbox', { name: 'acme-corp/infra' })).not.toBeChecked();
 
     // A key for Alice on this pack.
-    await page.goto(`${packUrl}?tab=keys`);
-    await hydrated(page);
-    await page.getByLabel('Registered User').selectOption({ label: 'Alice (alice@acme.test)' });
-    await page.getByLabel('Key name').fill('repo agent');
-    await page.getByRole('button', { name: 'Create key' }).click();
-    const secret = page.getByTestId('new-secret');
-    await expect(secret).toHaveText(/^ghk_/);
-    agentKey = (await secret.textContent())!.trim();
+    agentKey = await createAgentKey(page, packUrl, 'repo agent');
 
     // The agent's run.
     const run = 'gh-run-' + Date.now();

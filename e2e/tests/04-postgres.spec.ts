@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { OWNER, hydrated, signIn, navTo, runAgent, shot, runAgentAsync } from './helpers';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, runAgentAsync, createAgentKey } from './helpers';
 
 // The Postgres connector end to end: an admin adds a tenant's database
 // (scripts/test seeds it from e2e/fixtures/shop.sql), builds a pack that
@@ -73,14 +73,7 @@ test.describe.serial('Postgres connector', () => {
     await shot(page, 'postgres-pack-access');
     const packUrl = page.url().split('?')[0];
 
-    await page.goto(`${packUrl}?tab=keys`);
-    await hydrated(page);
-    await page.getByLabel('Registered User').selectOption({ label: 'Alice (alice@acme.test)' });
-    await page.getByLabel('Key name').fill('analyst agent');
-    await page.getByRole('button', { name: 'Create key' }).click();
-    const secret = page.getByTestId('new-secret');
-    await expect(secret).toHaveText(/^ghk_/);
-    agentKey = (await secret.textContent())!.trim();
+    agentKey = await createAgentKey(page, packUrl, 'analyst agent');
 
     const out = agent([
       { op: 'list' },

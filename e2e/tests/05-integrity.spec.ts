@@ -3,7 +3,7 @@ import { spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR, freePort, waitForPort } from './helpers';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR, freePort, waitForPort, createAgentKey } from './helpers';
 
 // Tool integrity end to end: an upstream (the Python SDK fixture) changes
 // a tool's description after an admin put it in a pack (a rug pull). The
@@ -61,14 +61,7 @@ test.describe.serial('tool integrity', () => {
     await page.getByRole('button', { name: 'Save tools' }).click();
     await expect(page.getByText('Saved: 1 tool(s).')).toBeVisible();
     const packUrl = page.url().split('?')[0];
-    await page.goto(`${packUrl}?tab=keys`);
-    await hydrated(page);
-    await page.getByLabel('Registered User').selectOption({ label: 'Alice (alice@acme.test)' });
-    await page.getByLabel('Key name').fill('weather agent');
-    await page.getByRole('button', { name: 'Create key' }).click();
-    const secret = page.getByTestId('new-secret');
-    await expect(secret).toHaveText(/^ghk_/);
-    agentKey = (await secret.textContent())!.trim();
+    agentKey = await createAgentKey(page, packUrl, 'weather agent');
 
     let listed = agent([{ op: 'list', full: true }])[0];
     expect(listed.definitions[TOOL].description).toBe(BENIGN);

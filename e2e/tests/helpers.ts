@@ -10,6 +10,19 @@ export const VIEWER = { email: 'viewer@acme.test', password: 'viewer passphrase 
 export const PYTHON = process.env.GATEHOUSE_TEST_PYTHON ?? 'python3';
 export const MCP_DIR = path.resolve(__dirname, '..', 'mcp');
 
+/** On a Tool Pack's Keys tab, creates a key for Alice named `name`; returns
+ * the secret, which the page shows once. */
+export async function createAgentKey(page: Page, packUrl: string, name: string): Promise<string> {
+  await page.goto(`${packUrl}?tab=keys`);
+  await hydrated(page);
+  await page.getByLabel('Registered User').selectOption({ label: 'Alice (alice@acme.test)' });
+  await page.getByLabel('Key name').fill(name);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = page.getByTestId('new-secret');
+  await expect(secret).toHaveText(/^ghk_/);
+  return (await secret.textContent())!.trim();
+}
+
 /** Waits until the Leptos app has hydrated (interactive). */
 export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
