@@ -3,7 +3,7 @@ import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR, createAgentKey } from './helpers';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR, createAgentKey, createPack } from './helpers';
 
 // The GitHub connector end to end: the operator configures the App with the
 // CLI, an admin connects an installation through (a fake) GitHub's
@@ -92,12 +92,7 @@ test.describe.serial('GitHub connector', () => {
     await expect(page.getByTestId('github-outcome')).toContainText('not valid');
 
     // A pack: read files, list repositories, open pull requests.
-    await navTo(page, 'Tool Packs');
-    await hydrated(page);
-    await page.getByLabel('Name').fill('Repo bot');
-    await page.getByRole('button', { name: 'Create pack' }).click();
-    await expect(page).toHaveURL(/\/packs\/[0-9a-f-]+\?tab=tools/);
-    await hydrated(page);
+    await createPack(page, 'Repo bot');
     for (const t of ['github__get_file', 'github__list_repositories', 'github__create_pull_request']) {
       await page.getByRole('checkbox', { name: new RegExp(t) }).check();
     }

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { OWNER, hydrated, signIn, navTo, runAgent, shot, runAgentAsync, createAgentKey } from './helpers';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, runAgentAsync, createAgentKey, createPack } from './helpers';
 
 // The Postgres connector end to end: an admin adds a tenant's database
 // (scripts/test seeds it from e2e/fixtures/shop.sql), builds a pack that
@@ -46,12 +46,7 @@ test.describe.serial('Postgres connector', () => {
     expect(await page.content()).not.toContain(PASSWORD);
 
     // A pack: the database tools, two tables, e-mail addresses masked.
-    await navTo(page, 'Tool Packs');
-    await hydrated(page);
-    await page.getByLabel('Name').fill('Analyst');
-    await page.getByRole('button', { name: 'Create pack' }).click();
-    await expect(page).toHaveURL(/\/packs\/[0-9a-f-]+\?tab=tools/);
-    await hydrated(page);
+    await createPack(page, 'Analyst');
     const tools = ['shop__db_schema_read', 'shop__db_table_describe', 'shop__db_query_read', 'shop__db_write_propose'];
     for (const t of tools) {
       await page.getByRole('checkbox', { name: new RegExp(t) }).check();

@@ -3,7 +3,7 @@ import { spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR, freePort, waitForPort, createAgentKey } from './helpers';
+import { OWNER, hydrated, signIn, navTo, runAgent, shot, PYTHON, MCP_DIR, freePort, waitForPort, createAgentKey, createPack } from './helpers';
 
 // Tool integrity end to end: an upstream (the Python SDK fixture) changes
 // a tool's description after an admin put it in a pack (a rug pull). The
@@ -51,12 +51,7 @@ test.describe.serial('tool integrity', () => {
     await expect(page.getByRole('status').filter({ hasText: 'Added weather.' })).toBeVisible();
 
     // A pack with the tool (adding it approves and pins this definition).
-    await navTo(page, 'Tool Packs');
-    await hydrated(page);
-    await page.getByLabel('Name').fill('Weather bot');
-    await page.getByRole('button', { name: 'Create pack' }).click();
-    await expect(page).toHaveURL(/\/packs\/[0-9a-f-]+\?tab=tools/);
-    await hydrated(page);
+    await createPack(page, 'Weather bot');
     await page.getByRole('checkbox', { name: new RegExp(TOOL) }).check();
     await page.getByRole('button', { name: 'Save tools' }).click();
     await expect(page.getByText('Saved: 1 tool(s).')).toBeVisible();

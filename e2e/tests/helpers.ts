@@ -10,6 +10,17 @@ export const VIEWER = { email: 'viewer@acme.test', password: 'viewer passphrase 
 export const PYTHON = process.env.GATEHOUSE_TEST_PYTHON ?? 'python3';
 export const MCP_DIR = path.resolve(__dirname, '..', 'mcp');
 
+/** Creates a Tool Pack named `name` from the Tool Packs page and waits on
+ * its Tools tab. */
+export async function createPack(page: Page, name: string) {
+  await navTo(page, 'Tool Packs');
+  await hydrated(page);
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create pack' }).click();
+  await expect(page).toHaveURL(/\/packs\/[0-9a-f-]+\?tab=tools/);
+  await hydrated(page);
+}
+
 /** On a Tool Pack's Keys tab, creates a key for Alice named `name`; returns
  * the secret, which the page shows once. */
 export async function createAgentKey(page: Page, packUrl: string, name: string): Promise<string> {
