@@ -64,6 +64,7 @@ mod rawjson;
 mod redact;
 mod rules;
 mod scan;
+mod seen;
 mod validators;
 
 pub use context::{CONTEXT_BOOST, CONTEXT_FLOOR, CONTEXT_WINDOW, context_score};

@@ -8,6 +8,7 @@ use super::builtin::{Hit, Scanner};
 use super::context::{self, CONTEXT_WINDOW, ContextSet};
 use super::entity::Entity;
 use super::rules::CompiledRules;
+use super::seen::Seen;
 
 /// Which rule produced a finding.
 ///
@@ -252,21 +253,41 @@ impl CompiledRules {
             out: Vec::new(),
             path: String::new(),
             budget: self.limits.max_input_bytes,
+            seen: Seen::default(),
         };
         w.walk(value, None, 0)?;
         Ok(w.out)
     }
 
-    /// Scan one string in place; pushes findings in start order.
+    /// [`Self::scan_field`] for one string of a JSON walk, skipping a short
+    /// string the same walk already scanned clean (see [`Seen`]).
+    pub(crate) fn scan_walked_field(
+        &self,
+        s: &str,
+        field: Field<'_>,
+        opts: ScanOptions,
+        out: &mut Vec<Finding>,
+        seen: &mut Seen,
+    ) {
+        if seen.is_clean(field.key, s) {
+            return;
+        }
+        if !self.scan_field(s, field, opts, out) {
+            seen.mark_clean(field.key, s);
+        }
+    }
+
+    /// Scan one string in place; pushes findings in start order. False when
+    /// no rule offered any candidate (whatever the thresholds).
     pub(crate) fn scan_field(
         &self,
         s: &str,
         field: Field<'_>,
         opts: ScanOptions,
         out: &mut Vec<Finding>,
-    ) {
+    ) -> bool {
         if s.is_empty() {
-            return;
+            return false;
         }
         let hits = Scanner::new(self, s, field.key).run();
         let mut cands: Vec<Cand> = hits
@@ -291,7 +312,7 @@ impl CompiledRules {
             }
         }
         if cands.is_empty() {
-            return;
+            return false;
         }
         let mut key_words: Vec<&str> = Vec::new();
         if let Some(k) = field.key {
@@ -351,6 +372,7 @@ impl CompiledRules {
                 context: ctx,
             });
         }
+        true
     }
 }
 
@@ -440,6 +462,7 @@ struct ValueWalk<'a> {
     out: Vec<Finding>,
     path: String,
     budget: usize,
+    seen: Seen,
 }
 
 impl ValueWalk<'_> {
@@ -459,7 +482,8 @@ impl ValueWalk<'_> {
                     in_key: false,
                     key,
                 };
-                self.rules.scan_field(s, field, self.opts, &mut self.out);
+                self.rules
+                    .scan_walked_field(s, field, self.opts, &mut self.out, &mut self.seen);
             }
             Value::Number(n) => {
                 // Integers under a million (counts, ids, ports, prices in cents)
@@ -477,7 +501,8 @@ impl ValueWalk<'_> {
                     in_key: false,
                     key,
                 };
-                self.rules.scan_field(&s, field, self.opts, &mut self.out);
+                self.rules
+                    .scan_walked_field(&s, field, self.opts, &mut self.out, &mut self.seen);
             }
             Value::Array(items) => {
                 self.enter(depth)?;
@@ -502,7 +527,13 @@ impl ValueWalk<'_> {
                         in_key: true,
                         key: None,
                     };
-                    self.rules.scan_field(k, field, self.opts, &mut self.out);
+                    self.rules.scan_walked_field(
+                        k,
+                        field,
+                        self.opts,
+                        &mut self.out,
+                        &mut self.seen,
+                    );
                     self.walk(item, Some(k), depth + 1)?;
                     self.path.truncate(len);
                 }
@@ -594,6 +625,28 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].pointer.as_deref(), Some("/status"));
         let raw = r
+            .scan_json_str(&doc.to_string(), ScanOptions::THRESHOLDED)
+            .unwrap();
+        assert_eq!(raw, f);
+    }
+
+    /// A walk remembers short strings it found clean; every occurrence of a
+    /// string with a finding is still reported, and the same text under a
+    /// key that gives it context is judged again.
+    #[test]
+    fn repeated_fields_are_all_reported() {
+        let mut items: Vec<Value> = (0..40)
+            .map(|i| serde_json::json!({"id": i, "kind": "note", "ref": "536228745", "to": "a@example.com"}))
+            .collect();
+        items.push(serde_json::json!({"kind": "note", "ssn": "536228745"}));
+        let doc = Value::Array(items);
+        let f = rules().scan_json(&doc).unwrap();
+        let emails = f.iter().filter(|f| f.label == "EMAIL_ADDRESS").count();
+        assert_eq!(emails, 40);
+        let ssn: Vec<_> = f.iter().filter(|f| f.label == "US_SSN").collect();
+        assert_eq!(ssn.len(), 1);
+        assert_eq!(ssn[0].pointer.as_deref(), Some("/40/ssn"));
+        let raw = rules()
             .scan_json_str(&doc.to_string(), ScanOptions::THRESHOLDED)
             .unwrap();
         assert_eq!(raw, f);
