@@ -388,19 +388,34 @@ pub(crate) fn words_before_into<'s>(s: &'s str, end: usize, n: usize, w: &mut Ve
 
 /// Whether the word right before `end` is one of `words` (any case).
 pub(crate) fn word_before_is(s: &str, end: usize, words: &[&str]) -> bool {
-    words_before(s, end, 1)
-        .first()
-        .is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
+    let head = s.get(..end).unwrap_or("");
+    // The same bounded look-back as `words_before_into` with one word,
+    // without collecting the words on the way.
+    let mut from = head.len().saturating_sub(24 + 8);
+    while from > 0 && !head.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut last = None;
+    for_each_word(head.get(from..).unwrap_or(""), |x| last = Some(x));
+    last.is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
 }
 
 /// Whether the word right after `start` is one of `words` (any case).
 pub(crate) fn word_after_is(s: &str, start: usize, words: &[&str]) -> bool {
-    words_after(s, start, 1)
-        .first()
-        .is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
+    let tail = s.get(start..).unwrap_or("");
+    let mut to = tail.len().min(24 + 8);
+    while to < tail.len() && !tail.is_char_boundary(to) {
+        to += 1;
+    }
+    let mut first = None;
+    for_each_word(tail.get(..to).unwrap_or(""), |x| {
+        first.get_or_insert(x);
+    });
+    first.is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
 }
 
 /// Up to `n` words starting at `start`.
+#[cfg(test)]
 pub(crate) fn words_after(s: &str, start: usize, n: usize) -> Vec<&str> {
     let mut w = Vec::with_capacity(n + 4);
     words_after_into(s, start, n, &mut w);

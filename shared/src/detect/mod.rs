@@ -59,12 +59,12 @@ mod builtin;
 mod context;
 mod entity;
 mod gazetteer;
+mod memo;
 mod phone;
 mod rawjson;
 mod redact;
 mod rules;
 mod scan;
-mod seen;
 mod validators;
 
 pub use context::{CONTEXT_BOOST, CONTEXT_FLOOR, CONTEXT_WINDOW, context_score};

@@ -10,10 +10,10 @@
 
 use std::collections::HashMap;
 
+use super::memo::ScanMemo;
 use super::redact::{merge_spans, placeholder_for_number};
 use super::rules::CompiledRules;
 use super::scan::{Field, Finding, ScanError, ScanOptions, push_escaped};
-use super::seen::Seen;
 
 /// A string or number token found by the walker.
 struct Token<'a> {
@@ -332,7 +332,7 @@ impl CompiledRules {
     /// ```
     pub fn scan_json_str(&self, src: &str, opts: ScanOptions) -> Result<Vec<Finding>, ScanError> {
         let mut out = Vec::new();
-        let mut seen = Seen::default();
+        let mut memo = ScanMemo::default();
         walk(self, src, &mut |t| {
             // As in the value walk: short integers match no built-in detector.
             if t.is_number
@@ -347,7 +347,7 @@ impl CompiledRules {
                 in_key: t.in_key,
                 key: t.key,
             };
-            self.scan_walked_field(&t.text, field, opts, &mut out, &mut seen);
+            self.scan_walked_field(&t.text, field, opts, &mut out, &mut memo);
             Ok(())
         })?;
         Ok(out)

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::builtin::{Hit, Scanner};
 use super::context::{self, CONTEXT_WINDOW, ContextSet};
 use super::entity::Entity;
+use super::memo::{ScanMemo, WordMemo};
 use super::rules::CompiledRules;
-use super::seen::Seen;
 
 /// Which rule produced a finding.
 ///
@@ -190,7 +190,7 @@ impl CompiledRules {
     /// Scan plain text with options (no size limit: see [`Self::scan_text_checked`]).
     pub fn scan_text_with(&self, text: &str, opts: ScanOptions) -> Vec<Finding> {
         let mut out = Vec::new();
-        self.scan_field(text, Field::TEXT, opts, &mut out);
+        self.scan_field(text, Field::TEXT, opts, &mut out, &mut WordMemo::default());
         out
     }
 
@@ -253,27 +253,27 @@ impl CompiledRules {
             out: Vec::new(),
             path: String::new(),
             budget: self.limits.max_input_bytes,
-            seen: Seen::default(),
+            memo: ScanMemo::default(),
         };
         w.walk(value, None, 0)?;
         Ok(w.out)
     }
 
     /// [`Self::scan_field`] for one string of a JSON walk, skipping a short
-    /// string the same walk already scanned clean (see [`Seen`]).
+    /// string the same walk already scanned clean (see [`ScanMemo`]).
     pub(crate) fn scan_walked_field(
         &self,
         s: &str,
         field: Field<'_>,
         opts: ScanOptions,
         out: &mut Vec<Finding>,
-        seen: &mut Seen,
+        memo: &mut ScanMemo,
     ) {
-        if seen.is_clean(field.key, s) {
+        if memo.fields.get(field.key, s).is_some() {
             return;
         }
-        if !self.scan_field(s, field, opts, out) {
-            seen.mark_clean(field.key, s);
+        if !self.scan_field(s, field, opts, out, &mut memo.words) {
+            memo.fields.put(field.key, s, ());
         }
     }
 
@@ -285,11 +285,12 @@ impl CompiledRules {
         field: Field<'_>,
         opts: ScanOptions,
         out: &mut Vec<Finding>,
+        words: &mut WordMemo,
     ) -> bool {
         if s.is_empty() {
             return false;
         }
-        let hits = Scanner::new(self, s, field.key).run();
+        let hits = Scanner::new(self, s, field.key, words).run();
         let mut cands: Vec<Cand> = hits
             .iter()
             .map(|h: &Hit| Cand {
@@ -462,7 +463,7 @@ struct ValueWalk<'a> {
     out: Vec<Finding>,
     path: String,
     budget: usize,
-    seen: Seen,
+    memo: ScanMemo,
 }
 
 impl ValueWalk<'_> {
@@ -483,7 +484,7 @@ impl ValueWalk<'_> {
                     key,
                 };
                 self.rules
-                    .scan_walked_field(s, field, self.opts, &mut self.out, &mut self.seen);
+                    .scan_walked_field(s, field, self.opts, &mut self.out, &mut self.memo);
             }
             Value::Number(n) => {
                 // Integers under a million (counts, ids, ports, prices in cents)
@@ -502,7 +503,7 @@ impl ValueWalk<'_> {
                     key,
                 };
                 self.rules
-                    .scan_walked_field(&s, field, self.opts, &mut self.out, &mut self.seen);
+                    .scan_walked_field(&s, field, self.opts, &mut self.out, &mut self.memo);
             }
             Value::Array(items) => {
                 self.enter(depth)?;
@@ -532,7 +533,7 @@ impl ValueWalk<'_> {
                         field,
                         self.opts,
                         &mut self.out,
-                        &mut self.seen,
+                        &mut self.memo,
                     );
                     self.walk(item, Some(k), depth + 1)?;
                     self.path.truncate(len);

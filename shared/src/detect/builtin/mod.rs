@@ -47,6 +47,7 @@ mod accuracy;
 mod testdata;
 
 use super::entity::Entity;
+use super::memo::WordMemo;
 use super::rules::CompiledRules;
 
 /// A raw detection before context, thresholds and overlap resolution.
@@ -108,10 +109,17 @@ pub(crate) struct Scanner<'a> {
     key: Option<&'a str>,
     pub hits: Vec<Hit>,
     buf: String,
+    /// Gazetteer flags already looked up in this scan.
+    words: &'a mut WordMemo,
 }
 
 impl<'a> Scanner<'a> {
-    pub(crate) fn new(rules: &'a CompiledRules, s: &'a str, key: Option<&'a str>) -> Self {
+    pub(crate) fn new(
+        rules: &'a CompiledRules,
+        s: &'a str,
+        key: Option<&'a str>,
+        words: &'a mut WordMemo,
+    ) -> Self {
         Scanner {
             rules,
             s,
@@ -119,6 +127,7 @@ impl<'a> Scanner<'a> {
             key,
             hits: Vec::new(),
             buf: String::new(),
+            words,
         }
     }
 

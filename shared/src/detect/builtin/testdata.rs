@@ -148,7 +148,14 @@ fn run(file: &str, src: &str) -> Vec<String> {
 /// score); an error if a raw detector span is out of bounds or splits a
 /// `char`.
 fn hits(rules: &CompiledRules, s: &str) -> Result<Vec<(Entity, String, f32)>, String> {
-    for h in Scanner::new(rules, s, None).run() {
+    for h in Scanner::new(
+        rules,
+        s,
+        None,
+        &mut crate::detect::memo::WordMemo::default(),
+    )
+    .run()
+    {
         if !(h.start < h.end
             && h.end <= s.len()
             && s.is_char_boundary(h.start)

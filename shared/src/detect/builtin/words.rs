@@ -212,11 +212,21 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn flags_of(&mut self, w: &Word) -> u64 {
-        let t = &self.s[w.start..w.end];
+    /// [`gz::lookup_fold`] through this scan's memo.
+    fn lookup(&mut self, t: &str) -> u64 {
+        if let Some(f) = self.words.get(None, t) {
+            return f;
+        }
         let mut buf = std::mem::take(&mut self.buf);
         let f = gz::lookup_fold(t, &mut buf);
         self.buf = buf;
+        self.words.put(None, t, f);
+        f
+    }
+
+    fn flags_of(&mut self, w: &Word) -> u64 {
+        let t = &self.s[w.start..w.end];
+        let f = self.lookup(t);
         // Some village somewhere is called almost anything ("Spanish",
         // "Mateo", "Baker"): a town counts only when the word is nothing else.
         // Upper-case words count only as names or places the tables know well.
@@ -245,10 +255,7 @@ impl<'a> Scanner<'a> {
             return 0;
         };
         let t = &self.s[first.start..last.end];
-        let mut buf = std::mem::take(&mut self.buf);
-        let f = gz::lookup_fold(t, &mut buf);
-        self.buf = buf;
-        f
+        self.lookup(t)
     }
 
     fn names(&mut self, run: &[Word]) {
