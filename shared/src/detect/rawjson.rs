@@ -208,13 +208,22 @@ impl<'a> Walker<'a> {
         }
         let mut p = s + 1;
         let mut escaped = false;
-        while p < self.b.len() && self.b[p] != b'"' {
-            if self.b[p] == b'\\' {
-                escaped = true;
-                p += 2;
-            } else {
-                p += 1;
+        // Jump from one quote or backslash to the next; a backslash also
+        // skips the byte it escapes.
+        while let Some(at) = self
+            .b
+            .get(p..)
+            .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+        {
+            p += at;
+            if self.b[p] == b'"' {
+                break;
             }
+            escaped = true;
+            p += 2;
+        }
+        if self.b.get(p) != Some(&b'"') {
+            p = p.max(self.b.len());
         }
         if p >= self.b.len() {
             return Err(err("unterminated string"));
