@@ -372,43 +372,47 @@ pub(crate) fn words_before(s: &str, end: usize, n: usize) -> Vec<&str> {
     w
 }
 
-/// [`words_before`] into a reused buffer (cleared first).
-pub(crate) fn words_before_into<'s>(s: &'s str, end: usize, n: usize, w: &mut Vec<&'s str>) {
-    w.clear();
+/// The text before `end` that can hold its last `n` words: the look-back
+/// is bounded in bytes too, so a huge run of separators costs nothing.
+fn window_before(s: &str, end: usize, n: usize) -> &str {
     let head = s.get(..end).unwrap_or("");
-    // Bound the look-back in bytes too, so a huge run of separators costs nothing.
     let mut from = head.len().saturating_sub(n * 24 + 8);
     while from > 0 && !head.is_char_boundary(from) {
         from -= 1;
     }
-    for_each_word(head.get(from..).unwrap_or(""), |x| w.push(x));
+    head.get(from..).unwrap_or("")
+}
+
+/// The text after `start` that can hold its first `n` words (bounded as
+/// [`window_before`]).
+fn window_after(s: &str, start: usize, n: usize) -> &str {
+    let tail = s.get(start..).unwrap_or("");
+    let mut to = tail.len().min(n * 24 + 8);
+    while to < tail.len() && !tail.is_char_boundary(to) {
+        to += 1;
+    }
+    tail.get(..to).unwrap_or("")
+}
+
+/// [`words_before`] into a reused buffer (cleared first).
+pub(crate) fn words_before_into<'s>(s: &'s str, end: usize, n: usize, w: &mut Vec<&'s str>) {
+    w.clear();
+    for_each_word(window_before(s, end, n), |x| w.push(x));
     let skip = w.len().saturating_sub(n);
     w.drain(..skip);
 }
 
 /// Whether the word right before `end` is one of `words` (any case).
 pub(crate) fn word_before_is(s: &str, end: usize, words: &[&str]) -> bool {
-    let head = s.get(..end).unwrap_or("");
-    // The same bounded look-back as `words_before_into` with one word,
-    // without collecting the words on the way.
-    let mut from = head.len().saturating_sub(24 + 8);
-    while from > 0 && !head.is_char_boundary(from) {
-        from -= 1;
-    }
     let mut last = None;
-    for_each_word(head.get(from..).unwrap_or(""), |x| last = Some(x));
+    for_each_word(window_before(s, end, 1), |x| last = Some(x));
     last.is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
 }
 
 /// Whether the word right after `start` is one of `words` (any case).
 pub(crate) fn word_after_is(s: &str, start: usize, words: &[&str]) -> bool {
-    let tail = s.get(start..).unwrap_or("");
-    let mut to = tail.len().min(24 + 8);
-    while to < tail.len() && !tail.is_char_boundary(to) {
-        to += 1;
-    }
     let mut first = None;
-    for_each_word(tail.get(..to).unwrap_or(""), |x| {
+    for_each_word(window_after(s, start, 1), |x| {
         first.get_or_insert(x);
     });
     first.is_some_and(|x| words.iter().any(|k| x.eq_ignore_ascii_case(k)))
@@ -425,12 +429,7 @@ pub(crate) fn words_after(s: &str, start: usize, n: usize) -> Vec<&str> {
 /// [`words_after`] into a reused buffer (cleared first).
 pub(crate) fn words_after_into<'s>(s: &'s str, start: usize, n: usize, w: &mut Vec<&'s str>) {
     w.clear();
-    let tail = s.get(start..).unwrap_or("");
-    let mut to = tail.len().min(n * 24 + 8);
-    while to < tail.len() && !tail.is_char_boundary(to) {
-        to += 1;
-    }
-    for_each_word(tail.get(..to).unwrap_or(""), |x| {
+    for_each_word(window_after(s, start, n), |x| {
         if w.len() < n {
             w.push(x);
         }

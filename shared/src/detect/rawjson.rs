@@ -223,9 +223,6 @@ impl<'a> Walker<'a> {
             p += 2;
         }
         if self.b.get(p) != Some(&b'"') {
-            p = p.max(self.b.len());
-        }
-        if p >= self.b.len() {
             return Err(err("unterminated string"));
         }
         let end = p + 1;
