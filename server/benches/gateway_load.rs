@@ -376,7 +376,9 @@ async fn main() {
 
     println!("gateway_load: 4 KB arguments, enforce mode, default rules, records written");
     let direct = latency(&up_url, None, "echo", calls).await;
+    let before = Stages::read(&state.metrics.render());
     let through = latency(&gh_url, Some(&token), "up__echo", calls).await;
+    let sequential = Stages::read(&state.metrics.render()).since(&before);
     println!("\nlatency, 1 client, {calls} sequential calls:");
     println!(
         "  {:<10} {:>9} {:>9} {:>9}",
@@ -397,8 +399,11 @@ async fn main() {
         ms(pct(&through, 0.5)) - ms(pct(&direct, 0.5)),
         ms(pct(&through, 0.99)) - ms(pct(&direct, 0.99))
     );
+    sequential.print("where the time goes, sequential calls (from /metrics)");
     let d = throughput(&up_url, None, "echo", clients, seconds).await;
+    let before = Stages::read(&state.metrics.render());
     let g = throughput(&gh_url, Some(&token), "up__echo", clients, seconds).await;
+    let loaded = Stages::read(&state.metrics.render()).since(&before);
     println!("\nthroughput, {clients} clients, {seconds} s each:");
     println!("  direct     {d:>9.0} calls/s");
     println!(
@@ -409,6 +414,9 @@ async fn main() {
         .fetch_one(&db)
         .await
         .unwrap();
+    loaded.print(&format!(
+        "where the time goes, {clients} clients (from /metrics)"
+    ));
     println!("\nrecords written: {recorded} calls");
 
     quota_phase(
@@ -506,16 +514,28 @@ async fn quota_phase(state: &AppState, token: &str, org: uuid::Uuid, clients: us
             ms(pct(v, 0.99))
         );
     };
-    let gateway = state.gateway.clone();
-    let token = token.to_owned();
-    let auth = concurrently(clients, n, move || {
-        let (g, t) = (gateway.clone(), token.clone());
-        async move {
-            g.authorize(&t).await.unwrap();
-        }
-    })
-    .await;
-    row("authorise (reads usage with the org)", &auth);
+    for cached in [false, true] {
+        let gateway = state.gateway.clone();
+        let token = token.to_owned();
+        let auth = concurrently(clients, n, move || {
+            let (g, t) = (gateway.clone(), token.clone());
+            async move {
+                if !cached {
+                    g.access.clear();
+                }
+                g.authorize(&t).await.unwrap();
+            }
+        })
+        .await;
+        row(
+            if cached {
+                "authorise, cached answer"
+            } else {
+                "authorise, query (reads usage too)"
+            },
+            &auth,
+        );
+    }
     let db = state.db.clone();
     let period = shared::api::Period::of(chrono::Utc::now()).first_day();
     let lookup = concurrently(clients, n, move || {
@@ -559,4 +579,125 @@ async fn quota_phase(state: &AppState, token: &str, org: uuid::Uuid, clients: us
         ms(pct(&figures[1], 0.5)) - ms(pct(&figures[0], 0.5)),
         ms(pct(&figures[1], 0.99)) - ms(pct(&figures[0], 0.99))
     );
+}
+
+/// The per-stage histograms of `/metrics` (`gatehouse_stage_seconds`),
+/// read from the text exposition as a Prometheus server would.
+#[derive(Default)]
+struct Stages {
+    /// Per stage, in the order they run: sum of seconds, count, and the
+    /// cumulative buckets `(upper bound, count)`.
+    stages: Vec<(String, f64, u64, Vec<(f64, u64)>)>,
+}
+
+impl Stages {
+    const ORDER: [&str; 8] = [
+        "authorize",
+        "resolve",
+        "scan_arguments",
+        "policy",
+        "record_intent",
+        "dispatch",
+        "scan_result",
+        "record",
+    ];
+
+    fn read(text: &str) -> Self {
+        let label = |line: &str, name: &str| -> Option<String> {
+            let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = line[start..].find('"')? + start;
+            Some(line[start..end].to_owned())
+        };
+        let value = |line: &str| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap();
+        let mut stages: Vec<(String, f64, u64, Vec<(f64, u64)>)> = Self::ORDER
+            .iter()
+            .map(|s| (s.to_string(), 0.0, 0, Vec::new()))
+            .collect();
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("gatehouse_stage_seconds"))
+        {
+            let Some(stage) = label(line, "stage") else {
+                continue;
+            };
+            let Some(entry) = stages.iter_mut().find(|s| s.0 == stage) else {
+                continue;
+            };
+            if line.starts_with("gatehouse_stage_seconds_sum") {
+                entry.1 = value(line);
+            } else if line.starts_with("gatehouse_stage_seconds_count") {
+                entry.2 = value(line) as u64;
+            } else if let Some(le) = label(line, "le") {
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().unwrap()
+                };
+                entry.3.push((le, value(line) as u64));
+            }
+        }
+        Self { stages }
+    }
+
+    /// What happened between `before` and now.
+    fn since(&self, before: &Stages) -> Stages {
+        let stages = self
+            .stages
+            .iter()
+            .zip(&before.stages)
+            .map(|(now, then)| {
+                let buckets = now
+                    .3
+                    .iter()
+                    .map(|&(le, n)| {
+                        let old = then.3.iter().find(|b| b.0 == le).map_or(0, |b| b.1);
+                        (le, n - old)
+                    })
+                    .collect();
+                (now.0.clone(), now.1 - then.1, now.2 - then.2, buckets)
+            })
+            .collect();
+        Stages { stages }
+    }
+
+    /// The upper bound of the bucket holding the `p` quantile.
+    fn quantile(buckets: &[(f64, u64)], count: u64, p: f64) -> f64 {
+        let rank = (count as f64 * p).ceil() as u64;
+        buckets
+            .iter()
+            .find(|b| b.1 >= rank.max(1))
+            .map_or(f64::INFINITY, |b| b.0)
+    }
+
+    fn print(&self, title: &str) {
+        println!("\n{title}:");
+        println!(
+            "  {:<16} {:>8} {:>10} {:>10} {:>10}",
+            "stage", "calls", "mean ms", "p50 ≤ ms", "p99 ≤ ms"
+        );
+        let mut total = 0.0;
+        for (name, sum, count, buckets) in &self.stages {
+            if *count == 0 {
+                continue;
+            }
+            let mean = sum / *count as f64;
+            if name != "dispatch" {
+                total += mean;
+            }
+            println!(
+                "  {:<16} {:>8} {:>10.3} {:>10.3} {:>10.3}",
+                name,
+                count,
+                mean * 1000.0,
+                Self::quantile(buckets, *count, 0.5) * 1000.0,
+                Self::quantile(buckets, *count, 0.99) * 1000.0
+            );
+        }
+        println!(
+            "  {:<16} {:>8} {:>10.3}   (every stage but dispatch; the rest is HTTP and MCP framing)",
+            "sum",
+            "",
+            total * 1000.0
+        );
+    }
 }

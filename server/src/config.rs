@@ -305,6 +305,14 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub policy_cache_size: u64,
 
+    /// How long, in milliseconds, an agent key's authorisation (is it
+    /// live, its org's mode and settings) is reused before the database is
+    /// asked again; changes are also pushed to every server at once through
+    /// a database notification. At most 1000; 0 asks on every request.
+    #[arg(long, env = "GATEHOUSE_AGENT_ACCESS_CACHE_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub agent_access_cache_ms: u64,
+
     /// How many scans run at once on the blocking pool (default: the
     /// number of CPUs); further scans wait their turn.
     #[arg(long, env = "GATEHOUSE_SCAN_PARALLELISM")]
@@ -370,6 +378,8 @@ pub struct Config {
     /// None: no scheduled discovery.
     pub discovery_interval: Option<std::time::Duration>,
     pub policy_cache_size: std::num::NonZeroUsize,
+    /// How long an authorisation answer is reused (≤ 1 s).
+    pub agent_access_cache: std::time::Duration,
     pub scan_parallelism: usize,
     pub rates: crate::limits::RateSettings,
     pub operator_token: Option<SecretString>,
@@ -410,6 +420,7 @@ impl Config {
                 args.policy_cache_size,
             )?)
             .unwrap_or(std::num::NonZeroUsize::MIN),
+            agent_access_cache: std::time::Duration::from_millis(args.agent_access_cache_ms),
             rates: crate::limits::RateSettings {
                 mcp_per_org: crate::limits::Rate::per_second(args.mcp_rate_per_org),
                 mcp_per_key: crate::limits::Rate::per_second(args.mcp_rate_per_key),

@@ -8,6 +8,7 @@
 //! * [`db`], [`embedded_pg`] — Postgres.
 //! * [`web_backend`] — the dashboard's backend port, implemented.
 
+pub mod access_cache;
 pub mod agent_tokens;
 pub mod approvals;
 pub mod charts;

@@ -36,7 +36,7 @@ use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::github::GitHub;
 use crate::github::tools::Call as GitHubCall;
-use crate::metrics::{DecisionLabels, Metrics};
+use crate::metrics::{DecisionLabels, Metrics, Stage};
 use crate::postgres::tools::{DbCall, Refusal};
 use crate::recorder::Recorder;
 use crate::scanning::Scanning;
@@ -166,6 +166,9 @@ pub struct Gateway {
     pub keyring: Arc<Keyring>,
     pub upstreams: Arc<UpstreamPool>,
     pub tokens: AgentTokens,
+    /// Authorisation answers, at most a second old (see
+    /// [`crate::access_cache`]).
+    pub access: Arc<data_path::AgentAccess>,
     pub recorder: Recorder,
     pub metrics: Metrics,
     pub clock: Clock,
@@ -196,6 +199,7 @@ impl Gateway {
         keyring: Arc<Keyring>,
         upstreams: Arc<UpstreamPool>,
         tokens: AgentTokens,
+        access: Arc<data_path::AgentAccess>,
         recorder: Recorder,
         metrics: Metrics,
         clock: Clock,
@@ -211,6 +215,7 @@ impl Gateway {
             keyring,
             upstreams,
             tokens,
+            access,
             recorder,
             metrics,
             clock,
@@ -229,7 +234,18 @@ impl Gateway {
 
     /// Verifies a bearer token (see [`data_path::authorize`]).
     pub async fn authorize(&self, token: &str) -> Result<AgentCtx, AuthFailure> {
-        data_path::authorize(&self.db, &self.tokens, &self.plans, self.clock.now(), token).await
+        let started = Instant::now();
+        let agent = data_path::authorize(
+            &self.db,
+            &self.tokens,
+            &self.access,
+            &self.plans,
+            (self.clock.now(), tokio::time::Instant::now()),
+            token,
+        )
+        .await;
+        self.metrics.stage(Stage::authorize, started.elapsed());
+        agent
     }
 
     /// The pack's tools as an admin approved them (pinned), namespaced.
@@ -403,6 +419,7 @@ impl Gateway {
                 Error::CannotDecide
             })?
             .ok_or_else(|| Error::UnknownTool(exposed.to_owned()))?;
+        self.metrics.stage(Stage::resolve, started.elapsed());
         let mut trail = Trail::new(
             agent,
             meta,
@@ -536,6 +553,7 @@ impl Gateway {
         arguments: Option<JsonObject>,
         started: Instant,
     ) -> Result<CallToolResult, Stop> {
+        let stage = Instant::now();
         let rules = self.rules(agent).await.map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "compiling rules");
             Stop::CannotDecide("rules_unavailable")
@@ -551,6 +569,7 @@ impl Gateway {
                 "arguments",
             )
             .await?;
+        self.metrics.stage(Stage::scan_arguments, stage.elapsed());
         // Evidence: every detected value is replaced, whatever the action;
         // by default only the arguments' shape is kept (values the rules
         // did not flag never reach the record).
@@ -564,7 +583,9 @@ impl Gateway {
         if e.effective == EffectiveMode::EnforcePaused && e.paused_blocks_calls {
             return Err(Stop::Paused(e));
         }
+        let stage = Instant::now();
         let tool = self.policy(agent, trail, &args).await?;
+        self.metrics.stage(Stage::policy, stage.elapsed());
         // A database call, parsed once from the arguments as scanned (again
         // below only if acting on them redacted something). Its shape is
         // what compact surfaces and violations show instead of the SQL.
@@ -720,11 +741,13 @@ impl Gateway {
         // Dispatch, once the intent is on record: a crash while the
         // upstream works leaves a trace, and a database that cannot take
         // the record means the call does not run at all.
+        let stage = Instant::now();
         let intent = trail.to_record(Outcome::InFlight, micros(started.elapsed()));
         if let Err(e) = self.recorder.record(intent).await {
             tracing::error!(error = %e, "intent record not written; not dispatching");
             return Err(Stop::Unrecorded);
         }
+        self.metrics.stage(Stage::record_intent, stage.elapsed());
         let up_started = Instant::now();
         let dispatch_args = match dispatch_args {
             Value::Object(m) => Some(m),
@@ -754,7 +777,9 @@ impl Gateway {
             }
             Outbound::Refused(message) => Ok(error_result(message)),
         };
-        trail.upstream_us = Some(micros(up_started.elapsed()));
+        let upstream = up_started.elapsed();
+        trail.upstream_us = Some(micros(upstream));
+        self.metrics.stage(Stage::dispatch, upstream);
         let mut result = match result {
             Ok(r) => r,
             Err(e) => return Err(self.upstream_failed(trail, route, &rules, e).await),
@@ -763,10 +788,12 @@ impl Gateway {
 
         // Scan the result (content, structuredContent, _meta and whatever
         // else the upstream added), then act on it.
+        let stage = Instant::now();
         let doc = serde_json::to_value(&result).unwrap_or(Value::Null);
         let res = self
             .scan(trail, &rules, doc, Direction::Results, "result")
             .await?;
+        self.metrics.stage(Stage::scan_result, stage.elapsed());
         let decided = trail.decide(
             &self.metrics,
             &tool,
@@ -1199,10 +1226,12 @@ impl Gateway {
                 }),
             )
         });
+        let stage = Instant::now();
         if let Err(e) = self.recorder.record(record).await {
             tracing::error!(error = %e, "decision record not written; withholding the result");
             return Err(Error::CannotDecide);
         }
+        self.metrics.stage(Stage::record, stage.elapsed());
         if let Some((org_id, data)) = blocked {
             // Off the answer's path: a slow queue insert must not delay the
             // agent, and the call's record is already durable.

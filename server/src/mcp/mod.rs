@@ -69,6 +69,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .with_allowed_origins(allowed_origins(&public))
         .with_max_request_body_bytes(state.config.mcp_max_body_bytes);
     cfg.sse_keep_alive = Some(std::time::Duration::from_secs(15));
+    // A call answered with one message gets plain JSON, not an SSE stream
+    // around one event (less framing on every answer); a call that sends
+    // progress first (an approval hold) still streams, so nothing is lost.
+    cfg.json_response = true;
     let handler = GatewayHandler { gateway };
     let mcp: StreamableHttpService<GatewayHandler, LocalSessionManager> =
         StreamableHttpService::new(

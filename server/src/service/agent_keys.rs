@@ -143,7 +143,9 @@ pub async fn create(
 }
 
 /// Revokes a key: no new tokens at once, and live tokens fail on their next
-/// call (the MCP endpoint checks the key on every request).
+/// call on every server (the revocation is notified to every server's
+/// authorisation cache; see [`crate::access_cache`]: within a second even
+/// if the notification is lost).
 pub async fn revoke(
     db: &PgPool,
     t: &TenantCtx,

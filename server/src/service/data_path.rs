@@ -107,20 +107,104 @@ pub enum AuthFailure {
     Unavailable,
 }
 
-/// Verifies a bearer token and checks, on every request, that its key is
-/// still valid — so revocation takes effect on the next call.
+/// What the authorisation query was asked (see [`AgentAccess`]).
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
+pub struct AccessKey {
+    key: Uuid,
+    org: Uuid,
+    pack: Uuid,
+    sub: Uuid,
+    /// The enforce period whose usage was read.
+    period: chrono::NaiveDate,
+}
+
+impl crate::access_cache::OrgScoped for AccessKey {
+    fn org(&self) -> Uuid {
+        self.org
+    }
+}
+
+/// The authorisation query's answers, `None` for a revoked or deleted key
+/// (see [`crate::access_cache`]).
+pub type AgentAccess = crate::access_cache::AccessCache<AccessKey, Option<std::sync::Arc<AuthRow>>>;
+
+/// Verifies a bearer token and checks that its key is still valid and what
+/// its org's settings are — from the database, or from an answer at most a
+/// second old that no change has invalidated since (see
+/// [`crate::access_cache`]), so revocation takes effect within a second on
+/// every replica, in practice at once.
 pub async fn authorize(
     db: &PgPool,
     tokens: &AgentTokens,
+    access: &AgentAccess,
     plans: &Plans,
-    now: DateTime<Utc>,
+    (now, at): (DateTime<Utc>, tokio::time::Instant),
     token: &str,
 ) -> Result<AgentCtx, AuthFailure> {
     let claims = tokens.verify(now, token).await?;
     let period = Period::of(now);
+    let key = AccessKey {
+        key: claims.key,
+        org: claims.org,
+        pack: claims.pack,
+        sub: claims.sub,
+        period: period.first_day(),
+    };
+    let row = match access.get(&key, at) {
+        Some(row) => row,
+        None => {
+            let ticket = access.ticket(at);
+            let row = access_row(db, &claims, period)
+                .await?
+                .map(std::sync::Arc::new);
+            access.put(key, row.clone(), ticket);
+            row
+        }
+    };
+    let r = row.ok_or(AuthFailure::Revoked)?;
+    let bad = |what: &str, e: String| {
+        tracing::error!(error = %e, "org {what} in database");
+        AuthFailure::Unavailable
+    };
+    let mode: OrgMode = r.mode.parse().map_err(|e| bad("mode", e))?;
+    let plan = match r.plan.as_deref() {
+        Some(p) => p.parse().map_err(|e| bad("plan", e))?,
+        None => plans.default_plan,
+    };
+    let quota = plans.quota(plan, r.own_quota.and_then(|q| u64::try_from(q).ok()));
+    let used = u64::try_from(r.used).unwrap_or(0);
+    Ok(AgentCtx {
+        claims,
+        mode,
+        config_version: r.config_version,
+        store_full_arguments: r.store_full_arguments,
+        user: (r.external_id.clone(), r.display_name.clone()),
+        pack_name: r.pack_name.clone(),
+        approvals: shared::api::ApprovalSettings {
+            hold_secs: u32::try_from(r.hold).unwrap_or(0),
+            expiry_hours: u32::try_from(r.expiry).unwrap_or(1),
+        },
+        enforcement: AgentEnforcement {
+            effective: EffectiveMode::of(
+                mode,
+                QuotaLevel::of(used, quota) == QuotaLevel::Exhausted,
+            ),
+            period,
+            quota,
+            paused_blocks_calls: r.paused_blocks_calls,
+        },
+    })
+}
+
+/// The authorisation query: None when the key is revoked or deleted.
+async fn access_row(
+    db: &PgPool,
+    claims: &AgentClaims,
+    period: Period,
+) -> Result<Option<AuthRow>, AuthFailure> {
     // The quota check rides on this query (one index lookup of the
     // period's usage row): no round trip of its own on the hot path.
-    let row: Option<AuthRow> = sqlx::query_as(
+    sqlx::query_as(
         "SELECT o.mode, o.config_version, o.store_full_arguments, u.external_id, u.display_name,
            p.name AS pack_name, o.approval_hold_secs AS hold, o.approval_expiry_hours AS expiry, o.plan,
            o.enforce_quota_override AS own_quota, o.paused_blocks_calls, COALESCE(eu.used, 0) AS used
@@ -141,44 +225,12 @@ pub async fn authorize(
     .map_err(|e| {
         tracing::error!(error = %e, "authorising agent token");
         AuthFailure::Unavailable
-    })?;
-    let r = row.ok_or(AuthFailure::Revoked)?;
-    let bad = |what: &str, e: String| {
-        tracing::error!(error = %e, "org {what} in database");
-        AuthFailure::Unavailable
-    };
-    let mode: OrgMode = r.mode.parse().map_err(|e| bad("mode", e))?;
-    let plan = match r.plan.as_deref() {
-        Some(p) => p.parse().map_err(|e| bad("plan", e))?,
-        None => plans.default_plan,
-    };
-    let quota = plans.quota(plan, r.own_quota.and_then(|q| u64::try_from(q).ok()));
-    let used = u64::try_from(r.used).unwrap_or(0);
-    Ok(AgentCtx {
-        claims,
-        mode,
-        config_version: r.config_version,
-        store_full_arguments: r.store_full_arguments,
-        user: (r.external_id, r.display_name),
-        pack_name: r.pack_name,
-        approvals: shared::api::ApprovalSettings {
-            hold_secs: u32::try_from(r.hold).unwrap_or(0),
-            expiry_hours: u32::try_from(r.expiry).unwrap_or(1),
-        },
-        enforcement: AgentEnforcement {
-            effective: EffectiveMode::of(
-                mode,
-                QuotaLevel::of(used, quota) == QuotaLevel::Exhausted,
-            ),
-            period,
-            quota,
-            paused_blocks_calls: r.paused_blocks_calls,
-        },
     })
 }
 
-#[derive(sqlx::FromRow)]
-struct AuthRow {
+/// What the authorisation query reads about a live agent key.
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuthRow {
     mode: String,
     config_version: i64,
     store_full_arguments: bool,

@@ -296,6 +296,13 @@ pub async fn note_usage(
         .await?;
     }
     if after == QuotaLevel::Exhausted {
+        // Cached authorisations still say "enforce": drop them on every
+        // replica, so calls pause now rather than within the second.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::access_cache::CHANNEL)
+            .bind(step.org_id.to_string())
+            .execute(db)
+            .await?;
         reconcile(db, plans, step.org_id, now).await?;
     }
     Ok(())

@@ -206,3 +206,131 @@ async fn the_mcp_endpoint_refuses_an_expired_token(db: PgPool) {
         "{challenge}"
     );
 }
+
+/// Two servers on one database: one caches the agent's authorisation, the
+/// other revokes the key and renames the pack; the first sees both well
+/// within the cache's one-second bound (through the database
+/// notification), and meanwhile answered from its cache.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
+    use server::service::{agent_keys, packs, registered_users, token_exchange};
+    use shared::api::{AgentKeyInput, RegisteredUserInput, ToolPackInput};
+    let now = Utc::now();
+    let a = crate::support::state(db.clone(), "http://127.0.0.1:8080", now).await;
+    let b = crate::support::state(db.clone(), "http://127.0.0.1:8080", now).await;
+    let (owner, _, _) = crate::support::org_with_owner(&db, "Acme", "o@acme.test").await;
+    let pack = packs::save(
+        &db,
+        &owner,
+        None,
+        &ToolPackInput {
+            name: "support".into(),
+            description: String::new(),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let user = registered_users::save(
+        &db,
+        &owner,
+        None,
+        &RegisteredUserInput {
+            external_id: "u1".into(),
+            display_name: "U".into(),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let key = agent_keys::create(
+        &db,
+        &owner,
+        &AgentKeyInput {
+            pack_id: pack.id.to_string(),
+            registered_user_id: user.id.to_string(),
+            name: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let token = token_exchange::exchange(
+        &db,
+        &a.gateway.tokens,
+        Duration::minutes(10),
+        now,
+        token_exchange::TokenRequest {
+            secret: Some(&key.secret),
+            resource: None,
+            session_id: None,
+            client: None,
+        },
+    )
+    .await
+    .unwrap()
+    .access_token;
+
+    // Server b answers from its cache once it has asked: a change made
+    // behind Postgres' back (no notification) is not seen at once…
+    assert_eq!(
+        b.gateway.authorize(&token).await.unwrap().pack_name(),
+        "support"
+    );
+    sqlx::query("ALTER TABLE tool_packs DISABLE TRIGGER tool_packs_agent_access")
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE tool_packs SET name = 'renamed quietly' WHERE id = $1")
+        .bind(pack.id)
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE tool_packs ENABLE TRIGGER tool_packs_agent_access")
+        .execute(&db)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        b.gateway.authorize(&token).await.unwrap().pack_name(),
+        "support"
+    );
+    // …and never for longer than a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1000).saturating_sub(started.elapsed()))
+        .await;
+    assert_eq!(
+        b.gateway.authorize(&token).await.unwrap().pack_name(),
+        "renamed quietly"
+    );
+
+    // A revocation on server a is notified: b refuses the token within a
+    // few milliseconds, long before its cached answer would expire.
+    assert!(b.gateway.authorize(&token).await.is_ok());
+    agent_keys::revoke(&db, &owner, now, key.item.id)
+        .await
+        .unwrap();
+    let revoked = std::time::Instant::now();
+    loop {
+        match b.gateway.authorize(&token).await {
+            Err(server::service::data_path::AuthFailure::Revoked) => break,
+            Ok(_) => {}
+            Err(e) => panic!("{e}"),
+        }
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_millis(500),
+            "server b still accepted a revoked key after {:?}",
+            revoked.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    println!(
+        "revocation seen by the other server after {:?}",
+        revoked.elapsed()
+    );
+    // The refusal is cached too.
+    assert!(matches!(
+        b.gateway.authorize(&token).await,
+        Err(server::service::data_path::AuthFailure::Revoked)
+    ));
+}
