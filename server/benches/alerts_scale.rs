@@ -7,7 +7,9 @@
 //! Rows are generated in Postgres (`generate_series`): one org, 100,000
 //! tool calls over the last 30 days with 10 violations each, spread over
 //! eight rules, three actions, both directions, two packs and 50
-//! Registered Users. Each query runs once to warm the cache and then 5
+//! Registered Users (`--violations 10000000`: a million calls). The
+//! hourly roll-ups are kept by the same triggers as in production, so the
+//! generation time includes them. Each query runs once to warm the cache and then 5
 //! times; the median is printed. Uses `DATABASE_URL` if set, otherwise an
 //! embedded cluster in a temp dir.
 
@@ -132,8 +134,15 @@ async fn main() {
         .fetch_one(&db)
         .await
         .unwrap();
+    let (hourly, user_hourly): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM violation_hourly), (SELECT count(*) FROM violation_user_hourly)",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
     println!(
-        "generated {total} violations on {calls} calls in {:.1} s\n",
+        "generated {total} violations on {calls} calls in {:.1} s \
+         (roll-ups: {hourly} hourly rows, {user_hourly} per-user hourly rows)\n",
         started.elapsed().as_secs_f64()
     );
 
@@ -161,6 +170,60 @@ async fn main() {
                 let s = records::alerts(&db, &t, now, &q(range, None))
                     .await
                     .unwrap();
+                s.total as usize
+            }
+        })
+        .await;
+    }
+    {
+        // The chart alone (30 daily buckets), drawn on the server.
+        let s = records::alerts(&db, &t, now, &q(AlertRange::Last30d, None))
+            .await
+            .unwrap();
+        median("chart SVG alone, 30 buckets", move || {
+            let buckets = s.buckets.clone();
+            async move {
+                server::charts::violations_svg(&buckets, s.bucket_secs, false)
+                    .unwrap()
+                    .len()
+            }
+        })
+        .await;
+    }
+    {
+        // What the alerts page loads: the summary with its chart and the
+        // first page of the table.
+        let (db, t) = (db.clone(), t);
+        median("alerts page, 30 d (summary + first page)", move || {
+            let (db, t) = (db.clone(), t);
+            async move {
+                let query = q(AlertRange::Last30d, None);
+                let (s, page) = tokio::join!(
+                    records::alerts(&db, &t, now, &query),
+                    records::alert_violations(&db, &t, now, &query, None)
+                );
+                s.unwrap().total as usize + page.unwrap().items.len()
+            }
+        })
+        .await;
+    }
+    {
+        // Filtering on a Registered User counts raw rows (the roll-ups
+        // have no user column beside the rule's).
+        let user: uuid::Uuid = sqlx::query_scalar(
+            "SELECT id FROM registered_users WHERE org_id = $1 ORDER BY external_id LIMIT 1",
+        )
+        .bind(org_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        let (db, t) = (db.clone(), t);
+        median("alerts, last 30 d, one user (raw rows)", move || {
+            let (db, t) = (db.clone(), t);
+            async move {
+                let mut query = q(AlertRange::Last30d, None);
+                query.filter.registered_user_id = Some(user);
+                let s = records::alerts(&db, &t, now, &query).await.unwrap();
                 s.total as usize
             }
         })

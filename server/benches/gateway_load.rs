@@ -84,6 +84,9 @@ impl ServerHandler for Echo {
     }
 }
 
+/// The deployment's master key (the replicas get it too).
+const MASTER_KEY: &str = "YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nISE=";
+
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
         .position(|a| a == name)
@@ -158,11 +161,19 @@ async fn latency(url: &str, token: Option<&str>, tool: &str, calls: u64) -> Vec<
     out
 }
 
-async fn throughput(url: &str, token: Option<&str>, tool: &str, clients: u64, seconds: u64) -> f64 {
+/// Calls per second of `clients` concurrent clients for `seconds`, spread
+/// round-robin over `urls`.
+async fn throughput(
+    urls: &[String],
+    token: Option<&str>,
+    tool: &str,
+    clients: u64,
+    seconds: u64,
+) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let url = url.to_owned();
+    for i in 0..clients {
+        let url = urls[i as usize % urls.len()].clone();
         let token = token.map(str::to_owned);
         let tool = tool.to_owned();
         tasks.push(tokio::spawn(async move {
@@ -234,7 +245,7 @@ async fn main() {
         "0".to_owned(),
     ]);
     let config = server::config::Config::from_args(&cli.serve).unwrap();
-    let key = MasterKey::from_base64("YmVuY2gtbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nISE=").unwrap();
+    let key = MasterKey::from_base64(MASTER_KEY).unwrap();
     let state = AppState::build(
         db.clone(),
         config,
@@ -400,9 +411,23 @@ async fn main() {
         ms(pct(&through, 0.99)) - ms(pct(&direct, 0.99))
     );
     sequential.print("where the time goes, sequential calls (from /metrics)");
-    let d = throughput(&up_url, None, "echo", clients, seconds).await;
+    let d = throughput(
+        std::slice::from_ref(&up_url),
+        None,
+        "echo",
+        clients,
+        seconds,
+    )
+    .await;
     let before = Stages::read(&state.metrics.render());
-    let g = throughput(&gh_url, Some(&token), "up__echo", clients, seconds).await;
+    let g = throughput(
+        std::slice::from_ref(&gh_url),
+        Some(&token),
+        "up__echo",
+        clients,
+        seconds,
+    )
+    .await;
     let loaded = Stages::read(&state.metrics.render()).since(&before);
     println!("\nthroughput, {clients} clients, {seconds} s each:");
     println!("  direct     {d:>9.0} calls/s");
@@ -418,6 +443,25 @@ async fn main() {
         "where the time goes, {clients} clients (from /metrics)"
     ));
     println!("\nrecords written: {recorded} calls");
+
+    if let Some(url) = bench.url() {
+        replicas_phase(
+            &url,
+            &format!("http://{gh_addr}"),
+            &token,
+            clients,
+            seconds,
+            d,
+        )
+        .await;
+        let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        println!("records written so far: {recorded} calls");
+    } else {
+        println!("\nreplicas: skipped (set DATABASE_URL: the replicas are separate processes)");
+    }
 
     quota_phase(
         &state,
@@ -699,5 +743,76 @@ impl Stages {
             "",
             total * 1000.0
         );
+    }
+}
+
+/// Phase 4: throughput through one and then two `gatehouse serve`
+/// processes (this benchmark's release binary) on the benchmark's
+/// database, clients spread round-robin. They share the public URL, the
+/// master key and so the signing keys: the same token works on both, as
+/// behind a load balancer.
+async fn replicas_phase(
+    database_url: &str,
+    public: &str,
+    token: &str,
+    clients: u64,
+    seconds: u64,
+    direct: f64,
+) {
+    let mut children = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..2 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let data = std::env::temp_dir().join(format!("gh-bench-replica-{port}"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
+            .env("GATEHOUSE_PUBLIC_URL", public)
+            .env("GATEHOUSE_DATA_DIR", &data)
+            .env("GATEHOUSE_SITE_ROOT", "/nonexistent")
+            .env("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS", "true")
+            .env("GATEHOUSE_MASTER_KEY", MASTER_KEY)
+            .env("GATEHOUSE_MCP_RATE_PER_KEY", "0")
+            .env("GATEHOUSE_MCP_RATE_PER_ORG", "0")
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap();
+        children.push(child);
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let up = Instant::now();
+        while http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .map_or(true, |r| !r.status().is_success())
+        {
+            assert!(
+                up.elapsed() < Duration::from_secs(60),
+                "replica did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        urls.push(format!("{base}/mcp"));
+    }
+    println!(
+        "\nreplicas (separate `gatehouse serve` processes), {clients} clients, {seconds} s each:"
+    );
+    for n in [1, 2] {
+        let g = throughput(&urls[..n], Some(token), "up__echo", clients, seconds).await;
+        println!(
+            "  {n} replica{}  {g:>9.0} calls/s  ({:.0}% of direct)",
+            if n == 1 { " " } else { "s" },
+            100.0 * g / direct
+        );
+    }
+    for mut c in children {
+        let _ = c.kill();
+        let _ = c.wait();
     }
 }

@@ -1,10 +1,15 @@
 //! Durable decision records with group commit.
 //!
-//! Every tools/call hands its record to one writer task and waits for the
-//! commit before the agent gets its answer ("nothing lost"). The writer
-//! takes whatever has queued up while the previous transaction committed
-//! and writes it all in one transaction with array inserts, so under load
-//! many calls share one fsync and throughput holds.
+//! Every tools/call hands its record to the writers and waits for the
+//! commit before the agent gets its answer ("nothing lost"). A writer
+//! takes whatever has queued up while it was busy and writes it all in
+//! one transaction with array inserts, so under load many calls share one
+//! fsync and throughput holds. A few writers work at once ([`WRITERS`]):
+//! with one, every batch waited for the previous batch's commit; with
+//! several, a batch forms and is sent while others commit, and Postgres
+//! flushes the WAL of concurrent commits together. Batches lock shared
+//! rows (sessions, usage, roll-ups) in key order, so concurrent batches
+//! cannot deadlock on them.
 //!
 //! Records come from agents and upstreams, so they may hold anything:
 //! NUL characters (which Postgres refuses in `text` and `jsonb`) are
@@ -21,6 +26,8 @@
 //! A call about to be dispatched upstream is first recorded as an
 //! *intent* (outcome `in_flight`); the final record replaces it. A crash
 //! between the two leaves the intent: no upstream call without a trace.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use shared::api::{Decision, Outcome, Period, SessionKind};
@@ -180,11 +187,19 @@ struct Quotas {
 /// Most records written in one transaction.
 const MAX_BATCH: usize = 256;
 
+/// Batches in flight at once (each holds one pool connection while it
+/// writes).
+pub const WRITERS: usize = 4;
+
 impl Recorder {
     /// Starts the writer task.
     pub fn spawn(db: PgPool, plans: Plans, clock: Clock) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(writer(db, rx, Quotas { plans, clock }));
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let quotas = Arc::new(Quotas { plans, clock });
+        for _ in 0..WRITERS {
+            tokio::spawn(writer(db.clone(), rx.clone(), quotas.clone()));
+        }
         Self { tx }
     }
 
@@ -201,15 +216,26 @@ impl Recorder {
     }
 }
 
-async fn writer(db: PgPool, mut rx: mpsc::Receiver<Job>, quotas: Quotas) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+async fn writer(db: PgPool, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>, quotas: Arc<Quotas>) {
+    loop {
+        // One writer at a time waits for work and takes what has queued.
+        let mut batch = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            batch
+        };
+        // Key order: shared rows are locked in the same order by every
+        // batch (see the module docs).
+        batch.sort_by_key(|(r, _)| (r.session.id, r.org_id));
         let records: Vec<&CallRecord> = batch.iter().map(|(r, _)| r).collect();
         let failed = "the decision record could not be written".to_owned();
         match write(&db, &records).await {
@@ -316,6 +342,7 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<Vec<UsageRow>, sq
             None => usage.push((r.org_id, c.period, 1)),
         }
     }
+    usage.sort_by_key(|(o, p, _)| (*o, p.first_day()));
     let v: Vec<(&CallRecord, &ViolationRecord)> = records
         .iter()
         .filter(|r| !r.intent)

@@ -47,6 +47,15 @@ impl BenchDb {
         }
     }
 
+    /// The database's URL for another process, when it is on the server
+    /// `DATABASE_URL` names (an embedded cluster's is private).
+    #[allow(dead_code)] // not every benchmark starts other processes
+    pub fn url(&self) -> Option<String> {
+        let mut url = url::Url::parse(&std::env::var("DATABASE_URL").ok()?).ok()?;
+        url.set_path(&format!("/{}", self.name));
+        Some(url.to_string())
+    }
+
     /// Drops the database and stops an embedded cluster.
     pub async fn finish(self) {
         self.db.close().await;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use shared::account::{OrgMode, Role, TenantCtx};
 use shared::api::{
-    AlertBucket, AlertRange, AlertsQuery, AlertsSummary, CallFilter, CountRow, Decision, Outcome,
+    AlertBucket, AlertsQuery, AlertsSummary, CallFilter, CountRow, Decision, Outcome,
     OverviewStats, Page, ToolCall, ToolCallDetail, Violation, ViolationFilter,
 };
 use shared::error::ApiError;
@@ -80,12 +80,30 @@ where
 fn push_violation_filter(q: &mut QueryBuilder<'_, Postgres>, f: &ViolationFilter) {
     push_if(q, "v.created_at >=", f.from);
     push_if(q, "v.created_at <", f.to);
-    push_if(q, "v.rule_key =", f.rule.clone());
-    push_if(q, "v.label =", f.label.clone());
-    push_if(q, "v.action =", f.action.map(|a| a.as_str()));
-    push_if(q, "v.direction =", f.direction.map(|d| d.as_str()));
-    push_if(q, "v.pack_id =", f.pack_id);
-    push_if(q, "v.registered_user_id =", f.registered_user_id);
+    push_dimension_filter(q, "v", f);
+}
+
+/// The filter's conditions on what a violation is (not when): the same
+/// columns in `violations` and in the hourly roll-up.
+fn push_dimension_filter(q: &mut QueryBuilder<'_, Postgres>, alias: &str, f: &ViolationFilter) {
+    push_if(q, &format!("{alias}.rule_key ="), f.rule.clone());
+    push_if(q, &format!("{alias}.label ="), f.label.clone());
+    push_if(
+        q,
+        &format!("{alias}.action ="),
+        f.action.map(|a| a.as_str()),
+    );
+    push_if(
+        q,
+        &format!("{alias}.direction ="),
+        f.direction.map(|d| d.as_str()),
+    );
+    push_if(q, &format!("{alias}.pack_id ="), f.pack_id);
+    push_if(
+        q,
+        &format!("{alias}.registered_user_id ="),
+        f.registered_user_id,
+    );
 }
 
 pub async fn violations(
@@ -296,7 +314,9 @@ pub async fn alerts(
     now: DateTime<Utc>,
     q: &AlertsQuery,
 ) -> ServiceResult<AlertsSummary> {
-    let mut summary = aggregate(db, t, now, q).await?;
+    t.require(Role::Viewer)?;
+    let window = resolve_range(now, q)?;
+    let mut summary = aggregate(db, t, window, &q.filter).await?;
     summary.chart_svg =
         crate::charts::violations_svg(&summary.buckets, summary.bucket_secs, q.split)
             .map_err(ServiceError::Internal)?;
@@ -323,9 +343,12 @@ fn resolve_range(
             if span > MAX_RANGE_SECS {
                 return Err(ApiError::invalid("from", "Choose a range of at most a year.").into());
             }
-            // Round the bucket up to a whole minute so labels stay readable.
+            // Round the bucket up to a whole minute so labels stay
+            // readable, and to whole hours from two days on, so the
+            // hourly roll-ups can serve the chart (see `aggregate`).
             let raw = (span + MAX_BUCKETS - 1) / MAX_BUCKETS;
-            (from, to, ((raw + 59) / 60).max(1) * 60)
+            let unit = if span >= 2 * 86_400 { 3600 } else { 60 };
+            (from, to, ((raw + unit - 1) / unit).max(1) * unit)
         }
     })
 }
@@ -352,14 +375,14 @@ pub async fn alert_violations(
 }
 
 /// [`alerts`] without the chart.
+/// `(from, to, bucket_secs)` is the window, resolved.
 async fn aggregate(
     db: &PgPool,
     t: &TenantCtx,
-    now: DateTime<Utc>,
-    q: &AlertsQuery,
+    (from, to, bucket_secs): (DateTime<Utc>, DateTime<Utc>, i64),
+    filter: &ViolationFilter,
 ) -> ServiceResult<AlertsSummary> {
     t.require(Role::Viewer)?;
-    let (from, to, bucket_secs) = resolve_range(now, q)?;
     // Bucket boundaries are aligned to the epoch, so a bucket means the
     // same wall-clock slot on every reload.
     let first = from.timestamp().div_euclid(bucket_secs) * bucket_secs;
@@ -373,30 +396,31 @@ async fn aggregate(
         i32,
         i64,
     );
-    // The bucket is computed once, in the inner query, and grouped on by
-    // name: each grouping set is one breakdown.
-    let mut sql = QueryBuilder::new("SELECT bucket, action, rule_key, label, pack_id, registered_user_id,
-            GROUPING(bucket, action, rule_key, label, pack_id, registered_user_id)::int AS g, count(*)
-         FROM (SELECT date_bin(make_interval(secs => ");
-    sql.push_bind(bucket_secs as f64)
-        .push("), v.created_at, to_timestamp(")
-        .push_bind(first as f64)
-        .push(
-            ")) AS bucket, v.action, v.rule_key, v.label, v.pack_id, v.registered_user_id
-             FROM violations v WHERE v.org_id = ",
-        )
-        .push_bind(t.org_id);
     let window = ViolationFilter {
         from: Some(from),
         to: Some(to),
-        ..q.filter.clone()
+        ..filter.clone()
     };
-    push_violation_filter(&mut sql, &window);
-    sql.push(
-        ") v GROUP BY GROUPING SETS ((bucket, action), (rule_key, label), (label), (pack_id),
-                                    (registered_user_id))",
-    );
-    let rows: Vec<Agg> = sql.build_query_as().fetch_all(db).await?;
+    let (rows, users): (Vec<Agg>, Option<Vec<(Option<Uuid>, i64)>>) =
+        match rolled_up_hours(from, to, bucket_secs, &window) {
+            None => (
+                raw_aggregate(t.org_id, bucket_secs, first, &window)
+                    .build_query_as()
+                    .fetch_all(db)
+                    .await?,
+                None,
+            ),
+            Some(hours) => {
+                // Two connections at once: the page waits for the slower.
+                let mut rows = rolled_up_aggregate(t.org_id, bucket_secs, first, &window, hours);
+                let mut users = users_aggregate(t.org_id, &window, hours);
+                let (rows, users) = tokio::try_join!(
+                    rows.build_query_as().fetch_all(db),
+                    users.build_query_as().fetch_all(db)
+                )?;
+                (rows, Some(users))
+            }
+        };
 
     let n_buckets = ((to.timestamp() - first) + bucket_secs - 1) / bucket_secs;
     let mut buckets: Vec<AlertBucket> = (0..n_buckets.max(1))
@@ -435,6 +459,9 @@ async fn aggregate(
             0b111110 => by_user.push((user, count)),
             _ => {}
         }
+    }
+    if let Some(users) = users {
+        by_user = users;
     }
     let top = |mut v: Vec<CountRow>| {
         v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
@@ -496,6 +523,175 @@ async fn aggregate(
         by_pack,
         by_user,
     })
+}
+
+/// The nil uuid: "no pack" / "no Registered User" in the roll-ups, whose
+/// keys cannot hold NULL.
+const NONE_ID: Uuid = Uuid::nil();
+
+/// `[first, end)`: the whole hours of the window that the hourly roll-ups
+/// can count, when they can: the chart's buckets are whole hours (so an
+/// hour never straddles two buckets) and no Registered User is filtered
+/// on (the roll-up by pack and rule has no user).
+fn rolled_up_hours(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bucket_secs: i64,
+    f: &ViolationFilter,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    if bucket_secs % 3600 != 0 || f.registered_user_id.is_some() {
+        return None;
+    }
+    let first = DateTime::from_timestamp((from.timestamp() + 3599).div_euclid(3600) * 3600, 0)?;
+    let end = DateTime::from_timestamp(to.timestamp().div_euclid(3600) * 3600, 0)?;
+    (first < end).then_some((first, end))
+}
+
+/// The bucket of `column`: widths are aligned to the epoch, so a bucket
+/// means the same wall-clock slot on every reload.
+fn push_bucket<'a>(q: &mut QueryBuilder<'a, Postgres>, column: &str, bucket_secs: i64, first: i64) {
+    q.push("date_bin(make_interval(secs => ")
+        .push_bind(bucket_secs as f64)
+        .push("), ")
+        .push(column)
+        .push(", to_timestamp(")
+        .push_bind(first as f64)
+        .push("))");
+}
+
+/// The window's raw rows, counted: the chart and every breakdown in one
+/// scan (`GROUPING SETS`), bounded by the `(org_id, created_at)` index.
+/// The bucket is computed once, in the inner query, and grouped on by
+/// name: each grouping set is one breakdown.
+fn raw_aggregate<'a>(
+    org: Uuid,
+    bucket_secs: i64,
+    first: i64,
+    window: &ViolationFilter,
+) -> QueryBuilder<'a, Postgres> {
+    let mut sql = QueryBuilder::new("SELECT bucket, action, rule_key, label, pack_id, registered_user_id,
+            GROUPING(bucket, action, rule_key, label, pack_id, registered_user_id)::int AS g, count(*)
+         FROM (SELECT ");
+    push_bucket(&mut sql, "v.created_at", bucket_secs, first);
+    sql.push(
+        " AS bucket, v.action, v.rule_key, v.label, v.pack_id, v.registered_user_id
+         FROM violations v WHERE v.org_id = ",
+    )
+    .push_bind(org);
+    push_violation_filter(&mut sql, window);
+    sql.push(
+        ") v GROUP BY GROUPING SETS ((bucket, action), (rule_key, label), (label), (pack_id),
+                                    (registered_user_id))",
+    );
+    sql
+}
+
+/// Raw rows of the window's edges, outside the whole hours: `UNION ALL
+/// SELECT <columns> FROM violations v` for `[from, first)` and `[end,
+/// to)`, each bounded by the time index on its own.
+fn push_raw_edges<'a>(
+    sql: &mut QueryBuilder<'a, Postgres>,
+    columns: impl Fn(&mut QueryBuilder<'a, Postgres>),
+    org: Uuid,
+    window: &ViolationFilter,
+    (first, end): (DateTime<Utc>, DateTime<Utc>),
+) {
+    for (lo, hi) in [(window.from, Some(first)), (Some(end), window.to)] {
+        sql.push(" UNION ALL SELECT ");
+        columns(sql);
+        sql.push(" FROM violations v WHERE v.org_id = ")
+            .push_bind(org);
+        let edge = ViolationFilter {
+            from: lo,
+            to: hi,
+            ..window.clone()
+        };
+        push_violation_filter(sql, &edge);
+    }
+}
+
+/// [`raw_aggregate`] from the hourly roll-up for the whole hours and the
+/// raw rows for the edges; the same rows come back (the user breakdown
+/// aside, which [`users_aggregate`] counts): `GROUPING` over the five
+/// columns, shifted to read like the six-column mask with the user
+/// grouped out.
+fn rolled_up_aggregate<'a>(
+    org: Uuid,
+    bucket_secs: i64,
+    first: i64,
+    window: &ViolationFilter,
+    hours: (DateTime<Utc>, DateTime<Utc>),
+) -> QueryBuilder<'a, Postgres> {
+    let mut sql = QueryBuilder::new(
+        "SELECT bucket, action, rule_key, label, pack_id, NULL::uuid AS registered_user_id,
+            (GROUPING(bucket, action, rule_key, label, pack_id) * 2 + 1)::int AS g, sum(n)::int8
+         FROM (SELECT ",
+    );
+    push_bucket(&mut sql, "h.hour", bucket_secs, first);
+    sql.push(" AS bucket, h.action, h.rule_key, h.label, NULLIF(h.pack_id, ")
+        .push_bind(NONE_ID)
+        .push(") AS pack_id, h.n FROM violation_hourly h WHERE h.org_id = ")
+        .push_bind(org)
+        .push(" AND h.hour >= ")
+        .push_bind(hours.0)
+        .push(" AND h.hour < ")
+        .push_bind(hours.1);
+    push_dimension_filter(&mut sql, "h", window);
+    let columns = |q: &mut QueryBuilder<'a, Postgres>| {
+        push_bucket(q, "v.created_at", bucket_secs, first);
+        q.push(", v.action, v.rule_key, v.label, v.pack_id, 1::int8");
+    };
+    push_raw_edges(&mut sql, columns, org, window, hours);
+    sql.push(
+        ") x GROUP BY GROUPING SETS ((bucket, action), (rule_key, label), (label), (pack_id))",
+    );
+    sql
+}
+
+/// Violations per Registered User in the window: from the per-user hourly
+/// roll-up (and the edges' raw rows) when nothing but the time is
+/// filtered; otherwise from the raw rows, which that roll-up cannot
+/// filter.
+fn users_aggregate<'a>(
+    org: Uuid,
+    window: &ViolationFilter,
+    hours: (DateTime<Utc>, DateTime<Utc>),
+) -> QueryBuilder<'a, Postgres> {
+    let unfiltered = ViolationFilter {
+        from: window.from,
+        to: window.to,
+        cursor: window.cursor.clone(),
+        limit: window.limit,
+        ..ViolationFilter::default()
+    };
+    if *window != unfiltered {
+        let mut sql = QueryBuilder::new(
+            "SELECT v.registered_user_id, count(*) FROM violations v WHERE v.org_id = ",
+        );
+        sql.push_bind(org);
+        push_violation_filter(&mut sql, window);
+        sql.push(" GROUP BY 1");
+        return sql;
+    }
+    let mut sql = QueryBuilder::new("SELECT NULLIF(registered_user_id, ");
+    sql.push_bind(NONE_ID)
+        .push(
+            "), sum(n)::int8 FROM (SELECT u.registered_user_id, u.n FROM violation_user_hourly u
+             WHERE u.org_id = ",
+        )
+        .push_bind(org)
+        .push(" AND u.hour >= ")
+        .push_bind(hours.0)
+        .push(" AND u.hour < ")
+        .push_bind(hours.1);
+    let columns = |q: &mut QueryBuilder<'a, Postgres>| {
+        q.push("COALESCE(v.registered_user_id, ")
+            .push_bind(NONE_ID)
+            .push("), 1::int8");
+    };
+    push_raw_edges(&mut sql, columns, org, window, hours);
+    sql.push(") x GROUP BY 1");
+    sql
 }
 
 /// `(rule key, name)` of the org's custom rules, for labelling breakdowns.
@@ -562,21 +758,14 @@ pub async fn overview(
     .bind(midnight)
     .fetch_one(db)
     .await?;
-    let summary = aggregate(
-        db,
-        t,
-        now,
-        &AlertsQuery {
-            range: AlertRange::Custom,
-            split: false,
-            filter: ViolationFilter {
-                from: Some(midnight),
-                to: Some(now.max(midnight + chrono::Duration::seconds(1))),
-                ..ViolationFilter::default()
-            },
-        },
-    )
-    .await?;
+    // Hourly buckets (no chart is drawn): today's whole hours come from
+    // the roll-ups.
+    let today = (
+        midnight,
+        now.max(midnight + chrono::Duration::seconds(1)),
+        3600,
+    );
+    let summary = aggregate(db, t, today, &ViolationFilter::default()).await?;
     let last_blocked = calls(
         db,
         t,

@@ -239,3 +239,226 @@ async fn buckets_breakdowns_filters_and_pages_count_only_this_org(db: PgPool) {
         .unwrap();
     assert_eq!(theirs.total, 1);
 }
+
+/// The alerts summary counts from hourly roll-ups for whole hours and from
+/// the raw rows at the edges. Checked against the raw rows, counted here
+/// in Rust, for every preset and a custom range, with and without each
+/// filter; then again after rows are deleted (the roll-ups follow). And
+/// the trail cannot be edited in place.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn rolled_up_counts_equal_the_raw_rows_for_every_range_and_filter(db: PgPool) {
+    use std::collections::BTreeMap;
+    let acme = org(&db, "Acme").await;
+    let other = org(&db, "Other").await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 34, 56).unwrap();
+    let pack: Uuid = sqlx::query_scalar(
+        "INSERT INTO tool_packs (org_id, name, description) VALUES ($1, 'Support', '') RETURNING id",
+    )
+    .bind(acme.org_id)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let users = [Some(Uuid::new_v4()), Some(Uuid::new_v4()), None];
+    let labels = ["CREDIT_CARD", "EMAIL_ADDRESS", "US_SSN", "custom:x"];
+    let actions = ["allow", "redact", "block"];
+    let directions = ["arguments", "results"];
+    // 600 calls over 40 days at irregular times (a fixed sequence), one to
+    // three violations each, in one statement per call like the recorder.
+    let mut seed: u64 = 7;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for i in 0..600 {
+        let at = now - Duration::seconds(i64::try_from(next(40 * 86_400)).unwrap());
+        let call = Uuid::new_v4();
+        let p = (next(3) > 0).then_some(pack);
+        let u = users[usize::try_from(next(3)).unwrap()];
+        sqlx::query(
+            "INSERT INTO tool_calls (id, org_id, pack_id, registered_user_id, tool, mode, decision,
+                                     outcome, latency_us, created_at)
+             VALUES ($1, $2, $3, $4, 'fx__echo', 'enforce', 'allow', 'ok', 1000, $5)",
+        )
+        .bind(call)
+        .bind(acme.org_id)
+        .bind(p)
+        .bind(u)
+        .bind(at)
+        .execute(&db)
+        .await
+        .unwrap();
+        let k = 1 + next(3);
+        let pick = |n: u64, seed: u64| usize::try_from((seed + n) % 97).unwrap();
+        let (l, a, d) = (next(97), next(97), next(97));
+        let rows: Vec<(String, String, String)> = (0..k)
+            .map(|j| {
+                (
+                    labels[pick(j, l) % labels.len()].to_owned(),
+                    actions[pick(j, a) % actions.len()].to_owned(),
+                    directions[pick(j, d) % directions.len()].to_owned(),
+                )
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO violations (call_id, org_id, pack_id, registered_user_id, rule_key, label,
+                                     direction, pointer, score, action, enforced, snippet, created_at)
+             SELECT $1, $2, $3, $4, l, l, d, '/x', 0.9, a, true, '[REDACTED]', $5
+             FROM UNNEST($6::text[], $7::text[], $8::text[]) AS t(l, a, d)",
+        )
+        .bind(call)
+        .bind(acme.org_id)
+        .bind(p)
+        .bind(u)
+        .bind(at)
+        .bind(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>())
+        .execute(&db)
+        .await
+        .unwrap();
+        if i % 50 == 0 {
+            // Noise in another org, in the same hours.
+            call_in(&db, &other, at).await;
+        }
+    }
+
+    type Raw = (
+        DateTime<Utc>,
+        String,
+        String,
+        String,
+        Option<Uuid>,
+        Option<Uuid>,
+    );
+    let check = |raw: Vec<Raw>, q: AlertsQuery, got: shared::api::AlertsSummary| {
+        let f = &q.filter;
+        let rows: Vec<&Raw> = raw
+            .iter()
+            .filter(|r| r.0 >= got.from && r.0 < got.to)
+            .filter(|r| f.label.as_ref().is_none_or(|l| *l == r.1))
+            .filter(|r| f.action.is_none_or(|a| a.as_str() == r.2))
+            .filter(|r| f.direction.is_none_or(|d| d.as_str() == r.3))
+            .filter(|r| f.pack_id.is_none_or(|p| Some(p) == r.4))
+            .filter(|r| f.registered_user_id.is_none_or(|u| Some(u) == r.5))
+            .collect();
+        let what = format!("{:?} {:?}", q.range, q.filter);
+        assert_eq!(got.total, rows.len() as i64, "total, {what}");
+        let first = got.buckets[0].start;
+        let mut buckets: BTreeMap<i64, [i64; 3]> = BTreeMap::new();
+        for r in &rows {
+            let i = (r.0 - first).num_seconds().div_euclid(got.bucket_secs);
+            let slot = buckets.entry(i).or_default();
+            slot[actions.iter().position(|a| *a == r.2).unwrap()] += 1;
+        }
+        for (i, b) in got.buckets.iter().enumerate() {
+            let want = buckets.get(&(i as i64)).copied().unwrap_or_default();
+            assert_eq!([b.allow, b.redact, b.block], want, "bucket {i}, {what}");
+        }
+        let count = |key: &dyn Fn(&Raw) -> String| {
+            let mut m: BTreeMap<String, i64> = BTreeMap::new();
+            for r in &rows {
+                *m.entry(key(r)).or_default() += 1;
+            }
+            m
+        };
+        let got_map = |v: &[shared::api::CountRow]| {
+            v.iter()
+                .map(|r| (r.key.clone(), r.count))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert_eq!(
+            got_map(&got.by_entity),
+            count(&|r| r.1.clone()),
+            "entities, {what}"
+        );
+        let id = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
+        assert_eq!(got_map(&got.by_pack), count(&|r| id(r.4)), "packs, {what}");
+        assert_eq!(got_map(&got.by_user), count(&|r| id(r.5)), "users, {what}");
+    };
+
+    for round in 0..2 {
+        let raw: Vec<Raw> = sqlx::query_as(
+            "SELECT created_at, label, action, direction, pack_id, registered_user_id
+             FROM violations WHERE org_id = $1",
+        )
+        .bind(acme.org_id)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        let filters = [
+            ViolationFilter::default(),
+            ViolationFilter {
+                label: Some("US_SSN".into()),
+                ..ViolationFilter::default()
+            },
+            ViolationFilter {
+                action: Some(Action::Block),
+                direction: Some(Direction::Results),
+                ..ViolationFilter::default()
+            },
+            ViolationFilter {
+                pack_id: Some(pack),
+                ..ViolationFilter::default()
+            },
+            ViolationFilter {
+                registered_user_id: users[0],
+                ..ViolationFilter::default()
+            },
+        ];
+        let mut queries = Vec::new();
+        for filter in &filters {
+            for range in [
+                AlertRange::LastHour,
+                AlertRange::Last24h,
+                AlertRange::Last7d,
+                AlertRange::Last30d,
+            ] {
+                queries.push(AlertsQuery {
+                    range,
+                    split: false,
+                    filter: filter.clone(),
+                });
+            }
+            // Custom: unaligned ends, three days (whole-hour buckets) and
+            // ten hours (minute buckets, raw rows only).
+            for span in [Duration::hours(75), Duration::hours(10)] {
+                let to = now - Duration::minutes(97) - Duration::seconds(13);
+                let mut q = custom(to - span, to);
+                q.filter = ViolationFilter {
+                    from: q.filter.from,
+                    to: q.filter.to,
+                    ..filter.clone()
+                };
+                queries.push(q);
+            }
+        }
+        for q in queries {
+            let got = records::alerts(&db, &acme, now, &q).await.unwrap();
+            check(raw.clone(), q, got);
+        }
+        if round == 0 {
+            // Drop a third of the calls (their violations cascade): the
+            // roll-ups are decremented in the same statement.
+            sqlx::query(
+                "DELETE FROM tool_calls WHERE org_id = $1 AND created_at < $2 - interval '10 days'",
+            )
+            .bind(acme.org_id)
+            .bind(now)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+    }
+    let edit = sqlx::query("UPDATE violations SET action = 'allow' WHERE org_id = $1")
+        .bind(acme.org_id)
+        .execute(&db)
+        .await
+        .unwrap_err();
+    assert!(edit.to_string().contains("append-only"), "{edit}");
+}
+
+async fn call_in(db: &PgPool, t: &TenantCtx, at: DateTime<Utc>) {
+    call(db, t, at, None, &[("CREDIT_CARD", "block", "arguments")]).await;
+}
