@@ -2,18 +2,24 @@
 //! called directly, in one run, on loopback.
 //!
 //!     cargo bench -p server --bench gateway_load [-- --calls 2000 --clients 16 --seconds 10]
+//!         [--arg-bytes 4096] [--custom-rules 0] [--phases latency,throughput,replicas,quota]
 //!
 //! * Upstream: an in-process rmcp Streamable HTTP server with one `echo`
 //!   tool (so the upstream itself costs almost nothing).
 //! * Gatehouse: the real router (`server::http::router`) in the same
 //!   process, enforce mode, every default rule on, records written to
 //!   Postgres (`DATABASE_URL`, else an embedded cluster in a temp dir).
-//! * Arguments: a 4 KB JSON object of realistic tool-call text with a few
-//!   values the default rules redact (a card number, an SSN).
+//! * Arguments: a 4 KB (`--arg-bytes`) JSON object of realistic tool-call
+//!   text with a few values the default rules redact (a card number, an
+//!   SSN); `--custom-rules N` adds N regex rules to the org's defaults.
 //! * Phase 1 (latency): one client, sequential calls, direct then through
 //!   Gatehouse; reports p50/p99 and the difference ("added").
 //! * Phase 2 (throughput): `--clients` concurrent clients for `--seconds`,
 //!   direct then through Gatehouse; reports calls/s.
+//! * After phases 1 and 2: where the time went, per stage, read from the
+//!   `gatehouse_stage_seconds` histograms of `/metrics`.
+//! * Replicas (with `DATABASE_URL`): the same clients through one and two
+//!   `gatehouse serve` processes on the benchmark's database.
 //! * Phase 3 (enforce quota): `--clients` concurrent clients, each
 //!   authorising and recording `--calls / 4` calls: the authorisation query
 //!   (which reads the period's usage with the org), the usage lookup on its
@@ -95,12 +101,17 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// A 4 KB argument object resembling a support-ticket tool call.
+/// The size of the arguments (`--arg-bytes`, default 4 KB).
+static ARG_BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// An argument object of about `--arg-bytes` resembling a support-ticket
+/// tool call.
 fn payload() -> JsonObject {
     let mut body = String::new();
     let filler =
         "The customer reports that the export job fails after the nightly sync; logs attached. ";
-    while body.len() < 3600 {
+    let target = ARG_BYTES.get().copied().unwrap_or(4096).saturating_sub(500);
+    while body.len() < target {
         body.push_str(filler);
     }
     serde_json::from_value(json!({
@@ -209,6 +220,16 @@ async fn main() {
     let calls = arg(&args, "--calls", 2000);
     let clients = arg(&args, "--clients", 16);
     let seconds = arg(&args, "--seconds", 10);
+    let _ = ARG_BYTES.set(arg(&args, "--arg-bytes", 4096) as usize);
+    let custom_rules = arg(&args, "--custom-rules", 0);
+    // Which phases run (cost-curve sweeps run one at a time).
+    let phases = args
+        .iter()
+        .position(|a| a == "--phases")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "latency,throughput,replicas,quota".to_owned());
+    let phase = |name: &str| phases.split(',').any(|p| p == name);
     let _ = rustls::crypto::ring::default_provider().install_default();
 
     // Upstream.
@@ -300,6 +321,26 @@ async fn main() {
     )
     .await
     .unwrap();
+    // Custom regex rules on top of the defaults (each scans both
+    // directions; none matches the payload).
+    for i in 0..custom_rules {
+        server::service::rules::save_custom_rule(
+            &db,
+            &t,
+            None,
+            &shared::policy::CustomRuleInput {
+                name: format!("Bench rule {i}"),
+                label: format!("BENCH_{i}"),
+                pattern: format!(r"\bB{i}X-\d{{6}}\b"),
+                score: "0.8".into(),
+                arguments: "redact".into(),
+                results: "redact".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
     let c = ConnectorInput {
         name: "up".into(),
         url: up_url.clone(),
@@ -385,92 +426,107 @@ async fn main() {
         "{text}"
     );
 
-    println!("gateway_load: 4 KB arguments, enforce mode, default rules, records written");
-    let direct = latency(&up_url, None, "echo", calls).await;
-    let before = Stages::read(&state.metrics.render());
-    let through = latency(&gh_url, Some(&token), "up__echo", calls).await;
-    let sequential = Stages::read(&state.metrics.render()).since(&before);
-    println!("\nlatency, 1 client, {calls} sequential calls:");
     println!(
-        "  {:<10} {:>9} {:>9} {:>9}",
-        "", "p50 ms", "p99 ms", "max ms"
+        "gateway_load: {} B arguments, enforce mode, default rules + {custom_rules} custom, records written",
+        serde_json::to_string(&payload()).unwrap().len()
     );
-    for (name, v) in [("direct", &direct), ("gatehouse", &through)] {
+    let mut direct_rate = None;
+    if phase("latency") {
+        let direct = latency(&up_url, None, "echo", calls).await;
+        let before = Stages::read(&state.metrics.render());
+        let through = latency(&gh_url, Some(&token), "up__echo", calls).await;
+        let sequential = Stages::read(&state.metrics.render()).since(&before);
+        println!("\nlatency, 1 client, {calls} sequential calls:");
         println!(
-            "  {:<10} {:>9.3} {:>9.3} {:>9.3}",
-            name,
-            ms(pct(v, 0.5)),
-            ms(pct(v, 0.99)),
-            ms(*v.last().unwrap())
+            "  {:<10} {:>9} {:>9} {:>9}",
+            "", "p50 ms", "p99 ms", "max ms"
         );
+        for (name, v) in [("direct", &direct), ("gatehouse", &through)] {
+            println!(
+                "  {:<10} {:>9.3} {:>9.3} {:>9.3}",
+                name,
+                ms(pct(v, 0.5)),
+                ms(pct(v, 0.99)),
+                ms(*v.last().unwrap())
+            );
+        }
+        println!(
+            "  {:<10} {:>9.3} {:>9.3}",
+            "added",
+            ms(pct(&through, 0.5)) - ms(pct(&direct, 0.5)),
+            ms(pct(&through, 0.99)) - ms(pct(&direct, 0.99))
+        );
+        sequential.print("where the time goes, sequential calls (from /metrics)");
     }
-    println!(
-        "  {:<10} {:>9.3} {:>9.3}",
-        "added",
-        ms(pct(&through, 0.5)) - ms(pct(&direct, 0.5)),
-        ms(pct(&through, 0.99)) - ms(pct(&direct, 0.99))
-    );
-    sequential.print("where the time goes, sequential calls (from /metrics)");
-    let d = throughput(
-        std::slice::from_ref(&up_url),
-        None,
-        "echo",
-        clients,
-        seconds,
-    )
-    .await;
-    let before = Stages::read(&state.metrics.render());
-    let g = throughput(
-        std::slice::from_ref(&gh_url),
-        Some(&token),
-        "up__echo",
-        clients,
-        seconds,
-    )
-    .await;
-    let loaded = Stages::read(&state.metrics.render()).since(&before);
-    println!("\nthroughput, {clients} clients, {seconds} s each:");
-    println!("  direct     {d:>9.0} calls/s");
-    println!(
-        "  gatehouse  {g:>9.0} calls/s  ({:.0}% of direct)",
-        100.0 * g / d
-    );
+    if phase("throughput") || phase("replicas") {
+        let d = throughput(
+            std::slice::from_ref(&up_url),
+            None,
+            "echo",
+            clients,
+            seconds,
+        )
+        .await;
+        println!("\nthroughput, {clients} clients, {seconds} s each:");
+        println!("  direct     {d:>9.0} calls/s");
+        direct_rate = Some(d);
+    }
+    if let (true, Some(d)) = (phase("throughput"), direct_rate) {
+        let before = Stages::read(&state.metrics.render());
+        let g = throughput(
+            std::slice::from_ref(&gh_url),
+            Some(&token),
+            "up__echo",
+            clients,
+            seconds,
+        )
+        .await;
+        let loaded = Stages::read(&state.metrics.render()).since(&before);
+        println!(
+            "  gatehouse  {g:>9.0} calls/s  ({:.0}% of direct)",
+            100.0 * g / d
+        );
+        loaded.print(&format!(
+            "where the time goes, {clients} clients (from /metrics)"
+        ));
+    }
     let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls")
         .fetch_one(&db)
         .await
         .unwrap();
-    loaded.print(&format!(
-        "where the time goes, {clients} clients (from /metrics)"
-    ));
     println!("\nrecords written: {recorded} calls");
 
-    if let Some(url) = bench.url() {
-        replicas_phase(
-            &url,
-            &format!("http://{gh_addr}"),
-            &token,
-            clients,
-            seconds,
-            d,
-        )
-        .await;
-        let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        println!("records written so far: {recorded} calls");
-    } else {
-        println!("\nreplicas: skipped (set DATABASE_URL: the replicas are separate processes)");
+    if let (true, Some(d)) = (phase("replicas"), direct_rate) {
+        if let Some(url) = bench.url() {
+            replicas_phase(
+                &url,
+                &format!("http://{gh_addr}"),
+                &token,
+                clients,
+                seconds,
+                d,
+            )
+            .await;
+            let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tool_calls")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+            println!("records written so far: {recorded} calls");
+        } else {
+            println!("\nreplicas: skipped (set DATABASE_URL: the replicas are separate processes)");
+        }
     }
 
-    quota_phase(
-        &state,
-        &token,
-        org,
-        clients as usize,
-        (calls / 4).max(1) as usize,
-    )
-    .await;
+    if phase("quota") {
+        quota_phase(
+            &state,
+            &token,
+            org,
+            clients as usize,
+            (calls / 4).max(1) as usize,
+        )
+        .await;
+    }
 
     bench.finish().await;
 }
@@ -803,6 +859,8 @@ async fn replicas_phase(
     println!(
         "\nreplicas (separate `gatehouse serve` processes), {clients} clients, {seconds} s each:"
     );
+    // Warm up both (connections, caches, the upstream client).
+    throughput(&urls, Some(token), "up__echo", clients, 2).await;
     for n in [1, 2] {
         let g = throughput(&urls[..n], Some(token), "up__echo", clients, seconds).await;
         println!(

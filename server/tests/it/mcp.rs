@@ -567,3 +567,56 @@ async fn official_conformance_scenarios_and_the_inspector_pass(db: PgPool) {
         "{stdout}"
     );
 }
+
+/// `/metrics` shows where a call's time went, stage by stage, with no
+/// tenant in any label.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn metrics_break_a_call_down_by_stage(db: PgPool) {
+    let upstream = Upstream::start(false, None);
+    let gh = Gatehouse::start(&db, &[("GATEHOUSE_METRICS_TOKEN", "scrape-me")]);
+    let admin = Admin::create(&db, &gh.base, "Acme").await;
+    let (pack, key) = admin.agent_setup(&upstream, None, &["echo"]).await;
+    admin.set_mode("enforce").await;
+    let out = agent(
+        &gh.base,
+        &key,
+        "2026-07-28",
+        json!([call("echo", json!({"text": format!("card {CARD}")}))]),
+    );
+    assert_eq!(out[0]["is_error"], false, "{}", out[0]);
+    let body = crate::harness::http()
+        .get(format!("{}/metrics", gh.base))
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for stage in [
+        "authorize",
+        "resolve",
+        "scan_arguments",
+        "policy",
+        "record_intent",
+        "dispatch",
+        "scan_result",
+        "record",
+    ] {
+        let count = body
+            .lines()
+            .find(|l| {
+                l.starts_with("gatehouse_stage_seconds_count")
+                    && l.contains(&format!("stage=\"{stage}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no {stage} in {body}"));
+        assert!(count >= 1, "{stage}: {count}");
+    }
+    let org: String = sqlx::query_scalar("SELECT id::text FROM orgs")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(!body.contains(&org) && !body.contains(&pack), "{body}");
+}
