@@ -691,17 +691,6 @@ struct Stages {
 }
 
 impl Stages {
-    const ORDER: [&str; 8] = [
-        "authorize",
-        "resolve",
-        "scan_arguments",
-        "policy",
-        "record_intent",
-        "dispatch",
-        "scan_result",
-        "record",
-    ];
-
     fn read(text: &str) -> Self {
         let label = |line: &str, name: &str| -> Option<String> {
             let start = line.find(&format!("{name}=\""))? + name.len() + 2;
@@ -709,9 +698,9 @@ impl Stages {
             Some(line[start..end].to_owned())
         };
         let value = |line: &str| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap();
-        let mut stages: Vec<(String, f64, u64, Vec<(f64, u64)>)> = Self::ORDER
+        let mut stages: Vec<(String, f64, u64, Vec<(f64, u64)>)> = server::metrics::Stage::ALL
             .iter()
-            .map(|s| (s.to_string(), 0.0, 0, Vec::new()))
+            .map(|s| (s.as_str().to_owned(), 0.0, 0, Vec::new()))
             .collect();
         for line in text
             .lines()

@@ -46,6 +46,34 @@ pub enum Stage {
     record,
 }
 
+impl Stage {
+    /// Every stage, in the order a call goes through them.
+    pub const ALL: [Stage; 8] = [
+        Stage::authorize,
+        Stage::resolve,
+        Stage::scan_arguments,
+        Stage::policy,
+        Stage::record_intent,
+        Stage::dispatch,
+        Stage::scan_result,
+        Stage::record,
+    ];
+
+    /// The label value `/metrics` shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::authorize => "authorize",
+            Stage::resolve => "resolve",
+            Stage::scan_arguments => "scan_arguments",
+            Stage::policy => "policy",
+            Stage::record_intent => "record_intent",
+            Stage::dispatch => "dispatch",
+            Stage::scan_result => "scan_result",
+            Stage::record => "record",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StageLabels {
     pub stage: Stage,

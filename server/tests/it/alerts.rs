@@ -65,6 +65,17 @@ async fn call(
     }
 }
 
+/// A Tool Pack named "Support".
+async fn support_pack(db: &PgPool, t: &TenantCtx) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO tool_packs (org_id, name, description) VALUES ($1, 'Support', '') RETURNING id",
+    )
+    .bind(t.org_id)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
 fn custom(from: DateTime<Utc>, to: DateTime<Utc>) -> AlertsQuery {
     AlertsQuery {
         range: AlertRange::Custom,
@@ -82,13 +93,7 @@ async fn buckets_breakdowns_filters_and_pages_count_only_this_org(db: PgPool) {
     let acme = org(&db, "Acme").await;
     let other = org(&db, "Other").await;
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 30, 0).unwrap();
-    let pack: Uuid = sqlx::query_scalar(
-        "INSERT INTO tool_packs (org_id, name, description) VALUES ($1, 'Support', '') RETURNING id",
-    )
-    .bind(acme.org_id)
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let pack = support_pack(&db, &acme).await;
 
     // Acme: three calls in the last 24 hours, one 3 days ago.
     call(
@@ -251,13 +256,7 @@ async fn rolled_up_counts_equal_the_raw_rows_for_every_range_and_filter(db: PgPo
     let acme = org(&db, "Acme").await;
     let other = org(&db, "Other").await;
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 34, 56).unwrap();
-    let pack: Uuid = sqlx::query_scalar(
-        "INSERT INTO tool_packs (org_id, name, description) VALUES ($1, 'Support', '') RETURNING id",
-    )
-    .bind(acme.org_id)
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let pack = support_pack(&db, &acme).await;
     let users = [Some(Uuid::new_v4()), Some(Uuid::new_v4()), None];
     let labels = ["CREDIT_CARD", "EMAIL_ADDRESS", "US_SSN", "custom:x"];
     let actions = ["allow", "redact", "block"];

@@ -593,16 +593,7 @@ async fn metrics_break_a_call_down_by_stage(db: PgPool) {
         .text()
         .await
         .unwrap();
-    for stage in [
-        "authorize",
-        "resolve",
-        "scan_arguments",
-        "policy",
-        "record_intent",
-        "dispatch",
-        "scan_result",
-        "record",
-    ] {
+    for stage in server::metrics::Stage::ALL.map(server::metrics::Stage::as_str) {
         let count = body
             .lines()
             .find(|l| {
