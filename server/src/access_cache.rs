@@ -144,7 +144,7 @@ impl<K: OrgScoped, V: Clone> AccessCache<K, V> {
         }
     }
 
-    /// How many answers are held (for the benchmark's memory figures).
+    /// How many answers are held.
     pub fn len(&self) -> usize {
         self.inner.lock().map(|i| i.entries.len()).unwrap_or(0)
     }

@@ -192,7 +192,7 @@ const MAX_BATCH: usize = 256;
 pub const WRITERS: usize = 4;
 
 impl Recorder {
-    /// Starts the writer task.
+    /// Starts the writer tasks.
     pub fn spawn(db: PgPool, plans: Plans, clock: Clock) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));

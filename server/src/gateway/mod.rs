@@ -234,13 +234,13 @@ impl Gateway {
 
     /// Verifies a bearer token (see [`data_path::authorize`]).
     pub async fn authorize(&self, token: &str) -> Result<AgentCtx, AuthFailure> {
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let agent = data_path::authorize(
             &self.db,
             &self.tokens,
             &self.access,
             &self.plans,
-            (self.clock.now(), tokio::time::Instant::now()),
+            (self.clock.now(), started),
             token,
         )
         .await;

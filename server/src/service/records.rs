@@ -657,14 +657,13 @@ fn users_aggregate<'a>(
     window: &ViolationFilter,
     hours: (DateTime<Utc>, DateTime<Utc>),
 ) -> QueryBuilder<'a, Postgres> {
-    let unfiltered = ViolationFilter {
-        from: window.from,
-        to: window.to,
-        cursor: window.cursor.clone(),
-        limit: window.limit,
-        ..ViolationFilter::default()
-    };
-    if *window != unfiltered {
+    let filtered = window.rule.is_some()
+        || window.label.is_some()
+        || window.action.is_some()
+        || window.direction.is_some()
+        || window.pack_id.is_some()
+        || window.registered_user_id.is_some();
+    if filtered {
         let mut sql = QueryBuilder::new(
             "SELECT v.registered_user_id, count(*) FROM violations v WHERE v.org_id = ",
         );
