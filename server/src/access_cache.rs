@@ -10,7 +10,9 @@
 //!   `NOTIFY` [`CHANNEL`] with the org's id when a row the query reads
 //!   changes (a key revoked, a mode or rules change, which bumps the org's
 //!   configuration version, a pack renamed…), and so does the recorder
-//!   when an org's enforce quota runs out;
+//!   when an org's enforce quota runs out (having dropped its own
+//!   server's answers for that org before answering the call that used it
+//!   up);
 //! * every server process listens and drops that org's entries at once,
 //!   on every replica.
 //!

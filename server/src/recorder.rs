@@ -30,7 +30,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use shared::api::{Decision, Outcome, Period, SessionKind};
+use shared::api::{Decision, Outcome, Period, QuotaLevel, SessionKind};
 use shared::policy::{Action, Direction};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
@@ -38,6 +38,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::Plans;
+use crate::service::data_path::AgentAccess;
 use crate::service::enforcement::{self, UsageStep};
 
 /// One call's record, already redacted.
@@ -182,6 +183,8 @@ pub struct Recorder {
 struct Quotas {
     plans: Plans,
     clock: Clock,
+    /// This server's cached authorisations (see [`forget_exhausted`]).
+    access: Arc<AgentAccess>,
 }
 
 /// Most records written in one transaction.
@@ -193,10 +196,14 @@ pub const WRITERS: usize = 4;
 
 impl Recorder {
     /// Starts the writer tasks.
-    pub fn spawn(db: PgPool, plans: Plans, clock: Clock) -> Self {
+    pub fn spawn(db: PgPool, plans: Plans, clock: Clock, access: Arc<AgentAccess>) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        let quotas = Arc::new(Quotas { plans, clock });
+        let quotas = Arc::new(Quotas {
+            plans,
+            clock,
+            access,
+        });
         for _ in 0..WRITERS {
             tokio::spawn(writer(db.clone(), rx.clone(), quotas.clone()));
         }
@@ -241,6 +248,7 @@ async fn writer(db: PgPool, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>, qu
         match write(&db, &records).await {
             Ok(usage) => {
                 let steps = usage_steps(&records, &usage);
+                forget_exhausted(&quotas.access, &steps);
                 for (_, done) in batch {
                     let _ = done.send(Ok(()));
                 }
@@ -264,6 +272,7 @@ async fn writer(db: PgPool, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>, qu
                         Ok(usage) => usage_steps(&[&record], usage),
                         Err(_) => Vec::new(),
                     };
+                    forget_exhausted(&quotas.access, &steps);
                     let _ = done.send(result.map(|_| ()));
                     note(&db, &quotas, steps).await;
                 }
@@ -297,6 +306,19 @@ fn usage_steps(records: &[&CallRecord], usage: &[UsageRow]) -> Vec<UsageStep> {
             })
         })
         .collect()
+}
+
+/// Drops this server's cached authorisations of the orgs whose quota the
+/// batch used up, before any of its calls is answered: the same agent's
+/// next call must find enforce paused, not a cached "enforce" (other
+/// servers hear of it through [`enforcement::note_usage`]'s `NOTIFY`).
+fn forget_exhausted(access: &AgentAccess, steps: &[UsageStep]) {
+    let exhausted = |used, quota| QuotaLevel::of(used, quota) == QuotaLevel::Exhausted;
+    for s in steps {
+        if exhausted(s.after, s.quota) && !exhausted(s.before, s.quota) {
+            access.invalidate_org(s.org_id);
+        }
+    }
 }
 
 /// Notes quota crossings (warning, pause) after the agents have their

@@ -73,13 +73,14 @@ impl AppState {
         // benchmark) serves agents, and a cache without its invalidations
         // would answer up to a second stale.
         access.spawn_listener(db.clone());
+        let recorder = Recorder::spawn(db.clone(), config.plans, clock.clone(), access.clone());
         let gateway = Arc::new(Gateway::new(
             db.clone(),
             keyring.clone(),
             upstreams.clone(),
             tokens,
             access,
-            Recorder::spawn(db.clone(), config.plans, clock.clone()),
+            recorder,
             metrics.clone(),
             clock.clone(),
             scanning,

@@ -338,7 +338,7 @@ async fn routing_headers_that_disagree_with_the_body_are_refused_before_authenti
     assert_eq!(res.status(), 401);
 }
 
-fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
+pub(crate) fn record(org_id: uuid::Uuid, tool: &str) -> server::recorder::CallRecord {
     use server::recorder::{CallRecord, SessionRecord, ViolationRecord};
     CallRecord {
         id: uuid::Uuid::new_v4(),
@@ -397,6 +397,10 @@ async fn one_record_postgres_refuses_costs_no_other_call_its_record(db: PgPool) 
         db.clone(),
         crate::support::plans(),
         server::clock::Clock::system(),
+        std::sync::Arc::new(server::service::data_path::AgentAccess::new(
+            std::num::NonZeroUsize::MIN,
+            std::time::Duration::ZERO,
+        )),
     );
     // Twenty calls recorded at once (so they share batches), every one with
     // NUL characters, and one that cannot be stored at all (no such org).

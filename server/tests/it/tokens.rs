@@ -207,20 +207,19 @@ async fn the_mcp_endpoint_refuses_an_expired_token(db: PgPool) {
     );
 }
 
-/// Two servers on one database: one caches the agent's authorisation, the
-/// other revokes the key and renames the pack; the first sees both well
-/// within the cache's one-second bound (through the database
-/// notification), and meanwhile answered from its cache.
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
+/// An org (`Acme`) with a pack (`support`), a Registered User and an agent
+/// key, and a token for it minted by `state`: (owner, pack id, key id,
+/// token).
+async fn agent_token(
+    db: &PgPool,
+    state: &AppState,
+    now: chrono::DateTime<Utc>,
+) -> (shared::account::TenantCtx, Uuid, Uuid, String) {
     use server::service::{agent_keys, packs, registered_users, token_exchange};
     use shared::api::{AgentKeyInput, RegisteredUserInput, ToolPackInput};
-    let now = Utc::now();
-    let a = crate::support::state(db.clone(), "http://127.0.0.1:8080", now).await;
-    let b = crate::support::state(db.clone(), "http://127.0.0.1:8080", now).await;
-    let (owner, _, _) = crate::support::org_with_owner(&db, "Acme", "o@acme.test").await;
+    let (owner, _, _) = crate::support::org_with_owner(db, "Acme", "o@acme.test").await;
     let pack = packs::save(
-        &db,
+        db,
         &owner,
         None,
         &ToolPackInput {
@@ -233,7 +232,7 @@ async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
     .await
     .unwrap();
     let user = registered_users::save(
-        &db,
+        db,
         &owner,
         None,
         &RegisteredUserInput {
@@ -246,7 +245,7 @@ async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
     .await
     .unwrap();
     let key = agent_keys::create(
-        &db,
+        db,
         &owner,
         &AgentKeyInput {
             pack_id: pack.id.to_string(),
@@ -257,8 +256,8 @@ async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
     .await
     .unwrap();
     let token = token_exchange::exchange(
-        &db,
-        &a.gateway.tokens,
+        db,
+        &state.gateway.tokens,
         Duration::minutes(10),
         now,
         token_exchange::TokenRequest {
@@ -271,6 +270,20 @@ async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
     .await
     .unwrap()
     .access_token;
+    (owner, pack.id, key.item.id, token)
+}
+
+/// Two servers on one database: one caches the agent's authorisation, the
+/// other revokes the key and renames the pack; the first sees both well
+/// within the cache's one-second bound (through the database
+/// notification), and meanwhile answered from its cache.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
+    use server::service::agent_keys;
+    let now = Utc::now();
+    let a = crate::support::state(db.clone(), "http://127.0.0.1:8080", now).await;
+    let b = crate::support::state(db.clone(), "http://127.0.0.1:8080", now).await;
+    let (owner, pack_id, key_id, token) = agent_token(&db, &a, now).await;
 
     // Server b answers from its cache once it has asked: a change made
     // behind Postgres' back (no notification) is not seen at once…
@@ -283,7 +296,7 @@ async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
         .await
         .unwrap();
     sqlx::query("UPDATE tool_packs SET name = 'renamed quietly' WHERE id = $1")
-        .bind(pack.id)
+        .bind(pack_id)
         .execute(&db)
         .await
         .unwrap();
@@ -307,9 +320,7 @@ async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
     // A revocation on server a is notified: b refuses the token within a
     // few milliseconds, long before its cached answer would expire.
     assert!(b.gateway.authorize(&token).await.is_ok());
-    agent_keys::revoke(&db, &owner, now, key.item.id)
-        .await
-        .unwrap();
+    agent_keys::revoke(&db, &owner, now, key_id).await.unwrap();
     let revoked = std::time::Instant::now();
     loop {
         match b.gateway.authorize(&token).await {
@@ -333,4 +344,43 @@ async fn a_revocation_reaches_every_server_at_once(db: PgPool) {
         b.gateway.authorize(&token).await,
         Err(server::service::data_path::AuthFailure::Revoked)
     ));
+}
+
+/// The call that uses up the enforce quota: the same agent's next call,
+/// on the same server, finds enforce paused at once — not the cached
+/// "enforce" of a moment ago.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_call_that_uses_up_the_quota_pauses_the_next_one(db: PgPool) {
+    use shared::api::EffectiveMode;
+    let now = Utc::now();
+    let state = crate::support::state(db.clone(), "http://127.0.0.1:8080", now).await;
+    let (owner, _, _, token) = agent_token(&db, &state, now).await;
+    server::service::accounts::set_mode(&db, &owner, now, shared::account::OrgMode::Enforce)
+        .await
+        .unwrap();
+    server::service::enforcement::set_plan(
+        &db,
+        &state.config.plans,
+        now,
+        owner.org_id,
+        shared::api::PlanChange {
+            plan: shared::api::Plan::Team,
+            enforce_quota: Some(1),
+        },
+    )
+    .await
+    .unwrap();
+    // Let the notifications of those changes arrive, then cache "enforce".
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let agent = state.gateway.authorize(&token).await.unwrap();
+    let e = agent.enforcement();
+    assert_eq!(e.effective, EffectiveMode::Enforce);
+    let mut call = crate::hardening::record(owner.org_id, "fx__echo");
+    call.charge = Some(server::recorder::Charge {
+        period: e.period,
+        quota: e.quota,
+    });
+    state.gateway.recorder.record(call).await.unwrap();
+    let next = state.gateway.authorize(&token).await.unwrap();
+    assert_eq!(next.enforcement().effective, EffectiveMode::EnforcePaused);
 }
