@@ -454,6 +454,13 @@ test.describe.serial('security gateway in the dashboard', () => {
     await expect(events.locator('tr[data-kind="enforce_paused"]')).toContainText('Enforce paused');
     await expect(events.locator('tr[data-kind="plan_changed"]')).toContainText('Plan set to team');
     await expect(events.locator('tr[data-kind="mode_changed"]').first()).toContainText(OWNER.email);
+    // Records are kept the server's 400 days unless the org keeps them for less.
+    const retention = page.getByTestId('retention-card');
+    await expect(retention.getByTestId('retention-days')).toHaveText('400 days');
+    await retention.getByLabel('Keep records for (days)').fill('30');
+    await retention.getByRole('button', { name: 'Save' }).click();
+    await expect(retention.getByTestId('retention-days')).toHaveText('30 days');
+    await expect(retention).toContainText("this organization's choice");
 
     // The run's timeline: the three calls in order, the last one paused.
     await navTo(page, 'Sessions');

@@ -225,6 +225,11 @@ async fn run_server(
         config.egress(),
         state.clock.clone(),
     );
+    crate::service::retention::spawn_maintenance(
+        state.db.clone(),
+        state.clock.clone(),
+        config.retention_days,
+    );
     if let Some(every) = config.discovery_interval {
         spawn_discovery(state.clone(), every);
     }

@@ -313,6 +313,14 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub agent_access_cache_ms: u64,
 
+    /// Days the decision trail (call records and detections) is kept: the
+    /// default of every organization, and the longest one may choose. A
+    /// month's records are dropped together once the month's last day is
+    /// this old.
+    #[arg(long, env = "GATEHOUSE_RETENTION_DAYS", default_value_t = 400,
+          value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub retention_days: u32,
+
     /// How many scans run at once on the blocking pool (default: the
     /// number of CPUs); further scans wait their turn.
     #[arg(long, env = "GATEHOUSE_SCAN_PARALLELISM")]
@@ -380,6 +388,8 @@ pub struct Config {
     pub policy_cache_size: std::num::NonZeroUsize,
     /// How long an authorisation answer is reused (≤ 1 s).
     pub agent_access_cache: std::time::Duration,
+    /// Days the decision trail is kept at most (and by default).
+    pub retention_days: u32,
     pub scan_parallelism: usize,
     pub rates: crate::limits::RateSettings,
     pub operator_token: Option<SecretString>,
@@ -421,6 +431,7 @@ impl Config {
             )?)
             .unwrap_or(std::num::NonZeroUsize::MIN),
             agent_access_cache: std::time::Duration::from_millis(args.agent_access_cache_ms),
+            retention_days: args.retention_days,
             rates: crate::limits::RateSettings {
                 mcp_per_org: crate::limits::Rate::per_second(args.mcp_rate_per_org),
                 mcp_per_key: crate::limits::Rate::per_second(args.mcp_rate_per_key),

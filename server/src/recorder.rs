@@ -408,7 +408,7 @@ async fn write(db: &PgPool, records: &[&CallRecord]) -> Result<Vec<UsageRow>, sq
              mcp_session_id, client_name, client_version, protocol_version, created_at, approval_id,
              resource, upstream_request_id, statement)
            -- The final record replaces the call's intent.
-           ON CONFLICT (id) DO UPDATE SET decision = EXCLUDED.decision, reasons = EXCLUDED.reasons,
+           ON CONFLICT (id, created_at) DO UPDATE SET decision = EXCLUDED.decision, reasons = EXCLUDED.reasons,
              outcome = EXCLUDED.outcome, arguments_redacted = EXCLUDED.arguments_redacted,
              error_message = EXCLUDED.error_message, latency_us = EXCLUDED.latency_us,
              upstream_us = EXCLUDED.upstream_us, approval_id = EXCLUDED.approval_id,

@@ -29,7 +29,8 @@ use web::port::Backend;
 
 use crate::service::{
     accounts, agent_keys, api_tokens, approvals, connectors, enforcement, integrity, invitations,
-    packs, records, registered_users, resets, rules, sessions, tester, tool_policies, webhooks,
+    packs, records, registered_users, resets, retention, rules, sessions, tester, tool_policies,
+    webhooks,
 };
 use crate::session::{self, SessionAuth};
 use crate::state::AppState;
@@ -812,6 +813,19 @@ impl Backend for WebBackend {
 
     async fn org_events(&self, t: &TenantCtx) -> Result<Vec<OrgEvent>, ApiError> {
         Ok(enforcement::events(&self.0.db, t, 50).await?)
+    }
+
+    async fn retention(&self, t: &TenantCtx) -> Result<shared::api::RetentionStatus, ApiError> {
+        Ok(retention::status(&self.0.db, t, self.0.config.retention_days).await?)
+    }
+
+    async fn set_retention(
+        &self,
+        t: &TenantCtx,
+        input: shared::api::RetentionInput,
+    ) -> Result<shared::api::RetentionStatus, ApiError> {
+        let now = self.0.clock.now();
+        Ok(retention::set(&self.0.db, t, now, self.0.config.retention_days, input).await?)
     }
 
     async fn sessions(

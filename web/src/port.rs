@@ -339,6 +339,12 @@ pub trait Backend: Send + Sync + 'static {
         input: PausedBehaviourInput,
     ) -> Result<Enforcement, ApiError>;
     async fn org_events(&self, t: &TenantCtx) -> Result<Vec<OrgEvent>, ApiError>;
+    async fn retention(&self, t: &TenantCtx) -> Result<shared::api::RetentionStatus, ApiError>;
+    async fn set_retention(
+        &self,
+        t: &TenantCtx,
+        input: shared::api::RetentionInput,
+    ) -> Result<shared::api::RetentionStatus, ApiError>;
 
     // Runtime sessions.
     async fn sessions(

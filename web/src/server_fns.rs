@@ -934,6 +934,28 @@ pub async fn set_paused_behaviour(
     Ok(backend.set_paused_behaviour(&t, input).await?)
 }
 
+/// How long the org's call records and detections are kept (admins).
+#[server(prefix = "/api/ui", endpoint = "retention")]
+pub async fn retention() -> Result<shared::api::RetentionStatus, AppError> {
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend.retention(&t).await?)
+}
+
+/// `days` as typed in the form; empty = the server's retention.
+#[server(prefix = "/api/ui", endpoint = "set_retention")]
+pub async fn set_retention(days: String) -> Result<shared::api::RetentionStatus, AppError> {
+    let days = match days.trim() {
+        "" => None,
+        d => Some(d.parse::<u32>().map_err(|_| {
+            shared::error::ApiError::invalid("days", "Enter a whole number of days.")
+        })?),
+    };
+    let (backend, t) = crate::port::tenant().await?;
+    Ok(backend
+        .set_retention(&t, shared::api::RetentionInput { days })
+        .await?)
+}
+
 #[server(prefix = "/api/ui", endpoint = "org_events")]
 pub async fn org_events() -> Result<Vec<shared::api::OrgEvent>, AppError> {
     let (backend, t) = crate::port::tenant().await?;

@@ -308,7 +308,7 @@ pub async fn note_usage(
     Ok(())
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Postgres>,
     org_id: Uuid,
     at: DateTime<Utc>,
@@ -563,5 +563,12 @@ fn summary(kind: OrgEventKind, period: Option<Period>, d: &serde_json::Value) ->
                 "While enforce is paused, calls are now decided as in monitor mode.".to_owned()
             }
         }
+        OrgEventKind::RetentionChanged => match num("days") {
+            Some(days) => format!("Call records and detections are now kept {days} days."),
+            None => format!(
+                "Call records and detections are now kept as long as the server keeps them ({} days).",
+                num("server_days").unwrap_or(0)
+            ),
+        },
     }
 }

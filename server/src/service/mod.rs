@@ -21,6 +21,7 @@ pub mod passwords;
 pub mod records;
 pub mod registered_users;
 pub mod resets;
+pub mod retention;
 pub mod rotation;
 pub mod rules;
 pub mod sessions;

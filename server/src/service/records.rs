@@ -59,7 +59,7 @@ fn to_violation(r: VRow) -> ServiceResult<Violation> {
 const V_SELECT: &str = "SELECT v.id, v.call_id, v.created_at, v.rule_key, v.label, v.direction, v.pointer, v.score,
         v.action, v.enforced, v.snippet, c.tool, v.pack_id, p.name, v.registered_user_id, u.display_name
      FROM violations v
-     JOIN tool_calls c ON c.id = v.call_id
+     JOIN tool_calls c ON c.id = v.call_id AND c.created_at = v.created_at
      LEFT JOIN tool_packs p ON p.id = v.pack_id
      LEFT JOIN registered_users u ON u.id = v.registered_user_id";
 
@@ -157,7 +157,7 @@ pub(super) const C_SELECT: &str = "SELECT c.id, c.created_at, c.tool, c.upstream
         p.name AS pack_name, c.registered_user_id, u.display_name AS registered_user_name, k.prefix AS key_prefix,
         c.session_id, c.mode, c.decision, c.reasons, c.outcome, c.error_message, c.latency_us, c.upstream_us,
         c.client_name, c.client_version,
-        (SELECT count(*) FROM violations v WHERE v.call_id = c.id) AS violation_count,
+        (SELECT count(*) FROM violations v WHERE v.call_id = c.id AND v.created_at = c.created_at) AS violation_count,
         c.resource, c.upstream_request_id
      FROM tool_calls c
      LEFT JOIN connectors cn ON cn.id = c.connector_id

@@ -138,7 +138,7 @@ pub async fn get(
         "SELECT count(*), count(*) FILTER (WHERE decision = 'allow'),
            count(*) FILTER (WHERE decision = 'redact'), count(*) FILTER (WHERE decision = 'block'),
            count(*) FILTER (WHERE decision = 'error'), count(approval_id),
-           COALESCE((SELECT count(*) FROM violations v JOIN tool_calls x ON x.id = v.call_id
+           COALESCE((SELECT count(*) FROM violations v JOIN tool_calls x ON x.id = v.call_id AND x.created_at = v.created_at
                      WHERE v.org_id = $1 AND x.org_id = $1 AND x.session_id = $2), 0),
            count(*) FILTER (WHERE $3 = ANY(reasons))
          FROM tool_calls WHERE org_id = $1 AND session_id = $2",
@@ -174,7 +174,7 @@ pub async fn get(
     let extra: Vec<Extra> = sqlx::query_as(
         "SELECT c.id, c.approval_id, a.status, a.expires_at,
            COALESCE((SELECT array_agg(DISTINCT v.label) FROM violations v
-                     WHERE v.org_id = c.org_id AND v.call_id = c.id), '{}')
+                     WHERE v.org_id = c.org_id AND v.call_id = c.id AND v.created_at = c.created_at), '{}')
          FROM tool_calls c LEFT JOIN approvals a ON a.org_id = c.org_id AND a.id = c.approval_id
          WHERE c.org_id = $1 AND c.id = ANY($2)",
     )

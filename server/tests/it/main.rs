@@ -21,6 +21,7 @@ mod mcp;
 mod policies;
 mod postgres;
 mod quotas;
+mod retention;
 mod scan_cli;
 mod sessions;
 mod support;

@@ -268,16 +268,18 @@ pub enum OrgEventKind {
     EnforcePaused,
     EnforceResumed,
     PausedBehaviourChanged,
+    RetentionChanged,
 }
 
 impl OrgEventKind {
-    pub const ALL: [OrgEventKind; 6] = [
+    pub const ALL: [OrgEventKind; 7] = [
         OrgEventKind::ModeChanged,
         OrgEventKind::PlanChanged,
         OrgEventKind::QuotaWarning,
         OrgEventKind::EnforcePaused,
         OrgEventKind::EnforceResumed,
         OrgEventKind::PausedBehaviourChanged,
+        OrgEventKind::RetentionChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -288,6 +290,7 @@ impl OrgEventKind {
             OrgEventKind::EnforcePaused => "enforce_paused",
             OrgEventKind::EnforceResumed => "enforce_resumed",
             OrgEventKind::PausedBehaviourChanged => "paused_behaviour_changed",
+            OrgEventKind::RetentionChanged => "retention_changed",
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Organization settings (admins and owners): name, monitor / enforce mode
-//! admin API tokens and outgoing webhooks.
+//! admin API tokens, data retention and outgoing webhooks.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,8 +11,8 @@ use crate::components::{
 };
 use crate::server_fns::{
     CreateApiToken, CreateWebhook, DeleteWebhook, RenameOrg, RevokeApiToken, SetEvidence, SetMode,
-    SetPausedBehaviour, enforcement, get_org_settings, list_api_tokens, list_webhooks, org_events,
-    webhook_deliveries,
+    SetPausedBehaviour, SetRetention, enforcement, get_org_settings, list_api_tokens,
+    list_webhooks, org_events, retention, webhook_deliveries,
 };
 
 #[component]
@@ -72,7 +72,7 @@ pub fn Settings() -> impl IntoView {
         // already see the page's one refusal above.
         // Outside the settings' Suspend: a resource created inside one
         // would not hydrate.
-        {can_admin().then(|| view! { <EnforcementCard set_mode/> <ApiTokens/> <Webhooks/> })}
+        {can_admin().then(|| view! { <EnforcementCard set_mode/> <RetentionCard/> <ApiTokens/> <Webhooks/> })}
     }
 }
 
@@ -194,6 +194,47 @@ fn EnforcementCard(set_mode: ServerAction<SetMode>) -> impl IntoView {
                             }.into_any()
                         }
                         (Err(e), _) | (_, Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// How long call records and detections are kept: the server's retention
+/// or a shorter one of the org's own.
+#[component]
+fn RetentionCard() -> impl IntoView {
+    let set = ServerAction::<SetRetention>::new();
+    let status = Resource::new(move || set.version().get(), |_| retention());
+    let error = action_error(set);
+    let pending = set.pending().into();
+    view! {
+        <section class="card narrow-card" data-testid="retention-card">
+            <h2>"Data retention"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(r) => view! {
+                            <p>"Call records and detections are kept "
+                                <strong data-testid="retention-days">{format!("{} days", r.days)}</strong>
+                                {if r.own_days.is_some() { " (this organization's choice)." } else { " (the server's retention)." }}
+                                " Older records are deleted within the hour; alert counts drop with them."</p>
+                            <ActionForm action=set attr:class="inline-form">
+                                <FormError error/>
+                                <div class="field">
+                                    <label for="retention-days-input">"Keep records for (days)"</label>
+                                    <input id="retention-days-input" name="days" type="number" min="1" max=r.server_days
+                                        value=r.own_days.map(|d| d.to_string()).unwrap_or_default()
+                                        placeholder=r.server_days.to_string() aria-describedby="days-error days-help"/>
+                                    <FieldError error field="days"/>
+                                    <p id="days-help" class="muted">{format!(
+                                        "At most {} days, the server's retention. Leave empty to use it.", r.server_days)}</p>
+                                </div>
+                                <SubmitButton pending label="Save" busy_label="Saving…"/>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -13,9 +13,9 @@ use shared::api::{
     ApprovalSettings, ApprovalSettingsInput, CallFilter, ConnectorCreated, ConnectorInput,
     DefaultToolActionInput, Enforcement, EntityRuleInput, KeyQuery, OrgEvent, OrgStatus,
     OverrideInput, PackToolsInput, Page, PausedBehaviourInput, PlanInput, PolicyTestInput,
-    RegionsInput, RegisteredUserInput, RuleTestInput, RuntimeSession, SessionDetail, SessionFilter,
-    ToolPackInput, ToolPoliciesView, ToolPolicyInput, ToolPolicyMoveInput, UserQuery,
-    ViolationFilter, WebhookInput,
+    RegionsInput, RegisteredUserInput, RetentionInput, RetentionStatus, RuleTestInput,
+    RuntimeSession, SessionDetail, SessionFilter, ToolPackInput, ToolPoliciesView, ToolPolicyInput,
+    ToolPolicyMoveInput, UserQuery, ViolationFilter, WebhookInput,
 };
 use shared::detect::Entity;
 use shared::error::{ApiError, ErrorKind};
@@ -26,7 +26,8 @@ use super::auth::{Operator, Tenant};
 use crate::http::HttpError;
 use crate::service::{
     accounts, agent_keys, api_tokens, approvals, connectors, databases, enforcement, github,
-    integrity, packs, records, registered_users, rules, sessions, tester, tool_policies, webhooks,
+    integrity, packs, records, registered_users, retention, rules, sessions, tester, tool_policies,
+    webhooks,
 };
 use crate::state::AppState;
 
@@ -128,6 +129,23 @@ pub async fn set_mode(
     let org = accounts::set_mode(&s.db, &t, now, b.parse()?).await?;
     let enforcement = enforcement::of_tenant(&s.db, &t, &s.config.plans, now).await?;
     Ok(Json(OrgStatus { org, enforcement }))
+}
+
+pub async fn get_retention(State(s): State<AppState>, Tenant(t): Tenant) -> Res<RetentionStatus> {
+    Ok(Json(
+        retention::status(&s.db, &t, s.config.retention_days).await?,
+    ))
+}
+
+pub async fn set_retention(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Body(b): Body<RetentionInput>,
+) -> Res<RetentionStatus> {
+    let now = s.clock.now();
+    Ok(Json(
+        retention::set(&s.db, &t, now, s.config.retention_days, b).await?,
+    ))
 }
 
 pub async fn set_paused_behaviour(

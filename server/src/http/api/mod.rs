@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/org/mode", put(set_mode))
         .route("/org/evidence", put(set_evidence))
         .route("/org/paused-behaviour", put(set_paused_behaviour))
+        .route("/org/retention", get(get_retention).put(set_retention))
         .route("/org/events", get(org_events))
         .route(
             "/operator/orgs/{id}/plan",

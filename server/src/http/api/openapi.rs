@@ -119,6 +119,24 @@ fn ops() -> Vec<Op> {
         ),
         op!(
             "get",
+            "/org/retention",
+            "How long call records and detections are kept: the org's own choice or the server's",
+            None,
+            Some(s::<RetentionStatus>),
+            200,
+            "admin"
+        ),
+        op!(
+            "put",
+            "/org/retention",
+            "Keep call records and detections for fewer days than the server does (days: null = the server's); older records are deleted within the hour",
+            Some(s::<RetentionInput>),
+            Some(s::<RetentionStatus>),
+            200,
+            "admin"
+        ),
+        op!(
+            "get",
             "/org/events",
             "Mode switches, plan changes, quota warnings, enforce paused / resumed, newest first",
             None,
@@ -963,7 +981,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(doc["paths"]["/connectors"]["post"]["requestBody"].is_object());
-        assert_eq!(doc["paths"].as_object().unwrap().len(), 60);
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 61);
     }
 
     #[test]
