@@ -3,6 +3,7 @@
 //!
 //!     cargo bench -p server --bench gateway_load [-- --calls 2000 --clients 16 --seconds 10]
 //!         [--arg-bytes 4096] [--custom-rules 0] [--phases latency,throughput,replicas,quota]
+//!         [--phases tenants --tenants 1,10,100,1000,10000]
 //!
 //! * Upstream: an in-process rmcp Streamable HTTP server with one `echo`
 //!   tool (so the upstream itself costs almost nothing).
@@ -26,6 +27,10 @@
 //!   own (an upper bound of what the join adds), and a decision record
 //!   written with and without its quota charge (the count rides in the
 //!   same statement); reports p50/p99 of each and the difference.
+//!
+//! * Tenants (`--phases tenants`, with `DATABASE_URL`): 1 to 10,000 orgs
+//!   with active packs on one `gatehouse serve` process: latency, cache
+//!   hit rates and resident memory as the number of tenants grows.
 //!
 //! Everything runs on one machine (2 cores here): client, upstream,
 //! Gatehouse and Postgres compete for the same CPUs, so absolute numbers
@@ -59,6 +64,9 @@ use server::master_key::MasterKey;
 use server::state::AppState;
 use shared::account::{Actor, OrgMode, Role, SignUpInput, TenantCtx};
 use shared::api::{AgentKeyInput, ConnectorInput, RegisteredUserInput, ToolPackInput};
+
+/// The replicas' `/metrics` token (loopback only, for the tenants phase).
+const METRICS_TOKEN: &str = "bench-metrics";
 
 #[derive(Clone)]
 struct Echo;
@@ -341,76 +349,8 @@ async fn main() {
         .await
         .unwrap();
     }
-    let c = ConnectorInput {
-        name: "up".into(),
-        url: up_url.clone(),
-        ..Default::default()
-    }
-    .parse()
-    .unwrap();
-    server::service::connectors::create(&state.connector_deps(), &t, &c)
-        .await
-        .unwrap();
-    let pack = server::service::packs::save(
-        &db,
-        &t,
-        None,
-        &ToolPackInput {
-            name: "bench".into(),
-            description: String::new(),
-        }
-        .parse()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    server::service::packs::set_tools(
-        &db,
-        &t,
-        chrono::Utc::now(),
-        "http://127.0.0.1",
-        pack.id,
-        &["up__echo".to_owned()],
-    )
-    .await
-    .unwrap();
-    let ru = server::service::registered_users::save(
-        &db,
-        &t,
-        None,
-        &RegisteredUserInput {
-            external_id: "b".into(),
-            display_name: "B".into(),
-        }
-        .parse()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    let k = server::service::agent_keys::create(
-        &db,
-        &t,
-        &AgentKeyInput {
-            pack_id: pack.id.to_string(),
-            registered_user_id: ru.id.to_string(),
-            name: String::new(),
-        },
-    )
-    .await
-    .unwrap();
-    let tok: Value = reqwest::Client::new()
-        .post(format!("http://{gh_addr}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_secret", k.secret.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tok["access_token"].as_str().unwrap().to_owned();
+    let secret = agent_key(&state, &t, &up_url).await;
+    let token = agent_token(&format!("http://{gh_addr}"), &secret).await;
     let gh_url = format!("http://{gh_addr}/mcp");
 
     // Sanity: the call through Gatehouse really redacts.
@@ -517,6 +457,31 @@ async fn main() {
         }
     }
 
+    if phase("tenants") {
+        let steps: Vec<usize> = args
+            .iter()
+            .position(|a| a == "--tenants")
+            .and_then(|i| args.get(i + 1))
+            .map_or("1,10,100,1000,10000", String::as_str)
+            .split(',')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        match bench.url() {
+            Some(url) => {
+                tenants_phase(
+                    &state,
+                    user,
+                    &url,
+                    &format!("http://{gh_addr}"),
+                    &up_url,
+                    &steps,
+                    clients as usize,
+                )
+                .await
+            }
+            None => println!("\ntenants: skipped (needs DATABASE_URL)"),
+        }
+    }
     if phase("quota") {
         quota_phase(
             &state,
@@ -807,42 +772,8 @@ async fn replicas_phase(
     let mut children = Vec::new();
     let mut urls = Vec::new();
     for _ in 0..2 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let data = std::env::temp_dir().join(format!("gh-bench-replica-{port}"));
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
-            .env("GATEHOUSE_PUBLIC_URL", public)
-            .env("GATEHOUSE_DATA_DIR", &data)
-            .env("GATEHOUSE_SITE_ROOT", "/nonexistent")
-            .env("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS", "true")
-            .env("GATEHOUSE_MASTER_KEY", MASTER_KEY)
-            .env("GATEHOUSE_MCP_RATE_PER_KEY", "0")
-            .env("GATEHOUSE_MCP_RATE_PER_ORG", "0")
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .unwrap();
+        let (child, base) = replica(database_url, public).await;
         children.push(child);
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let up = Instant::now();
-        while http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map_or(true, |r| !r.status().is_success())
-        {
-            assert!(
-                up.elapsed() < Duration::from_secs(60),
-                "replica did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         urls.push(format!("{base}/mcp"));
     }
     println!(
@@ -862,4 +793,338 @@ async fn replicas_phase(
         let _ = c.kill();
         let _ = c.wait();
     }
+}
+
+/// A connector to the upstream, a pack exposing its echo tool, a
+/// Registered User and an agent key, in the org of `t`; the key's secret.
+async fn agent_key(state: &AppState, t: &TenantCtx, up_url: &str) -> String {
+    let db = &state.db;
+    let c = ConnectorInput {
+        name: "up".into(),
+        url: up_url.to_owned(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    server::service::connectors::create(&state.connector_deps(), t, &c)
+        .await
+        .unwrap();
+    let pack = server::service::packs::save(
+        db,
+        t,
+        None,
+        &ToolPackInput {
+            name: "bench".into(),
+            description: String::new(),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    server::service::packs::set_tools(
+        db,
+        t,
+        chrono::Utc::now(),
+        "http://127.0.0.1",
+        pack.id,
+        &["up__echo".to_owned()],
+    )
+    .await
+    .unwrap();
+    let ru = server::service::registered_users::save(
+        db,
+        t,
+        None,
+        &RegisteredUserInput {
+            external_id: "b".into(),
+            display_name: "B".into(),
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    server::service::agent_keys::create(
+        db,
+        t,
+        &AgentKeyInput {
+            pack_id: pack.id.to_string(),
+            registered_user_id: ru.id.to_string(),
+            name: String::new(),
+        },
+    )
+    .await
+    .unwrap()
+    .secret
+}
+
+/// A short-lived agent token for a key, from Gatehouse at `base`.
+async fn agent_token(base: &str, secret: &str) -> String {
+    let tok: Value = reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tok["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A `gatehouse serve` process on the benchmark's database, ready; with
+/// its base URL.
+async fn replica(database_url: &str, public: &str) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = std::env::temp_dir().join(format!("gh-bench-replica-{port}"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_PUBLIC_URL", public)
+        .env("GATEHOUSE_DATA_DIR", &data)
+        .env("GATEHOUSE_SITE_ROOT", "/nonexistent")
+        .env("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS", "true")
+        .env("GATEHOUSE_MASTER_KEY", MASTER_KEY)
+        .env("GATEHOUSE_MCP_RATE_PER_KEY", "0")
+        .env("GATEHOUSE_MCP_RATE_PER_ORG", "0")
+        .env("GATEHOUSE_METRICS_TOKEN", METRICS_TOKEN)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let up = Instant::now();
+    while http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map_or(true, |r| !r.status().is_success())
+    {
+        assert!(
+            up.elapsed() < Duration::from_secs(60),
+            "replica did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, base)
+}
+
+/// The cost curve over tenants: `steps` organisations (cumulative), each
+/// with its own connector, pack, user and key, all active at once. One
+/// `gatehouse serve` process (so its memory is its own); every round calls
+/// every org's agent once, `clients` calls at a time. The first round is
+/// each org's first contact (routes, rules and policies loaded); the next
+/// two are measured: latency, rate, cache hit rates (from its
+/// `gatehouse_cache_lookups_total`) and the process's resident memory.
+async fn tenants_phase(
+    state: &AppState,
+    owner: uuid::Uuid,
+    database_url: &str,
+    public: &str,
+    up_url: &str,
+    steps: &[usize],
+    clients: usize,
+) {
+    let (mut child, base) = replica(database_url, public).await;
+    let pid = child.id();
+    let http = reqwest::Client::new();
+    println!(
+        "\ntenants (one `gatehouse serve` process; every org active, each round calls every org once, {clients} clients):"
+    );
+    println!(
+        "  {:>6} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8}",
+        "orgs",
+        "setup s",
+        "p50 ms",
+        "p99 ms",
+        "calls/s",
+        "access",
+        "routes",
+        "rules",
+        "policies",
+        "RSS MB"
+    );
+    let mut secrets: Vec<String> = Vec::new();
+    for &n in steps {
+        let started = Instant::now();
+        while secrets.len() < n {
+            let from = secrets.len();
+            let batch = (n - from).min(8);
+            let made = futures_util::future::join_all((from..from + batch).map(|i| async move {
+                let org: uuid::Uuid = sqlx::query_scalar(
+                    "INSERT INTO orgs (name, mode, plan, enforce_quota_override)
+                     VALUES ($1, 'enforce', 'team', 1000000000) RETURNING id",
+                )
+                .bind(format!("Tenant {i}"))
+                .fetch_one(&state.db)
+                .await
+                .unwrap();
+                let t = TenantCtx {
+                    org_id: org,
+                    role: Role::Owner,
+                    actor: Actor::Member { user_id: owner },
+                };
+                agent_key(state, &t, up_url).await
+            }))
+            .await;
+            secrets.extend(made);
+        }
+        let setup = started.elapsed();
+        // Tokens live minutes: fresh ones for this step.
+        let mut sessions = Vec::with_capacity(n);
+        for chunk in secrets[..n].chunks(16) {
+            let made = futures_util::future::join_all(chunk.iter().map(|s| {
+                let http = http.clone();
+                let base = base.clone();
+                async move {
+                    let token = agent_token(public, s).await;
+                    let cfg = StreamableHttpClientTransportConfig::with_uri(format!("{base}/mcp"))
+                        .auth_header(token);
+                    ClientConfig::new(
+                        ClientCapabilities::default(),
+                        Implementation::new("bench", "1"),
+                    )
+                    .serve_with_lifecycle(
+                        StreamableHttpClientTransport::with_client(http, cfg),
+                        ClientLifecycleMode::Discover {
+                            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                        },
+                    )
+                    .await
+                    .unwrap()
+                }
+            }))
+            .await;
+            sessions.extend(made);
+        }
+        let sessions = Arc::new(sessions);
+        round(&sessions, clients).await;
+        let before = cache_counts(&http, &base).await;
+        let t0 = Instant::now();
+        let mut lat = round(&sessions, clients).await;
+        lat.extend(round(&sessions, clients).await);
+        let rate = lat.len() as f64 / t0.elapsed().as_secs_f64();
+        let after = cache_counts(&http, &base).await;
+        lat.sort();
+        let hit_rate = |cache: &str| {
+            let d = |o: &str| {
+                after
+                    .get(&(cache.to_owned(), o.to_owned()))
+                    .copied()
+                    .unwrap_or(0.0)
+                    - before
+                        .get(&(cache.to_owned(), o.to_owned()))
+                        .copied()
+                        .unwrap_or(0.0)
+            };
+            let (h, m) = (d("hit"), d("miss"));
+            if h + m == 0.0 {
+                "-".to_owned()
+            } else {
+                format!("{:.0}%", 100.0 * h / (h + m))
+            }
+        };
+        let rss_mb = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+            .map_or(f64::NAN, |kb| kb / 1024.0);
+        println!(
+            "  {:>6} {:>8.1} {:>8.3} {:>8.3} {:>7.0} {:>7} {:>7} {:>8} {:>8} {:>8.0}",
+            n,
+            setup.as_secs_f64(),
+            ms(pct(&lat, 0.5)),
+            ms(pct(&lat, 0.99)),
+            rate,
+            hit_rate("agent_access"),
+            hit_rate("routes"),
+            hit_rate("rules"),
+            hit_rate("tool_policies"),
+            rss_mb
+        );
+        if let Ok(sessions) = Arc::try_unwrap(sessions) {
+            for s in sessions {
+                let _ = s.cancel().await;
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// One round: every session makes one call, `clients` at a time; each
+/// call's duration.
+async fn round(
+    sessions: &Arc<Vec<RunningService<RoleClient, ClientConfig>>>,
+    clients: usize,
+) -> Vec<Duration> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (sessions, next) = (sessions.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let args = payload();
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(s) = sessions.get(i) else { break };
+                let t = Instant::now();
+                let r = s
+                    .peer()
+                    .call_tool(CallToolRequestParams::new("up__echo").with_arguments(args.clone()))
+                    .await
+                    .unwrap();
+                out.push(t.elapsed());
+                assert_ne!(r.is_error, Some(true));
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+/// `gatehouse_cache_lookups_total` of a server, by (cache, outcome).
+async fn cache_counts(
+    http: &reqwest::Client,
+    base: &str,
+) -> std::collections::HashMap<(String, String), f64> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let label = |line: &str, name: &str| {
+        line.split(&format!("{name}=\"")[..])
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(str::to_owned)
+    };
+    text.lines()
+        .filter(|l| l.starts_with("gatehouse_cache_lookups_total{"))
+        .filter_map(|l| {
+            let value = l.rsplit(' ').next()?.parse().ok()?;
+            Some(((label(l, "cache")?, label(l, "outcome")?), value))
+        })
+        .collect()
 }

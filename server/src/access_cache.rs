@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lru::LruCache;
+use prometheus_client::metrics::counter::Counter;
 use sqlx::PgPool;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -62,6 +63,10 @@ pub struct AccessCache<K: OrgScoped, V> {
     inner: Mutex<Inner<K, V>>,
     /// Zero turns the cache off (every request queries).
     fresh: Duration,
+    /// Lookups answered from memory, and not (`/metrics`; standalone
+    /// counters until [`AccessCache::counted`] links them).
+    hits: Counter,
+    misses: Counter,
 }
 
 /// Taken before the query: when it started and under which generation.
@@ -80,6 +85,17 @@ impl<K: OrgScoped, V: Clone> AccessCache<K, V> {
                 generation: 0,
             }),
             fresh: fresh.min(MAX_STALENESS),
+            hits: Counter::default(),
+            misses: Counter::default(),
+        }
+    }
+
+    /// Counts lookups in these counters (see [`crate::metrics::Metrics::cache`]).
+    pub fn counted(self, (hits, misses): (Counter, Counter)) -> Self {
+        Self {
+            hits,
+            misses,
+            ..self
         }
     }
 
@@ -90,14 +106,22 @@ impl<K: OrgScoped, V: Clone> AccessCache<K, V> {
             return None;
         }
         let mut inner = self.inner.lock().ok()?;
-        match inner.entries.get(key) {
+        let found = match inner.entries.get(key) {
             Some((at, v)) if now.saturating_duration_since(*at) < self.fresh => Some(v.clone()),
             Some(_) => {
                 inner.entries.pop(key);
                 None
             }
             None => None,
+        };
+        drop(inner);
+        if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
         }
+        .inc();
+        found
     }
 
     /// Call before querying; hand the ticket to [`AccessCache::put`].

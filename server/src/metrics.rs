@@ -74,6 +74,33 @@ impl Stage {
     }
 }
 
+/// An in-memory cache of the data path.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)] // the label values Prometheus shows
+pub enum Cache {
+    /// Authorisation answers per agent key (at most a second old).
+    agent_access,
+    /// A pack's tool routes, per configuration version.
+    routes,
+    /// A pack's effective rules with their compiled form.
+    rules,
+    /// A pack's compiled tool policies.
+    tool_policies,
+}
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum Lookup {
+    hit,
+    miss,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub cache: Cache,
+    pub outcome: Lookup,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StageLabels {
     pub stage: Stage,
@@ -102,6 +129,9 @@ pub struct Metrics {
     pub call_seconds: Histogram,
     /// Time per stage of a call (see [`Stage`]).
     stage_seconds: StageFamily,
+    /// Cache lookups by cache and outcome: how well the caches hold the
+    /// tenants that are active (see BENCHMARKS.md, tenants).
+    cache_lookups: Family<CacheLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -149,8 +179,15 @@ impl Metrics {
             "Time per stage of a tools/call (authorize, resolve, scan_arguments, policy, record_intent, dispatch, scan_result, record)",
             stage_seconds.clone(),
         );
+        let cache_lookups = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "cache_lookups",
+            "Lookups in the data path's in-memory caches (agent_access, routes, rules, tool_policies), answered from memory (hit) or not (miss)",
+            cache_lookups.clone(),
+        );
         Self {
             stage_seconds,
+            cache_lookups,
             registry: Arc::new(registry),
             calls,
             decisions,
@@ -165,6 +202,24 @@ impl Metrics {
         self.stage_seconds
             .get_or_create(&StageLabels { stage })
             .observe(took.as_secs_f64());
+    }
+
+    /// The (hit, miss) counters of one cache.
+    pub fn cache(&self, cache: Cache) -> (Counter, Counter) {
+        let get = |outcome| {
+            self.cache_lookups
+                .get_or_create(&CacheLabels { cache, outcome })
+                .clone()
+        };
+        (get(Lookup::hit), get(Lookup::miss))
+    }
+
+    /// Counts one lookup in `cache`.
+    pub fn cache_lookup(&self, cache: Cache, hit: bool) {
+        let outcome = if hit { Lookup::hit } else { Lookup::miss };
+        self.cache_lookups
+            .get_or_create(&CacheLabels { cache, outcome })
+            .inc();
     }
 
     /// The text exposition format.

@@ -63,12 +63,15 @@ impl AppState {
             config.scan_parallelism,
         ));
         // Sixteen agent keys per cached pack; an entry is a few hundred bytes.
-        let access = Arc::new(crate::service::data_path::AgentAccess::new(
-            config.policy_cache_size.saturating_mul(
-                std::num::NonZeroUsize::new(16).unwrap_or(std::num::NonZeroUsize::MIN),
-            ),
-            config.agent_access_cache,
-        ));
+        let access = Arc::new(
+            crate::service::data_path::AgentAccess::new(
+                config.policy_cache_size.saturating_mul(
+                    std::num::NonZeroUsize::new(16).unwrap_or(std::num::NonZeroUsize::MIN),
+                ),
+                config.agent_access_cache,
+            )
+            .counted(metrics.cache(crate::metrics::Cache::agent_access)),
+        );
         // Here rather than in `serve`: whoever builds the state (a test, a
         // benchmark) serves agents, and a cache without its invalidations
         // would answer up to a second stale.

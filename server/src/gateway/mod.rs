@@ -36,7 +36,7 @@ use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::github::GitHub;
 use crate::github::tools::Call as GitHubCall;
-use crate::metrics::{DecisionLabels, Metrics, Stage};
+use crate::metrics::{Cache, DecisionLabels, Metrics, Stage};
 use crate::postgres::tools::{DbCall, Refusal};
 use crate::recorder::Recorder;
 use crate::scanning::Scanning;
@@ -280,9 +280,9 @@ impl Gateway {
     /// configuration version, like the rules.
     async fn route(&self, agent: &AgentCtx, exposed: &str) -> anyhow::Result<Option<Route>> {
         let key = agent.pack_key();
-        if let Some(r) = cached(&self.routes, &key)
-            && r.version >= agent.config_version()
-        {
+        let fresh = cached(&self.routes, &key).filter(|c| c.version >= agent.config_version());
+        self.metrics.cache_lookup(Cache::routes, fresh.is_some());
+        if let Some(r) = fresh {
             return Ok(r.by_name.get(exposed).cloned());
         }
         let by_name = data_path::routes(&self.db, &self.keyring, agent)
@@ -303,9 +303,9 @@ impl Gateway {
     /// saw; recompiled only when the version moved.
     async fn rules(&self, agent: &AgentCtx) -> anyhow::Result<Arc<Rules>> {
         let key = agent.pack_key();
-        if let Some(p) = cached(&self.rules, &key)
-            && p.version >= agent.config_version()
-        {
+        let fresh = cached(&self.rules, &key).filter(|c| c.version >= agent.config_version());
+        self.metrics.cache_lookup(Cache::rules, fresh.is_some());
+        if let Some(p) = fresh {
             return Ok(p);
         }
         let (rules, version) = data_path::effective_rules(&self.db, agent)
@@ -327,9 +327,10 @@ impl Gateway {
     /// (on the scanning pool: conditions are tenants' code) and cached.
     async fn tool_policies(&self, agent: &AgentCtx) -> anyhow::Result<Arc<PolicySet>> {
         let key = agent.pack_key();
-        if let Some(p) = cached(&self.policies, &key)
-            && p.version >= agent.config_version()
-        {
+        let fresh = cached(&self.policies, &key).filter(|c| c.version >= agent.config_version());
+        self.metrics
+            .cache_lookup(Cache::tool_policies, fresh.is_some());
+        if let Some(p) = fresh {
             return Ok(p);
         }
         let (rules, default) = data_path::tool_policies(&self.db, agent)

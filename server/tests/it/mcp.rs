@@ -605,6 +605,16 @@ async fn metrics_break_a_call_down_by_stage(db: PgPool) {
             .unwrap_or_else(|| panic!("no {stage} in {body}"));
         assert!(count >= 1, "{stage}: {count}");
     }
+    // The caches count their lookups: the first call loaded the pack's
+    // routes and rules (a miss each).
+    for cache in ["agent_access", "routes", "rules", "tool_policies"] {
+        let line = format!("gatehouse_cache_lookups_total{{cache=\"{cache}\",outcome=\"miss\"}}");
+        assert!(
+            body.lines()
+                .any(|l| l.starts_with(&line) && !l.ends_with(" 0")),
+            "no {line} in {body}"
+        );
+    }
     let org: String = sqlx::query_scalar("SELECT id::text FROM orgs")
         .fetch_one(&db)
         .await
