@@ -65,6 +65,9 @@ use server::state::AppState;
 use shared::account::{Actor, OrgMode, Role, SignUpInput, TenantCtx};
 use shared::api::{AgentKeyInput, ConnectorInput, RegisteredUserInput, ToolPackInput};
 
+/// The fewest calls a tenants round makes.
+const ROUND_CALLS: usize = 2000;
+
 /// The replicas' `/metrics` token (loopback only, for the tenants phase).
 const METRICS_TOKEN: &str = "bench-metrics";
 
@@ -921,7 +924,8 @@ async fn replica(database_url: &str, public: &str) -> (std::process::Child, Stri
 /// The cost curve over tenants: `steps` organisations (cumulative), each
 /// with its own connector, pack, user and key, all active at once. One
 /// `gatehouse serve` process (so its memory is its own); every round calls
-/// every org's agent once, `clients` calls at a time. The first round is
+/// every org's agent once (at least 2,000 calls: small steps go round
+/// several times), `clients` calls at a time. The first round is
 /// each org's first contact (routes, rules and policies loaded); the next
 /// two are measured: latency, rate, cache hit rates (from its
 /// `gatehouse_cache_lookups_total`) and the process's resident memory.
@@ -1065,12 +1069,14 @@ async fn tenants_phase(
     let _ = child.wait();
 }
 
-/// One round: every session makes one call, `clients` at a time; each
-/// call's duration.
+/// One round: every session makes a call (and, with fewer than
+/// [`ROUND_CALLS`] sessions, they take turns until that many are made),
+/// `clients` at a time; each call's duration.
 async fn round(
     sessions: &Arc<Vec<RunningService<RoleClient, ClientConfig>>>,
     clients: usize,
 ) -> Vec<Duration> {
+    let calls = sessions.len().max(ROUND_CALLS);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..clients {
@@ -1080,7 +1086,10 @@ async fn round(
             let mut out = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(s) = sessions.get(i) else { break };
+                if i >= calls {
+                    break;
+                }
+                let s = &sessions[i % sessions.len()];
                 let t = Instant::now();
                 let r = s
                     .peer()

@@ -43,11 +43,15 @@ impl AppState {
         // reqwest (upstream MCP clients) needs a process-wide TLS provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let keyring = Arc::new(keyring);
-        let upstreams = Arc::new(UpstreamPool::new(UpstreamLimits {
-            call_timeout: config.upstream_timeout,
-            max_response_bytes: config.upstream_max_response_bytes,
-            egress: config.egress(),
-        }));
+        // As many connectors' clients as packs keep their compiled rules.
+        let upstreams = Arc::new(UpstreamPool::new(
+            UpstreamLimits {
+                call_timeout: config.upstream_timeout,
+                max_response_bytes: config.upstream_max_response_bytes,
+                egress: config.egress(),
+            },
+            config.policy_cache_size,
+        ));
         let metrics = Metrics::new();
         let tokens = AgentTokens::new(
             db.clone(),

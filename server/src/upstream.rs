@@ -109,9 +109,18 @@ pub struct UpstreamLimits {
 }
 
 pub struct UpstreamPool {
-    conns: Mutex<HashMap<Uuid, Arc<Conn>>>,
+    /// Live clients by connector, the least recently used dropped beyond
+    /// the capacity (memory must not grow with tenants; a dropped one
+    /// reconnects on its next call, and a call in flight keeps its own).
+    conns: Mutex<lru::LruCache<Uuid, Arc<Conn>>>,
     limits: UpstreamLimits,
     connect_timeout: Duration,
+    /// One HTTP client for every connector (a clone shares it). A client
+    /// per connection held its own TLS configuration and root store, about
+    /// 0.2 MB per connector: 2 GB at 10,000 tenants (BENCHMARKS.md,
+    /// tenants). Connector headers travel per request, so sharing exposes
+    /// nothing across tenants; the egress checks are per connection.
+    http: Result<reqwest::Client, String>,
 }
 
 /// Upstream error text is written by whoever runs the upstream, possibly
@@ -142,11 +151,17 @@ fn describe(e: &ServiceError) -> String {
 }
 
 impl UpstreamPool {
-    pub fn new(limits: UpstreamLimits) -> Self {
+    /// Keeps at most `capacity` connectors' clients.
+    pub fn new(limits: UpstreamLimits, capacity: std::num::NonZeroUsize) -> Self {
+        let connect_timeout = Duration::from_secs(10);
         Self {
-            conns: Mutex::new(HashMap::new()),
+            conns: Mutex::new(lru::LruCache::new(capacity)),
             limits,
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout,
+            http: limits
+                .egress
+                .client(connect_timeout)
+                .map_err(|e| excerpt(&e.to_string())),
         }
     }
 
@@ -166,11 +181,7 @@ impl UpstreamPool {
             .check_url(&url)
             .await
             .map_err(|e| UpstreamError::Forbidden(e.to_string()))?;
-        let client = self
-            .limits
-            .egress
-            .client(self.connect_timeout)
-            .map_err(|e| UpstreamError::Unreachable(excerpt(&e.to_string())))?;
+        let client = self.http.clone().map_err(UpstreamError::Unreachable)?;
         let mut cfg = StreamableHttpClientTransportConfig::with_uri(target.url.clone())
             .max_sse_event_size(self.limits.max_response_bytes);
         if let Some((name, value)) = &target.header {
@@ -208,7 +219,7 @@ impl UpstreamPool {
     async fn conn(&self, target: &Target) -> Result<Arc<Conn>, UpstreamError> {
         let fp = target.fingerprint();
         {
-            let conns = self.conns.lock().await;
+            let mut conns = self.conns.lock().await;
             if let Some(c) = conns.get(&target.connector_id)
                 && c.fingerprint == fp
                 && !c.running.peer().is_transport_closed()
@@ -224,7 +235,7 @@ impl UpstreamPool {
         self.conns
             .lock()
             .await
-            .insert(target.connector_id, conn.clone());
+            .put(target.connector_id, conn.clone());
         Ok(conn)
     }
 
@@ -234,7 +245,7 @@ impl UpstreamPool {
 
     /// Drops the client of a connector (after it was changed or removed).
     pub async fn forget(&self, connector_id: Uuid) {
-        self.conns.lock().await.remove(&connector_id);
+        self.conns.lock().await.pop(&connector_id);
     }
 
     /// Lists every tool the upstream offers (following pagination).
