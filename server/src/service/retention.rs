@@ -200,8 +200,8 @@ pub async fn maintain(db: &PgPool, now: DateTime<Utc>, server_days: u32) -> anyh
 }
 
 /// Deletes calls matching `condition` (`$1` = the cutoff, `$2` = the org)
-/// in bounded batches; their detections go with them (foreign key
-/// cascade, which the roll-up triggers see).
+/// in bounded batches, each with its detections in the same statement
+/// (the roll-up triggers subtract those).
 async fn delete_calls(
     db: &PgPool,
     condition: &str,
@@ -210,8 +210,12 @@ async fn delete_calls(
 ) -> anyhow::Result<u64> {
     // The condition is one of this module's constants, never input.
     let sql = format!(
-        "DELETE FROM tool_calls WHERE (id, created_at) IN
-           (SELECT id, created_at FROM tool_calls WHERE {condition} LIMIT {DELETE_BATCH})"
+        "WITH doomed AS MATERIALIZED (
+           SELECT id, created_at FROM tool_calls WHERE {condition} LIMIT {DELETE_BATCH}
+         ), v AS (
+           DELETE FROM violations v USING doomed d WHERE v.call_id = d.id AND v.created_at = d.created_at
+         )
+         DELETE FROM tool_calls c USING doomed d WHERE c.id = d.id AND c.created_at = d.created_at"
     );
     let mut total = 0;
     loop {

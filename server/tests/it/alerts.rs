@@ -438,10 +438,12 @@ async fn rolled_up_counts_equal_the_raw_rows_for_every_range_and_filter(db: PgPo
             check(raw.clone(), q, got);
         }
         if round == 0 {
-            // Drop a third of the calls (their violations cascade): the
-            // roll-ups are decremented in the same statement.
+            // Drop a third of the calls with their violations, as
+            // retention does: the roll-ups are decremented in the same
+            // statement.
             sqlx::query(
-                "DELETE FROM tool_calls WHERE org_id = $1 AND created_at < $2 - interval '10 days'",
+                "WITH v AS (DELETE FROM violations WHERE org_id = $1 AND created_at < $2 - interval '10 days')
+                 DELETE FROM tool_calls WHERE org_id = $1 AND created_at < $2 - interval '10 days'",
             )
             .bind(acme.org_id)
             .bind(now)
