@@ -56,10 +56,14 @@ fn to_violation(r: VRow) -> ServiceResult<Violation> {
     })
 }
 
+// The call is joined by id alone, although (id, created_at) is its key: on
+// both columns Postgres multiplies their selectivities, expects a handful
+// of rows, and hashes the whole range before sorting it (9 s for the first
+// alerts page at 10 M violations instead of 27 ms; BENCHMARKS.md).
 const V_SELECT: &str = "SELECT v.id, v.call_id, v.created_at, v.rule_key, v.label, v.direction, v.pointer, v.score,
         v.action, v.enforced, v.snippet, c.tool, v.pack_id, p.name, v.registered_user_id, u.display_name
      FROM violations v
-     JOIN tool_calls c ON c.id = v.call_id AND c.created_at = v.created_at
+     JOIN tool_calls c ON c.id = v.call_id
      LEFT JOIN tool_packs p ON p.id = v.pack_id
      LEFT JOIN registered_users u ON u.id = v.registered_user_id";
 
