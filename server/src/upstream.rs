@@ -118,8 +118,9 @@ pub struct UpstreamPool {
     /// One HTTP client for every connector (a clone shares it). A client
     /// per connection held its own TLS configuration and root store, about
     /// 0.2 MB per connector: 2 GB at 10,000 tenants (BENCHMARKS.md,
-    /// tenants). Connector headers travel per request, so sharing exposes
-    /// nothing across tenants; the egress checks are per connection.
+    /// tenants). Sharing exposes nothing across tenants: connector headers
+    /// travel per request, the client keeps no cookies and no idle
+    /// connections, and the egress checks run per connection.
     http: Result<reqwest::Client, String>,
 }
 
