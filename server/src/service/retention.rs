@@ -18,10 +18,10 @@
 //! partition functions take an advisory lock, and the deletes are
 //! idempotent.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use shared::account::{Role, TenantCtx};
-use shared::api::{OrgEventKind, RetentionInput, RetentionStatus};
+use shared::api::{OrgEventKind, Period, RetentionInput, RetentionStatus};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -119,18 +119,16 @@ pub struct Sweep {
 /// keep. `now` is the only clock it reads.
 pub async fn maintain(db: &PgPool, now: DateTime<Utc>, server_days: u32) -> anyhow::Result<Sweep> {
     let mut sweep = Sweep::default();
-    let this_month = first_of_month(now.date_naive());
-    for ahead in 0..=MONTHS_AHEAD {
-        let Some(month) = this_month.checked_add_months(Months::new(ahead)) else {
-            continue;
-        };
+    let mut month = Period::of(now);
+    for _ in 0..=MONTHS_AHEAD {
         let created: bool = sqlx::query_scalar("SELECT gatehouse_trail_month_create($1)")
-            .bind(month)
+            .bind(month.first_day())
             .fetch_one(db)
             .await?;
         if created {
-            sweep.created.push(month);
+            sweep.created.push(month.first_day());
         }
+        month = month.next();
     }
 
     // The longest any org keeps: whole months older than that go.
@@ -143,11 +141,7 @@ pub async fn maintain(db: &PgPool, now: DateTime<Utc>, server_days: u32) -> anyh
     .await?;
     let everyone_cutoff = now - chrono::Duration::days(i64::from(keep_days));
     for month in partition_months(db).await? {
-        let end = month
-            .checked_add_months(Months::new(1))
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc());
-        if end.is_some_and(|end| end <= everyone_cutoff) {
+        if Period(month).next().start() <= everyone_cutoff {
             let dropped: bool = sqlx::query_scalar("SELECT gatehouse_trail_month_drop($1)")
                 .bind(month)
                 .fetch_one(db)
@@ -170,8 +164,8 @@ pub async fn maintain(db: &PgPool, now: DateTime<Utc>, server_days: u32) -> anyh
 
     // Orgs keeping less than the longest: their older rows, row by row.
     let shorter: Vec<(Uuid, i32)> = sqlx::query_as(
-        "SELECT id, LEAST(COALESCE(retention_days, $1), $1) FROM orgs
-         WHERE LEAST(COALESCE(retention_days, $1), $1) < $2",
+        "SELECT id, days FROM (SELECT id, LEAST(COALESCE(retention_days, $1), $1) AS days FROM orgs) o
+         WHERE days < $2",
     )
     .bind(server)
     .bind(keep_days)
@@ -252,10 +246,6 @@ fn month_of(partition: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{ym}d01"), "%Ym%md%d").ok()
 }
 
-fn first_of_month(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).unwrap_or(d)
-}
-
 /// Runs [`maintain`] now and then every hour, until the pool closes.
 pub fn spawn_maintenance(db: PgPool, clock: crate::clock::Clock, server_days: u32) {
     tokio::spawn(async move {
@@ -282,7 +272,7 @@ mod tests {
         assert_eq!(month_of("tool_calls_default"), None);
         assert_eq!(month_of("tool_calls_y2026m13"), None);
         assert_eq!(month_of("violations_y2026m12"), None);
-        let last_day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
-        assert_eq!(Some(first_of_month(last_day)), dec);
+        let last_instant = "2026-12-31T23:59:59Z".parse().unwrap();
+        assert_eq!(Some(Period::of(last_instant).first_day()), dec);
     }
 }

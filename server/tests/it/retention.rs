@@ -76,7 +76,7 @@ fn partition(month: chrono::NaiveDate) -> String {
 }
 
 fn first_of_month(at: DateTime<Utc>) -> chrono::NaiveDate {
-    at.date_naive().with_day(1).unwrap()
+    shared::api::Period::of(at).first_day()
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
