@@ -2,7 +2,10 @@
 //! 0.5, every region on, on two labelled corpora: our own
 //! (`benches/corpus/corpus.jsonl`, written here) and a held-out third-party
 //! set (`benches/corpus/thirdparty/presidio_synth_v2.jsonl`, Microsoft
-//! presidio-research's synthetic set, converted; see its `SOURCES.md`).
+//! presidio-research's synthetic set, converted; see its `SOURCES.md`), and
+//! a held-out tool-call set (`benches/corpus/unseen/toolcalls_mimesis.jsonl`:
+//! tool-call shapes filled with values from the Mimesis fake-data library,
+//! whose tables the engine never drew on; see `unseen/SOURCES.md`).
 //!
 //! Matching: a finding counts when it has the gold label's entity and its span
 //! overlaps the gold span with intersection-over-union >= 0.5 (offsets in code
@@ -11,25 +14,30 @@
 //! `benches/corpus/score.py` applies it to Presidio (or any JSONL predictions)
 //! so the two can be compared side by side.
 //!
-//! Run: `cargo bench -p shared --bench accuracy` (add `-- --corpus own` or
-//! `-- --corpus thirdparty` for one of them, `-- --write FILE` to write
+//! Run: `cargo bench -p shared --bench accuracy` (add `-- --corpus own`,
+//! `-- --corpus thirdparty` or `-- --corpus unseen` for one of them, `-- --write FILE` to write
 //! predictions in the `gatehouse scan --jsonl` format to `FILE.<corpus>.jsonl`,
 //! `-- --errors` to list misses and false alarms at 0.5 — on our own corpus
-//! only: the third-party set stays out of the tuning loop).
+//! only: the held-out sets stay out of the tuning loop).
 
 use std::collections::BTreeMap;
 
-use shared::detect::{CompiledRules, RuleSet};
+use shared::detect::{CompiledRules, RuleSet, ScanOptions};
 
 // Shared with the accuracy gate in `cargo test`; see the file for why it is
 // included rather than exported by the library.
 #[path = "corpus/eval.rs"]
 mod eval;
 
-use eval::{Counts, Pred, Record, parse_corpus, report, score};
+#[path = "corpus/kinds.rs"]
+mod kinds;
 
-/// The corpora, by name: our own (written here, used for tuning) and the
-/// held-out third-party set (evaluated on, never tuned on its errors).
+use eval::{Counts, Pred, Record, parse_corpus, report, score};
+use kinds::{Kinds, kinds, kinds_report};
+
+/// The corpora, by name: our own (written here, used for tuning), the
+/// held-out third-party prose set and the held-out tool-call set whose values
+/// come from Mimesis (both evaluated on, never tuned on their errors).
 const CORPORA: &[(&str, &str)] = &[
     (
         "own",
@@ -40,6 +48,13 @@ const CORPORA: &[(&str, &str)] = &[
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/benches/corpus/thirdparty/presidio_synth_v2.jsonl"
+        ),
+    ),
+    (
+        "unseen",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/corpus/unseen/toolcalls_mimesis.jsonl"
         ),
     ),
 ];
@@ -68,7 +83,7 @@ fn main() {
             std::process::exit(1);
         };
         println!("\n## corpus: {name} ({path})");
-        // The third-party set is held out: its errors are never listed.
+        // The held-out sets' errors are never listed.
         let errors = show_errors && *name == "own";
         let out = evaluate(&rules, &parse_corpus(&data), errors, write.is_some());
         if let Some(w) = &write
@@ -86,9 +101,13 @@ fn evaluate(rules: &CompiledRules, records: &[Record], show_errors: bool, write:
     let mut per_threshold: Vec<(f32, BTreeMap<String, Counts>)> =
         vec![(0.0, BTreeMap::new()), (0.5, BTreeMap::new())];
     let mut empty_records_flagged = [0usize; 2];
+    let mut error_kinds: BTreeMap<String, Kinds> = BTreeMap::new();
+    let mut false_by_field: BTreeMap<String, usize> = BTreeMap::new();
     let empty_records = records.iter().filter(|r| r.labels.is_empty()).count();
     for r in records {
-        let found = rules.scan_text_all(&r.text);
+        // As the gateway scans: JSON records through the JSON walk (member keys
+        // give context), offsets into the record text either way.
+        let found = rules.scan_document(&r.text, ScanOptions::ALL);
         // Byte offsets to code points.
         let preds: Vec<Pred> = found
             .iter()
@@ -106,6 +125,23 @@ fn evaluate(rules: &CompiledRules, records: &[Record], show_errors: bool, write:
             let kept: Vec<&Pred> = preds.iter().filter(|p| p.score >= *t).collect();
             if r.labels.is_empty() && !r.scored(&kept).is_empty() {
                 empty_records_flagged[k] += 1;
+            }
+            if *t == 0.5 {
+                // False alarms by the JSON member that held them (a count
+                // per field name, no record shown).
+                for (entity, start, end) in kinds(r, &kept, &mut error_kinds) {
+                    let key = found
+                        .iter()
+                        .zip(&preds)
+                        .find(|(_, p)| p.entity == entity && p.start == start && p.end == end)
+                        .and_then(|(f, _)| f.pointer.as_deref())
+                        .and_then(|ptr| ptr.rsplit('/').find(|s| s.parse::<usize>().is_err()))
+                        .unwrap_or("(text)")
+                        .to_owned();
+                    *false_by_field
+                        .entry(format!("{entity} in {key}"))
+                        .or_insert(0) += 1;
+                }
             }
             let errors = (show_errors && *t == 0.5).then_some((r.id.as_str(), r.text.as_str()));
             score(r, &kept, counts, errors);
@@ -148,5 +184,23 @@ fn evaluate(rules: &CompiledRules, records: &[Record], show_errors: bool, write:
             empty_records_flagged[k]
         );
     }
+    print!(
+        "{}",
+        kinds_report(
+            "### threshold 0.5 — what the errors are (counts only)",
+            &error_kinds
+        )
+    );
+    let mut by_field: Vec<(String, usize)> = false_by_field.into_iter().collect();
+    by_field.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top: Vec<String> = by_field
+        .iter()
+        .take(12)
+        .map(|(k, n)| format!("{k}: {n}"))
+        .collect();
+    println!(
+        "\nfalse alarms at 0.5 by entity and field: {}",
+        top.join(", ")
+    );
     out
 }

@@ -119,7 +119,8 @@ impl Counts {
     }
 }
 
-fn iou(a: (usize, usize), b: (usize, usize)) -> f64 {
+/// Intersection over union of two spans.
+pub fn iou(a: (usize, usize), b: (usize, usize)) -> f64 {
     let inter = a.1.min(b.1).saturating_sub(a.0.max(b.0));
     let union = a.1.max(b.1) - a.0.min(b.0);
     if union == 0 {

@@ -337,6 +337,44 @@ impl CompiledRules {
     /// assert!(rules.scan_json_str("{nope", ScanOptions::ALL).is_err());
     /// ```
     pub fn scan_json_str(&self, src: &str, opts: ScanOptions) -> Result<Vec<Finding>, ScanError> {
+        self.scan_raw(src, opts, false)
+    }
+
+    /// Scan a document the way the gateway scans a tool call: a JSON object
+    /// or array through the JSON walk (member keys give their values
+    /// context: `{"city": "Tampere"}`), anything else — or JSON that does
+    /// not parse or is past the limits — as plain text. Unlike
+    /// [`Self::scan_json_str`], `start`/`end` are byte offsets into `text`
+    /// itself (inside the raw string token, escapes included), so a finding
+    /// can be shown where it is.
+    ///
+    /// ```
+    /// use shared::detect::{CompiledRules, RuleSet, ScanOptions};
+    /// let rules = CompiledRules::compile(&RuleSet::default()).unwrap();
+    /// let doc = r#"{"note": "mail jane@example.com"}"#;
+    /// let f = &rules.scan_document(doc, ScanOptions::THRESHOLDED)[0];
+    /// assert_eq!(&doc[f.start..f.end], "jane@example.com");
+    /// assert_eq!(f.pointer.as_deref(), Some("/note"));
+    /// let f = &rules.scan_document("mail jane@example.com", ScanOptions::THRESHOLDED)[0];
+    /// assert_eq!((f.start, f.pointer.as_deref()), (5, None));
+    /// ```
+    pub fn scan_document(&self, text: &str, opts: ScanOptions) -> Vec<Finding> {
+        if text.trim_start().starts_with(['{', '['])
+            && let Ok(found) = self.scan_raw(text, opts, true)
+        {
+            return found;
+        }
+        self.scan_text_with(text, opts)
+    }
+
+    /// The raw walk; with `located`, offsets are moved from each decoded
+    /// string to the raw text.
+    fn scan_raw(
+        &self,
+        src: &str,
+        opts: ScanOptions,
+        located: bool,
+    ) -> Result<Vec<Finding>, ScanError> {
         let mut out = Vec::new();
         let mut memo = ScanMemo::default();
         walk(self, src, &mut |t| {
@@ -353,7 +391,14 @@ impl CompiledRules {
                 in_key: t.in_key,
                 key: t.key,
             };
+            let from = out.len();
             self.scan_walked_field(&t.text, field, opts, &mut out, &mut memo);
+            if located {
+                for f in out.iter_mut().skip(from) {
+                    f.start = t.raw_offset(f.start);
+                    f.end = t.raw_offset(f.end);
+                }
+            }
             Ok(())
         })?;
         Ok(out)
@@ -442,6 +487,21 @@ mod tests {
         let val: serde_json::Value = serde_json::from_str(src).unwrap();
         let parsed = r.scan_json_all(&val).unwrap();
         assert_eq!(raw, parsed);
+    }
+
+    #[test]
+    fn document_offsets_point_into_the_text() {
+        let r = rules();
+        let src = "{\"a\": \"\\u00e9 write to jane@example.com\", \"n\": 4111111111111111}";
+        let found = r.scan_document(src, ScanOptions::ALL);
+        let spans: Vec<&str> = found.iter().map(|f| &src[f.start..f.end]).collect();
+        assert_eq!(spans, ["jane@example.com", "4111111111111111"]);
+        // Not JSON (or broken JSON): plain text, offsets as scan_text gives.
+        let broken = "{\"a\": \"jane@example.com\"";
+        assert_eq!(
+            r.scan_document(broken, ScanOptions::ALL),
+            r.scan_text_all(broken)
+        );
     }
 
     #[test]

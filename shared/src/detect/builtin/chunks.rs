@@ -2,8 +2,8 @@
 //! the byte classes they contain, judged as e-mail, URLs, database URLs,
 //! IPv6, alphanumeric IDs (IBAN, NINO, NIF, fiscal code, PAN, NRIC, DEA,
 //! passport), crypto wallets, vendor tokens, JWTs, PEM blocks and
-//! `name=value` secrets — plus the value of a JSON member whose key names a
-//! secret or a person (`key_value`).
+//! `name=value` secrets (the value of a JSON member whose key names a secret
+//! or a person is judged in `fields.rs`).
 //!
 //! The domain, punctuation and secret-name helpers below serve only this
 //! pass; the byte-class tables it reads are in `tables.rs`.
@@ -632,7 +632,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A value assigned to a secret-like name.
-    fn secret_value(&mut self, vs: usize, ve: usize, password: bool) {
+    pub(super) fn secret_value(&mut self, vs: usize, ve: usize, password: bool) {
         let (vs, ve) = trim_punct(self.b, vs, ve);
         if vs >= ve {
             return;
@@ -674,73 +674,6 @@ impl<'a> Scanner<'a> {
             return;
         };
         self.push(Entity::GenericSecret, vs, ve, score);
-    }
-
-    /// JSON member keys carry context that free text would: `"password": "…"`.
-    pub(super) fn key_value(&mut self, key: &str) {
-        if let Some(pw) = secret_name(key) {
-            let t = self.s;
-            if !t.is_empty() && t.len() <= 512 && !t.contains(char::is_whitespace) {
-                self.secret_value(0, t.len(), pw);
-            }
-        }
-        // Name-like keys: the value is a person's name even if our tables lack it.
-        let kb = key.as_bytes();
-        let mentions = |w: &[u8]| kb.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-        if !(mentions(b"name") || mentions(b"cardholder")) {
-            return;
-        }
-        let mut words = Vec::new();
-        context::words_of(key, &mut words);
-        let person_key = words.len() >= 2
-            && words.last().is_some_and(|w| w == "name")
-            && words[words.len() - 2..words.len() - 1].iter().any(|w| {
-                matches!(
-                    w.as_str(),
-                    "full"
-                        | "first"
-                        | "last"
-                        | "given"
-                        | "family"
-                        | "customer"
-                        | "patient"
-                        | "contact"
-                        | "employee"
-                        | "holder"
-                        | "cardholder"
-                        | "recipient"
-                        | "sender"
-                        | "legal"
-                        | "middle"
-                        | "maiden"
-                        | "client"
-                        | "guest"
-                        | "passenger"
-                        | "member"
-                        | "beneficiary"
-                )
-            })
-            || words.iter().any(|w| {
-                matches!(
-                    w.as_str(),
-                    "surname" | "firstname" | "lastname" | "fullname" | "cardholder"
-                )
-            });
-        if person_key {
-            let t = self.s.trim();
-            let off = self.s.len() - self.s.trim_start().len();
-            let wc = t.split_whitespace().count();
-            if (1..=4).contains(&wc)
-                && t.chars()
-                    .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.'))
-                && !self
-                    .hits
-                    .iter()
-                    .any(|h| h.entity == Entity::Person && h.start <= off && h.end >= off + t.len())
-            {
-                self.push(Entity::Person, off, off + t.len(), 0.7);
-            }
-        }
     }
 }
 
@@ -834,7 +767,7 @@ fn is_placeholder(t: &str) -> bool {
 }
 
 /// Does this identifier name a secret? `Some(true)` for passwords.
-fn secret_name(name: &str) -> Option<bool> {
+pub(super) fn secret_name(name: &str) -> Option<bool> {
     if name.len() < 3 || name.len() > 64 {
         return None;
     }

@@ -26,7 +26,7 @@
 //! point and the helpers only it uses: `numeric.rs`, `chunks.rs` (including
 //! `name=value` secrets and JSON member keys) and `words.rs`. Byte-class
 //! tables, word lists and the helpers more than one pass needs are in
-//! `tables.rs`. This file holds [`Scanner`] itself and the order the passes
+//! `tables.rs`; `fields.rs` judges a JSON value by its member key. This file holds [`Scanner`] itself and the order the passes
 //! run in.
 //!
 //! # Tests
@@ -36,6 +36,7 @@
 //! the `accuracy` bench reports on.
 
 mod chunks;
+mod fields;
 mod injection;
 mod numeric;
 mod tables;

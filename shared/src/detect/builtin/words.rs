@@ -34,11 +34,23 @@ impl<'a> Scanner<'a> {
             && !self.s.chars().any(char::is_uppercase);
         // Capitalised words collected into runs separated by single spaces.
         let mut run: Vec<Word> = Vec::new();
+        let mut comments = agent_comments(b);
         while i < n {
             let c = b[i];
             if !(c.is_ascii_alphabetic() || c >= 0x80) {
                 i += 1;
                 continue;
+            }
+            // Inside a user agent's platform comment ("(Macintosh; Intel Mac
+            // OS X)", "(… NOKIA; Lumia 800)"): product names, not people or places.
+            if let Some(&(cs, ce)) = comments.first() {
+                if i >= ce {
+                    comments.remove(0);
+                } else if i > cs {
+                    self.flush_run(&mut run);
+                    i = ce;
+                    continue;
+                }
             }
             let start = i;
             if start > 0 && (b[start - 1].is_ascii_digit() || b[start - 1] == b'_') {
@@ -122,11 +134,16 @@ impl<'a> Scanner<'a> {
             let title = first.is_uppercase() && word.chars().skip(1).any(char::is_lowercase);
             // "TAMPERE", "JOHN SMITH": upper-case words join runs too, but
             // count only where the tables know them (see `names`).
+            // Scripts without letter case (Arabic, Hebrew, Chinese, Japanese,
+            // Korean, Thai…) give no capital to go by: their words are
+            // judged like upper-case ones, by the tables alone.
+            let caseless = first.is_alphabetic() && !first.is_uppercase() && !first.is_lowercase();
             let caps = !title
-                && word.chars().count() >= 3
-                && word
-                    .chars()
-                    .all(|ch| ch.is_uppercase() || ch == '\'' || ch == '-');
+                && (caseless
+                    || word.chars().count() >= 3
+                        && word
+                            .chars()
+                            .all(|ch| ch.is_uppercase() || ch == '\'' || ch == '-'));
             // "Denver, CO 80202": a US state code after a place and a comma.
             if end - start == 2
                 && is_us_state_code(&b[start..end])
@@ -213,7 +230,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// [`gz::lookup_fold`] through this scan's memo.
-    fn lookup(&mut self, t: &str) -> u64 {
+    pub(super) fn lookup(&mut self, t: &str) -> u64 {
         if let Some(f) = self.words.get(None, t) {
             return f;
         }
@@ -828,6 +845,43 @@ struct Word {
 
 /// A city or town (with the server-only dictionary) whose name is no English
 /// word and no person's name.
+/// Byte ranges of the parenthesised comments of user-agent strings: a
+/// `(…;…)` group right after a `product/version` token
+/// (`Mozilla/5.0 (Windows NT 10.0; Win64; x64)`). Texts without `; ` cost
+/// one scan for it.
+fn agent_comments(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    if memchr::memmem::find(b, b"; ").is_none() {
+        return out;
+    }
+    for open in memchr::memchr_iter(b'(', b) {
+        if open < 4 || b[open - 1] != b' ' || out.last().is_some_and(|&(_, e)| open < e) {
+            continue;
+        }
+        // The token before: letters, `/`, then a digit.
+        let token_start = b[..open - 1]
+            .iter()
+            .rposition(|&c| c == b' ' || c == b'(' || c == b')')
+            .map_or(0, |p| p + 1);
+        let token = &b[token_start..open - 1];
+        let versioned = token.iter().position(|&c| c == b'/').is_some_and(|slash| {
+            slash > 0
+                && token[0].is_ascii_alphabetic()
+                && token.get(slash + 1).is_some_and(u8::is_ascii_digit)
+        });
+        if !versioned {
+            continue;
+        }
+        let window = &b[open..b.len().min(open + 400)];
+        if let Some(close) = memchr::memchr(b')', window)
+            && memchr::memchr(b';', &window[..close]).is_some()
+        {
+            out.push((open, open + close));
+        }
+    }
+    out
+}
+
 fn pure_place(f: u64) -> bool {
     gz::HAS_DICTIONARY
         && f & (gz::CITY | gz::TOWN) != 0
