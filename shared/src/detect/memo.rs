@@ -1,6 +1,7 @@
 //! What one scan has already worked out about short strings: which JSON
 //! fields were scanned clean ([`Seen`]), and the gazetteer flags of words
-//! ([`WordMemo`]).
+//! ([`WordMemo`]); and, behind those, what is known of short strings across
+//! scans ([`SharedMemo`], described on the type).
 //!
 //! Tool arguments repeat their member keys and enum-like values in every
 //! array item (`"id"`, `"kind"`, `"status": "open"`): scanning each again
@@ -87,7 +88,7 @@ impl<V: Copy + Default> Memo<V> {
     /// A multiply-rotate hash (as rustc's FxHash) over eight bytes at a time,
     /// with each part's length mixed in so key and text cannot trade bytes.
     #[inline]
-    fn hash(key: Option<&str>, s: &str) -> u64 {
+    pub(crate) fn hash(key: Option<&str>, s: &str) -> u64 {
         const K: u64 = 0x517c_c1b7_2722_0a95;
         let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
         let mut h = u64::from(key.is_some());
@@ -152,6 +153,9 @@ impl<V: Copy + Default> Memo<V> {
         let h = Self::hash(key, s);
         if self.slots.is_empty() {
             self.slots = vec![Slot::default(); SLOTS];
+            // Grown by doubling from empty, the arena reallocated about ten
+            // times per scan (callgrind): start with room for a typical one.
+            self.arena.reserve(1024);
         }
         let at = self.arena.len();
         let (Ok(at32), Ok(len)) = (u32::try_from(at), u8::try_from(s.len())) else {
@@ -175,6 +179,95 @@ impl<V: Copy + Default> Memo<V> {
                 used: true,
                 value,
             };
+        }
+    }
+}
+
+/// What is known of short strings for the whole process, behind the
+/// per-scan memos: a gateway scans the same vocabulary call after call
+/// (member keys, enum values, "Please", "Customer", the cities and names of
+/// its users), and each scan starts with an empty memo. Two tables:
+/// [`WORD_FLAGS`], a word's gazetteer flags (the `fst` walks were 8 % of a
+/// 1 KB argument's scan, callgrind), and [`NO_INSTRUCTION`], short strings
+/// the prompt-injection pass found nothing in (its regex set was 11 %).
+/// Both are pure functions of the string, the same for every tenant.
+///
+/// Shared by every tenant's scans, so the attacker's look matters more than
+/// for the per-scan memo: a hit compares the string byte for byte (a crafted
+/// hash collision only evicts, it never lends one string another's answer),
+/// the table and its text are fixed in size (the text is dropped and the
+/// table starts over when full), and only the answer for the string itself
+/// is stored — never where it was seen. `try_lock`: a scan that finds the
+/// table busy works the answer out itself rather than wait.
+pub(crate) struct SharedMemo {
+    table: std::sync::Mutex<SharedTable>,
+}
+
+struct SharedTable {
+    slots: Vec<(u64, u32, u8, u64)>,
+    arena: Vec<u8>,
+}
+
+/// Slots of a [`SharedMemo`] (a power of two).
+const SHARED_SLOTS: usize = 4096;
+/// Bytes of string text one keeps before starting over.
+const SHARED_ARENA: usize = 64 * 1024;
+
+/// Gazetteer flags of words, by the word as written.
+pub(crate) static WORD_FLAGS: SharedMemo = SharedMemo::new();
+/// Short strings in which the prompt-injection pass found nothing (value 1).
+pub(crate) static NO_INSTRUCTION: SharedMemo = SharedMemo::new();
+
+impl SharedMemo {
+    const fn new() -> Self {
+        SharedMemo {
+            table: std::sync::Mutex::new(SharedTable {
+                slots: Vec::new(),
+                arena: Vec::new(),
+            }),
+        }
+    }
+
+    fn slot(h: u64) -> usize {
+        (h >> (64 - SHARED_SLOTS.trailing_zeros())) as usize
+    }
+
+    /// The value stored for exactly `s`, if the table is free and has it.
+    pub(crate) fn get(&self, s: &str) -> Option<u64> {
+        if s.len() > SHORT {
+            return None;
+        }
+        let h = WordMemo::hash(None, s);
+        let t = self.table.try_lock().ok()?;
+        let &(hash, at, len, value) = t.slots.get(Self::slot(h))?;
+        let at = at as usize;
+        (hash == h && t.arena.get(at..at + usize::from(len)) == Some(s.as_bytes())).then_some(value)
+    }
+
+    /// Remember `value` for `s` (evicting whatever shared its slot).
+    pub(crate) fn put(&self, s: &str, value: u64) {
+        let Ok(len) = u8::try_from(s.len()) else {
+            return;
+        };
+        if s.len() > SHORT {
+            return;
+        }
+        let h = WordMemo::hash(None, s);
+        let Ok(mut t) = self.table.try_lock() else {
+            return;
+        };
+        if t.slots.is_empty() || t.arena.len() + s.len() > SHARED_ARENA {
+            t.slots.clear();
+            t.slots.resize(SHARED_SLOTS, (0, 0, 0, 0));
+            t.arena.clear();
+            t.arena.reserve(SHARED_ARENA);
+        }
+        let Ok(at) = u32::try_from(t.arena.len()) else {
+            return;
+        };
+        t.arena.extend_from_slice(s.as_bytes());
+        if let Some(slot) = t.slots.get_mut(Self::slot(h)) {
+            *slot = (h, at, len, value);
         }
     }
 }
@@ -232,6 +325,20 @@ mod tests {
         assert_eq!(m.get(None, "Paris"), Some(7));
         assert_eq!(m.get(None, "paris"), Some(9));
         assert_eq!(m.get(None, "PARIS"), None);
+    }
+
+    #[test]
+    fn shared_memo_compares_the_string_itself() {
+        let m = super::SharedMemo::new();
+        m.put("Zyxwvutsrq", 5);
+        assert_eq!(m.get("Zyxwvutsrq"), Some(5));
+        assert_eq!(m.get("Zyxwvutsrp"), None);
+        for i in 0..20_000 {
+            m.put(&format!("word-{i:05}-padding-text"), 1);
+        }
+        let t = m.table.lock().unwrap();
+        assert!(t.arena.len() <= super::SHARED_ARENA);
+        assert_eq!(t.slots.len(), super::SHARED_SLOTS);
     }
 
     #[test]

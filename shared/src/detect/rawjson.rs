@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::memo::ScanMemo;
 use super::redact::{merge_spans, placeholder_for_number};
 use super::rules::CompiledRules;
-use super::scan::{Field, Finding, ScanError, ScanOptions, push_escaped};
+use super::scan::{Field, Finding, ScanError, ScanOptions, push_escaped, push_index};
 
 /// A string or number token found by the walker.
 struct Token<'a> {
@@ -133,7 +133,7 @@ impl<'a> Walker<'a> {
                 loop {
                     let len = self.path.len();
                     self.path.push('/');
-                    self.path.push_str(&i.to_string());
+                    push_index(&mut self.path, i);
                     self.value(key, depth + 1, f)?;
                     self.path.truncate(len);
                     i += 1;

@@ -17,7 +17,7 @@ use crate::detect::entity::Entity;
 use crate::detect::gazetteer as gz;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum FieldKind {
+pub(super) enum FieldKind {
     /// `first_name`, `cardholder`: any name-shaped value.
     Person,
     /// `name`, `customer`, `recipient`: a name-shaped value that is not
@@ -32,123 +32,6 @@ enum FieldKind {
     /// things ("Tamil", "Arch Linux"), not people or places.
     Thing,
 }
-
-/// Key words before `name` that make it a person's name (`customer_name`).
-const PERSON_NAME_PREFIX: &[&str] = &[
-    "full",
-    "first",
-    "last",
-    "given",
-    "family",
-    "customer",
-    "patient",
-    "contact",
-    "employee",
-    "holder",
-    "cardholder",
-    "recipient",
-    "sender",
-    "legal",
-    "middle",
-    "maiden",
-    "client",
-    "guest",
-    "passenger",
-    "member",
-    "beneficiary",
-    "person",
-    "owner",
-];
-
-/// Keys that are a person's name on their own.
-const PERSON_KEYS: &[&str] = &[
-    "surname",
-    "firstname",
-    "lastname",
-    "fullname",
-    "givenname",
-    "familyname",
-    "cardholder",
-];
-
-/// Keys whose value is often, not always, a person.
-const MAYBE_PERSON_KEYS: &[&str] = &[
-    "name",
-    "customer",
-    "recipient",
-    "sender",
-    "employee",
-    "patient",
-    "attendee",
-    "assignee",
-    "beneficiary",
-    "passenger",
-    "guest",
-    "contact",
-    "author",
-    "requester",
-    "reporter",
-];
-
-const PLACE_KEYS: &[&str] = &[
-    "city",
-    "town",
-    "village",
-    "country",
-    "location",
-    "place",
-    "region",
-    "state",
-    "province",
-    "county",
-    "district",
-    "municipality",
-    "birthplace",
-    "hometown",
-    "destination",
-    "locality",
-    "suburb",
-    "prefecture",
-];
-
-const THING_KEYS: &[&str] = &[
-    "language",
-    "lang",
-    "locale",
-    "os",
-    "platform",
-    "browser",
-    "product",
-    "model",
-    "device",
-    "brand",
-    "vendor",
-    "software",
-    "package",
-    "framework",
-    "library",
-    "font",
-    "theme",
-];
-
-const GROUP_KEYS: &[&str] = &["nationality", "citizenship", "ethnicity", "religion"];
-
-const PHONE_KEYS: &[&str] = &[
-    "phone",
-    "telephone",
-    "tel",
-    "mobile",
-    "cell",
-    "fax",
-    "msisdn",
-    "whatsapp",
-];
-
-const IDENTIFIER_KEYS: &[&str] = &[
-    "isbn", "issn", "ean", "upc", "gtin", "imei", "sku", "asin", "isin", "serial", "barcode",
-    "mac", "version", "build", "commit", "sha", "hash", "checksum", "digest", "uuid", "guid",
-    "port", "pid",
-];
 
 /// Numeric entities an identifier's digits can look like.
 const NUMERIC_LOOKALIKES: &[Entity] = &[
@@ -165,42 +48,96 @@ const NUMERIC_LOOKALIKES: &[Entity] = &[
     Entity::IpAddress,
 ];
 
+// What a key word can say; a word may say several things (`contact` alone
+// is often a person, and `contact_name` is one).
+/// ISBN, ISSN, versions, hashes, ports: digits here are not personal.
+const IDENTIFIER: u8 = 1;
+/// A person's name on its own (`surname`, `cardholder`).
+const PERSON: u8 = 2;
+/// Languages, operating systems, products.
+const THING: u8 = 4;
+const PHONE: u8 = 8;
+/// Nationality, citizenship, ethnicity, religion.
+const GROUP: u8 = 16;
+const PLACE: u8 = 32;
+/// Before `name`, a person's name: `customer_name`, `first_name`.
+const NAME_PREFIX: u8 = 64;
+/// Often, not always, a person (`recipient`, `author`).
+const MAYBE_PERSON: u8 = 128;
+
+/// The classes of one key word, in any case. A `match` on the lower-cased
+/// word (a switch on length, then compares) rather than scanning word
+/// lists: a key is judged for every field of a scan.
+fn classes(w: &str) -> u8 {
+    let mut buf = [0u8; 16];
+    let Some(b) = buf.get_mut(..w.len()) else {
+        return 0;
+    };
+    b.copy_from_slice(w.as_bytes());
+    b.make_ascii_lowercase();
+    let Ok(w) = std::str::from_utf8(b) else {
+        return 0;
+    };
+    match w {
+        "asin" | "barcode" | "build" | "checksum" | "commit" | "digest" | "ean" | "gtin"
+        | "guid" | "hash" | "imei" | "isbn" | "isin" | "issn" | "mac" | "pid" | "port"
+        | "serial" | "sha" | "sku" | "upc" | "uuid" | "version" => IDENTIFIER,
+        "familyname" | "firstname" | "fullname" | "givenname" | "lastname" | "surname" => PERSON,
+        "brand" | "browser" | "device" | "font" | "framework" | "lang" | "language" | "library"
+        | "locale" | "model" | "os" | "package" | "platform" | "product" | "software" | "theme"
+        | "vendor" => THING,
+        "cell" | "fax" | "mobile" | "msisdn" | "phone" | "tel" | "telephone" | "whatsapp" => PHONE,
+        "citizenship" | "ethnicity" | "nationality" | "religion" => GROUP,
+        "birthplace" | "city" | "country" | "county" | "destination" | "district" | "hometown"
+        | "locality" | "location" | "municipality" | "place" | "prefecture" | "province"
+        | "region" | "state" | "suburb" | "town" | "village" => PLACE,
+        "client" | "family" | "first" | "full" | "given" | "holder" | "last" | "legal"
+        | "maiden" | "member" | "middle" | "owner" | "person" => NAME_PREFIX,
+        "cardholder" => PERSON | NAME_PREFIX,
+        "assignee" | "attendee" | "author" | "name" | "reporter" | "requester" => MAYBE_PERSON,
+        "beneficiary" | "contact" | "customer" | "employee" | "guest" | "passenger" | "patient"
+        | "recipient" | "sender" => NAME_PREFIX | MAYBE_PERSON,
+        _ => 0,
+    }
+}
+
 /// What a member key says its value is, from the key's words
 /// (`billing_city`, `firstName`, `Phone Number`).
 fn field_kind(key: &str) -> Option<FieldKind> {
-    let mut words: Vec<String> = Vec::new();
-    context::words_of(key, &mut words);
-    let last = words.last()?.as_str();
-    let before_last = words.len().checked_sub(2).and_then(|i| words.get(i));
-    let any = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
-    if any(IDENTIFIER_KEYS) {
-        return Some(FieldKind::Identifier);
-    }
-    if THING_KEYS.contains(&last) {
-        return Some(FieldKind::Thing);
-    }
-    if PHONE_KEYS.contains(&last)
-        || last == "number"
-            && before_last.is_some_and(|w| PHONE_KEYS.contains(&w.as_str()) || w == "contact")
+    let (mut last, mut before_last, mut words, mut any) = ("", "", 0usize, 0u8);
+    let (mut class, mut before) = (0u8, 0u8);
+    context::for_each_word(key, |w| {
+        let c = classes(w);
+        any |= c;
+        before = class;
+        class = c;
+        before_last = last;
+        last = w;
+        words += 1;
+    });
+    let is = |w: &str| last.eq_ignore_ascii_case(w);
+    if words == 0 {
+        None
+    } else if any & IDENTIFIER != 0 {
+        Some(FieldKind::Identifier)
+    } else if class & THING != 0 {
+        Some(FieldKind::Thing)
+    } else if class & PHONE != 0
+        || is("number") && (before & PHONE != 0 || before_last.eq_ignore_ascii_case("contact"))
     {
-        return Some(FieldKind::Phone);
+        Some(FieldKind::Phone)
+    } else if class & GROUP != 0 {
+        Some(FieldKind::Group)
+    } else if class & PLACE != 0 {
+        // Only the last word counts: `country_code`, `state_id` name a code.
+        Some(FieldKind::Place)
+    } else if any & PERSON != 0 || is("name") && before & NAME_PREFIX != 0 {
+        Some(FieldKind::Person)
+    } else if class & MAYBE_PERSON != 0 && (words == 1 || !is("name")) {
+        Some(FieldKind::MaybePerson)
+    } else {
+        None
     }
-    if GROUP_KEYS.contains(&last) {
-        return Some(FieldKind::Group);
-    }
-    // "country_code", "state_id" name a code, not the place: only the last word counts.
-    if PLACE_KEYS.contains(&last) {
-        return Some(FieldKind::Place);
-    }
-    if any(PERSON_KEYS)
-        || last == "name" && before_last.is_some_and(|w| PERSON_NAME_PREFIX.contains(&w.as_str()))
-    {
-        return Some(FieldKind::Person);
-    }
-    if MAYBE_PERSON_KEYS.contains(&last) && (words.len() == 1 || last != "name") {
-        return Some(FieldKind::MaybePerson);
-    }
-    None
 }
 
 /// A few words of letters (any script), as names and places are written.
@@ -243,7 +180,7 @@ impl Scanner<'_> {
                 self.secret_value(0, t.len(), pw);
             }
         }
-        let Some(kind) = field_kind(key) else {
+        let Some(kind) = self.kind_of(key) else {
             return;
         };
         let t = self.s.trim();
@@ -311,6 +248,33 @@ impl Scanner<'_> {
         self.push(entity, vs, ve, score);
     }
 
+    /// [`field_kind`] once per key and scan: keys come back in every item
+    /// of an array.
+    pub(super) fn kind_of(&mut self, key: &str) -> Option<FieldKind> {
+        const KINDS: [FieldKind; 7] = [
+            FieldKind::Person,
+            FieldKind::MaybePerson,
+            FieldKind::Place,
+            FieldKind::Group,
+            FieldKind::Phone,
+            FieldKind::Identifier,
+            FieldKind::Thing,
+        ];
+        // A namespace no member key can be (the memo compares it byte for byte).
+        const NS: Option<&str> = Some("\u{0}kind");
+        if let Some(code) = self.words.get(NS, key) {
+            return code
+                .checked_sub(1)
+                .and_then(|i| KINDS.get(usize::try_from(i).ok()?).copied());
+        }
+        let kind = field_kind(key);
+        let code = kind
+            .and_then(|k| KINDS.iter().position(|&x| x == k))
+            .map_or(0, |i| i as u64 + 1);
+        self.words.put(NS, key, code);
+        kind
+    }
+
     fn covered(&self, entity: Entity, vs: usize, ve: usize) -> bool {
         self.hits
             .iter()
@@ -357,6 +321,8 @@ mod tests {
         assert_eq!(k("billing_city"), Some(FieldKind::Place));
         assert_eq!(k("country_code"), None);
         assert_eq!(k("Phone Number"), Some(FieldKind::Phone));
+        assert_eq!(k("contactNumber"), Some(FieldKind::Phone));
+        assert_eq!(k("customer_number"), None);
         assert_eq!(k("nationality"), Some(FieldKind::Group));
         assert_eq!(k("issn"), Some(FieldKind::Identifier));
         assert_eq!(k("build_version"), Some(FieldKind::Identifier));

@@ -24,6 +24,7 @@ use regex::Regex;
 
 use super::Scanner;
 use crate::detect::entity::Entity;
+use crate::detect::memo::NO_INSTRUCTION;
 
 /// The longest instruction a span extends over, from its anchor.
 const SENTENCE_MAX: usize = 320;
@@ -273,6 +274,10 @@ impl Scanner<'_> {
             return;
         };
         let s = self.s;
+        // Short strings come back call after call (member keys, enum values).
+        if NO_INSTRUCTION.get(s).is_some() {
+            return;
+        }
         let mut found = signals(s, p);
         if !s.is_ascii() {
             let runs = hidden(s, &mut found);
@@ -295,6 +300,7 @@ impl Scanner<'_> {
             }
         }
         if found.is_empty() {
+            NO_INSTRUCTION.put(s, 1);
             return;
         }
         let kinds = {

@@ -9,6 +9,7 @@ use super::tables::{HONORIFICS, is_word, skip_ident};
 use crate::detect::context;
 use crate::detect::entity::Entity;
 use crate::detect::gazetteer as gz;
+use crate::detect::memo::WORD_FLAGS;
 
 impl<'a> Scanner<'a> {
     pub(super) fn words(&mut self) {
@@ -34,23 +35,20 @@ impl<'a> Scanner<'a> {
             && !self.s.chars().any(char::is_uppercase);
         // Capitalised words collected into runs separated by single spaces.
         let mut run: Vec<Word> = Vec::new();
-        let mut comments = agent_comments(b);
         while i < n {
             let c = b[i];
             if !(c.is_ascii_alphabetic() || c >= 0x80) {
-                i += 1;
-                continue;
-            }
-            // Inside a user agent's platform comment ("(Macintosh; Intel Mac
-            // OS X)", "(… NOKIA; Lumia 800)"): product names, not people or places.
-            if let Some(&(cs, ce)) = comments.first() {
-                if i >= ce {
-                    comments.remove(0);
-                } else if i > cs {
+                // A user agent's platform comment ("(Macintosh; Intel Mac OS
+                // X)", "(… NOKIA; Lumia 800)") names products, not people or places.
+                if c == b'('
+                    && let Some(close) = agent_comment(b, i)
+                {
                     self.flush_run(&mut run);
-                    i = ce;
+                    i = close;
                     continue;
                 }
+                i += 1;
+                continue;
             }
             let start = i;
             if start > 0 && (b[start - 1].is_ascii_digit() || b[start - 1] == b'_') {
@@ -229,14 +227,22 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// [`gz::lookup_fold`] through this scan's memo.
+    /// [`gz::lookup_fold`] through this scan's memo and the process-wide
+    /// [`WORD_FLAGS`].
     pub(super) fn lookup(&mut self, t: &str) -> u64 {
         if let Some(f) = self.words.get(None, t) {
             return f;
         }
-        let mut buf = std::mem::take(&mut self.buf);
-        let f = gz::lookup_fold(t, &mut buf);
-        self.buf = buf;
+        let f = match WORD_FLAGS.get(t) {
+            Some(f) => f,
+            None => {
+                let mut buf = std::mem::take(&mut self.buf);
+                let f = gz::lookup_fold(t, &mut buf);
+                self.buf = buf;
+                WORD_FLAGS.put(t, f);
+                f
+            }
+        };
         self.words.put(None, t, f);
         f
     }
@@ -276,10 +282,17 @@ impl<'a> Scanner<'a> {
     }
 
     fn names(&mut self, run: &[Word]) {
-        let m = run.len();
         // Each word's flags, looked up once: the rules below ask about the
         // same neighbours several times, and a lookup is most of their cost.
-        let fl_of: Vec<u64> = run.iter().map(|w| self.flags_of(w)).collect();
+        // Runs hold six words (`extend_run`), seven with a middle initial:
+        // flags in a fixed array, no allocation. A longer run is judged on its
+        // first eight words.
+        let run = &run[..run.len().min(8)];
+        let mut fl_of = [0u64; 8];
+        for (f, w) in fl_of.iter_mut().zip(run) {
+            *f = self.flags_of(w);
+        }
+        let m = run.len();
         let mut i = 0;
         while i < m {
             let w = run[i];
@@ -757,7 +770,7 @@ impl<'a> Scanner<'a> {
         let prev = ws >= 2
             && b[ws - 1] == b' '
             && (digit_at(ws - 2) || (ws >= 4 && (digit_at(ws - 4) || &b[ws - 4..ws] == b" of ")));
-        if !(next || prev) || we - ws < 3 || we - ws > 9 {
+        if we - ws < 3 || we - ws > 9 || !(next || prev) {
             return None;
         }
         let word = &self.s[ws..we];
@@ -845,41 +858,27 @@ struct Word {
 
 /// A city or town (with the server-only dictionary) whose name is no English
 /// word and no person's name.
-/// Byte ranges of the parenthesised comments of user-agent strings: a
+/// The end of a user agent's parenthesised comment opening at `open`: a
 /// `(…;…)` group right after a `product/version` token
-/// (`Mozilla/5.0 (Windows NT 10.0; Win64; x64)`). Texts without `; ` cost
-/// one scan for it.
-fn agent_comments(b: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    if memchr::memmem::find(b, b"; ").is_none() {
-        return out;
+/// (`Mozilla/5.0 (Windows NT 10.0; Win64; x64)`).
+fn agent_comment(b: &[u8], open: usize) -> Option<usize> {
+    if open < 4 || b[open - 1] != b' ' {
+        return None;
     }
-    for open in memchr::memchr_iter(b'(', b) {
-        if open < 4 || b[open - 1] != b' ' || out.last().is_some_and(|&(_, e)| open < e) {
-            continue;
-        }
-        // The token before: letters, `/`, then a digit.
-        let token_start = b[..open - 1]
-            .iter()
-            .rposition(|&c| c == b' ' || c == b'(' || c == b')')
-            .map_or(0, |p| p + 1);
-        let token = &b[token_start..open - 1];
-        let versioned = token.iter().position(|&c| c == b'/').is_some_and(|slash| {
-            slash > 0
-                && token[0].is_ascii_alphabetic()
-                && token.get(slash + 1).is_some_and(u8::is_ascii_digit)
-        });
-        if !versioned {
-            continue;
-        }
-        let window = &b[open..b.len().min(open + 400)];
-        if let Some(close) = memchr::memchr(b')', window)
-            && memchr::memchr(b';', &window[..close]).is_some()
-        {
-            out.push((open, open + close));
-        }
+    // The token before: letters, `/`, then a digit.
+    let token_start = b[..open - 1]
+        .iter()
+        .rposition(|&c| c == b' ' || c == b'(' || c == b')')
+        .map_or(0, |p| p + 1);
+    let token = &b[token_start..open - 1];
+    let slash = token.iter().position(|&c| c == b'/')?;
+    if slash == 0 || !token[0].is_ascii_alphabetic() || !token.get(slash + 1)?.is_ascii_digit() {
+        return None;
     }
-    out
+    let window = &b[open..b.len().min(open + 400)];
+    let close = memchr::memchr(b')', window)?;
+    memchr::memchr(b';', &window[..close])?;
+    Some(open + close)
 }
 
 fn pure_place(f: u64) -> bool {
@@ -1023,10 +1022,11 @@ fn has_place_suffix(w: &str) -> bool {
         "ville", "burg", "burgh", "borough", "bury", "ford", "chester", "shire", "port", "mouth",
         "haven", "stad", "furt", "berg", "town", "fort",
     ];
-    w.len() >= 6
-        && SUFFIXES
-            .iter()
-            .any(|x| w.len() > x.len() + 2 && w.to_ascii_lowercase().ends_with(x))
+    let b = w.as_bytes();
+    b.len() >= 6
+        && SUFFIXES.iter().any(|x| {
+            b.len() > x.len() + 2 && b[b.len() - x.len()..].eq_ignore_ascii_case(x.as_bytes())
+        })
 }
 
 /// "Marie's", "Koskinen’s": a possessive after the word ending at `end`.
