@@ -183,27 +183,26 @@ impl<V: Copy + Default> Memo<V> {
     }
 }
 
-/// What is known of short strings for the whole process, behind the
-/// per-scan memos: a gateway scans the same vocabulary call after call
-/// (member keys, enum values, "Please", "Customer", the cities and names of
-/// its users), and each scan starts with an empty memo. Two tables:
-/// [`WORD_FLAGS`], a word's gazetteer flags (the `fst` walks were 8 % of a
-/// 1 KB argument's scan, callgrind), and [`NO_INSTRUCTION`], short strings
-/// the prompt-injection pass found nothing in (its regex set was 11 %).
-/// Both are pure functions of the string, the same for every tenant.
+/// What is known of short strings across scans, behind the per-scan memos:
+/// a gateway scans the same vocabulary call after call (member keys, enum
+/// values, "Please", "Customer", the cities and names of its users), and
+/// each scan starts with an empty memo. Three tables, each a pure function
+/// of the string and the same for every tenant: [`WORD_FLAGS`], a word's
+/// gazetteer flags (the `fst` walks were 8 % of a 1 KB argument's scan,
+/// callgrind); [`NO_INSTRUCTION`], short strings the prompt-injection pass
+/// found nothing in; [`KEY_KINDS`], what a member key says its value is.
 ///
-/// Shared by every tenant's scans, so the attacker's look matters more than
+/// One table per thread (a server's scans run on a few worker threads):
+/// no lock, and no cache line bouncing between cores. Shared by every
+/// tenant's scans on that thread, so the attacker's look matters more than
 /// for the per-scan memo: a hit compares the string byte for byte (a crafted
 /// hash collision only evicts, it never lends one string another's answer),
 /// the table and its text are fixed in size (the text is dropped and the
 /// table starts over when full), and only the answer for the string itself
-/// is stored — never where it was seen. `try_lock`: a scan that finds the
-/// table busy works the answer out itself rather than wait.
-pub(crate) struct SharedMemo {
-    table: std::sync::Mutex<SharedTable>,
-}
+/// is stored — never where it was seen.
+pub(crate) struct SharedMemo(&'static std::thread::LocalKey<std::cell::RefCell<SharedTable>>);
 
-struct SharedTable {
+pub(crate) struct SharedTable {
     slots: Vec<(u64, u32, u8, u64)>,
     arena: Vec<u8>,
 }
@@ -213,62 +212,82 @@ const SHARED_SLOTS: usize = 4096;
 /// Bytes of string text one keeps before starting over.
 const SHARED_ARENA: usize = 64 * 1024;
 
-/// Gazetteer flags of words, by the word as written.
-pub(crate) static WORD_FLAGS: SharedMemo = SharedMemo::new();
-/// Short strings in which the prompt-injection pass found nothing (value 1).
-pub(crate) static NO_INSTRUCTION: SharedMemo = SharedMemo::new();
+thread_local! {
+    static WORD_FLAGS_T: std::cell::RefCell<SharedTable> = const { SharedTable::new() };
+    static NO_INSTRUCTION_T: std::cell::RefCell<SharedTable> = const { SharedTable::new() };
+    static KEY_KINDS_T: std::cell::RefCell<SharedTable> = const { SharedTable::new() };
+}
 
-impl SharedMemo {
-    const fn new() -> Self {
-        SharedMemo {
-            table: std::sync::Mutex::new(SharedTable {
-                slots: Vec::new(),
-                arena: Vec::new(),
-            }),
-        }
+/// Gazetteer flags of words, by the word as written.
+pub(crate) static WORD_FLAGS: SharedMemo = SharedMemo(&WORD_FLAGS_T);
+/// Short strings in which the prompt-injection pass found nothing (value 1).
+pub(crate) static NO_INSTRUCTION: SharedMemo = SharedMemo(&NO_INSTRUCTION_T);
+/// Member keys, by what they say their value is (`builtin::fields`).
+pub(crate) static KEY_KINDS: SharedMemo = SharedMemo(&KEY_KINDS_T);
+
+impl SharedTable {
+    const fn new() -> std::cell::RefCell<SharedTable> {
+        std::cell::RefCell::new(SharedTable {
+            slots: Vec::new(),
+            arena: Vec::new(),
+        })
     }
 
     fn slot(h: u64) -> usize {
         (h >> (64 - SHARED_SLOTS.trailing_zeros())) as usize
     }
 
-    /// The value stored for exactly `s`, if the table is free and has it.
+    fn get(&self, h: u64, s: &str) -> Option<u64> {
+        let &(hash, at, len, value) = self.slots.get(Self::slot(h))?;
+        let at = at as usize;
+        (hash == h && self.arena.get(at..at + usize::from(len)) == Some(s.as_bytes()))
+            .then_some(value)
+    }
+
+    fn put(&mut self, h: u64, s: &str, value: u64) {
+        let Ok(len) = u8::try_from(s.len()) else {
+            return;
+        };
+        if self.slots.is_empty() || self.arena.len() + s.len() > SHARED_ARENA {
+            self.slots.clear();
+            self.slots.resize(SHARED_SLOTS, (0, 0, 0, 0));
+            self.arena.clear();
+            self.arena.reserve(SHARED_ARENA);
+        }
+        let Ok(at) = u32::try_from(self.arena.len()) else {
+            return;
+        };
+        self.arena.extend_from_slice(s.as_bytes());
+        if let Some(slot) = self.slots.get_mut(Self::slot(h)) {
+            *slot = (h, at, len, value);
+        }
+    }
+}
+
+impl SharedMemo {
+    /// The value stored for exactly `s` on this thread, if any.
     pub(crate) fn get(&self, s: &str) -> Option<u64> {
         if s.len() > SHORT {
             return None;
         }
         let h = WordMemo::hash(None, s);
-        let t = self.table.try_lock().ok()?;
-        let &(hash, at, len, value) = t.slots.get(Self::slot(h))?;
-        let at = at as usize;
-        (hash == h && t.arena.get(at..at + usize::from(len)) == Some(s.as_bytes())).then_some(value)
+        self.0
+            .try_with(|t| t.try_borrow().ok()?.get(h, s))
+            .ok()
+            .flatten()
     }
 
     /// Remember `value` for `s` (evicting whatever shared its slot).
     pub(crate) fn put(&self, s: &str, value: u64) {
-        let Ok(len) = u8::try_from(s.len()) else {
-            return;
-        };
         if s.len() > SHORT {
             return;
         }
         let h = WordMemo::hash(None, s);
-        let Ok(mut t) = self.table.try_lock() else {
-            return;
-        };
-        if t.slots.is_empty() || t.arena.len() + s.len() > SHARED_ARENA {
-            t.slots.clear();
-            t.slots.resize(SHARED_SLOTS, (0, 0, 0, 0));
-            t.arena.clear();
-            t.arena.reserve(SHARED_ARENA);
-        }
-        let Ok(at) = u32::try_from(t.arena.len()) else {
-            return;
-        };
-        t.arena.extend_from_slice(s.as_bytes());
-        if let Some(slot) = t.slots.get_mut(Self::slot(h)) {
-            *slot = (h, at, len, value);
-        }
+        let _ = self.0.try_with(|t| {
+            if let Ok(mut t) = t.try_borrow_mut() {
+                t.put(h, s, value);
+            }
+        });
     }
 }
 
@@ -329,16 +348,21 @@ mod tests {
 
     #[test]
     fn shared_memo_compares_the_string_itself() {
-        let m = super::SharedMemo::new();
+        let m = &super::NO_INSTRUCTION;
         m.put("Zyxwvutsrq", 5);
         assert_eq!(m.get("Zyxwvutsrq"), Some(5));
         assert_eq!(m.get("Zyxwvutsrp"), None);
         for i in 0..20_000 {
             m.put(&format!("word-{i:05}-padding-text"), 1);
         }
-        let t = m.table.lock().unwrap();
-        assert!(t.arena.len() <= super::SHARED_ARENA);
-        assert_eq!(t.slots.len(), super::SHARED_SLOTS);
+        super::NO_INSTRUCTION_T.with(|t| {
+            let t = t.borrow();
+            assert!(t.arena.len() <= super::SHARED_ARENA);
+            assert_eq!(t.slots.len(), super::SHARED_SLOTS);
+        });
+        // Another thread starts with its own, empty table.
+        let other = std::thread::spawn(|| super::NO_INSTRUCTION.get("word-19999-padding-text"));
+        assert_eq!(other.join().unwrap(), None);
     }
 
     #[test]

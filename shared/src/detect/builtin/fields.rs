@@ -15,6 +15,7 @@ use super::chunks::secret_name;
 use crate::detect::context;
 use crate::detect::entity::Entity;
 use crate::detect::gazetteer as gz;
+use crate::detect::memo::KEY_KINDS;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub(super) enum FieldKind {
@@ -248,9 +249,9 @@ impl Scanner<'_> {
         self.push(entity, vs, ve, score);
     }
 
-    /// [`field_kind`] once per key and scan: keys come back in every item
-    /// of an array.
-    pub(super) fn kind_of(&mut self, key: &str) -> Option<FieldKind> {
+    /// [`field_kind`] once per key and thread ([`KEY_KINDS`]): keys come
+    /// back in every item of an array and in every call.
+    pub(super) fn kind_of(&self, key: &str) -> Option<FieldKind> {
         const KINDS: [FieldKind; 7] = [
             FieldKind::Person,
             FieldKind::MaybePerson,
@@ -260,9 +261,7 @@ impl Scanner<'_> {
             FieldKind::Identifier,
             FieldKind::Thing,
         ];
-        // A namespace no member key can be (the memo compares it byte for byte).
-        const NS: Option<&str> = Some("\u{0}kind");
-        if let Some(code) = self.words.get(NS, key) {
+        if let Some(code) = KEY_KINDS.get(key) {
             return code
                 .checked_sub(1)
                 .and_then(|i| KINDS.get(usize::try_from(i).ok()?).copied());
@@ -271,7 +270,7 @@ impl Scanner<'_> {
         let code = kind
             .and_then(|k| KINDS.iter().position(|&x| x == k))
             .map_or(0, |i| i as u64 + 1);
-        self.words.put(NS, key, code);
+        KEY_KINDS.put(key, code);
         kind
     }
 
