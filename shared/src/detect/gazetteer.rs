@@ -57,8 +57,9 @@ pub(crate) fn lookup(key: &str) -> u64 {
 }
 
 /// Flags for a word or phrase in any case; lower-cases into a small buffer.
-/// A non-ASCII word the table lacks is looked up once more romanised, the way
-/// the table generator romanises its entries ("Hamanová", "Иванов").
+/// A non-ASCII word of a cased script the table lacks is looked up once more
+/// romanised, the way the table generator romanises its entries
+/// ("Hamanová", "Иванов").
 pub(crate) fn lookup_fold(s: &str, buf: &mut String) -> u64 {
     buf.clear();
     if s.is_ascii() {
@@ -70,7 +71,15 @@ pub(crate) fn lookup_fold(s: &str, buf: &mut String) -> u64 {
         }
     }
     let f = lookup(buf);
-    if f != 0 || buf.is_ascii() {
+    // Romanising Latin, Greek or Cyrillic spelling keeps a name a name; a
+    // script without case (Chinese, Korean, Arabic…) romanises to syllables
+    // that are names in some table ("高速" → "gaosu"), so those are looked
+    // up as written only.
+    let cased = buf
+        .chars()
+        .find(|c| c.is_alphabetic())
+        .is_some_and(char::is_lowercase);
+    if f != 0 || buf.is_ascii() || !cased {
         return f;
     }
     romanised(buf)
