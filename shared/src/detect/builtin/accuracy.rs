@@ -45,19 +45,19 @@ const THIRDPARTY_MIN_ENTITY_F1: &[(&str, f64)] = &[
     ("PHONE_NUMBER", 0.86),
 ];
 
-/// Held-out tool-call set (values from Mimesis): micro F1 floor (0.933 when
-/// set; 0.804 when first scored, before member keys gave context and
-/// caseless scripts were read).
-const UNSEEN_MIN_MICRO_F1: f64 = 0.91;
+/// Held-out tool-call set (values from Mimesis): micro F1 floor (0.946 when
+/// set; 0.804 when first scored, before member keys gave context, caseless
+/// scripts were read and log levels stopped reading as places).
+const UNSEEN_MIN_MICRO_F1: f64 = 0.93;
 /// Held-out tool-call set: F1 floors of every entity it labels (measured when
 /// set: CREDIT_CARD, EMAIL, IP, URL 1.0, DATE_TIME 0.996, PHONE_NUMBER
-/// 0.966, NRP 0.904, PERSON 0.885, LOCATION 0.849).
+/// 0.966, LOCATION 0.908, NRP 0.904, PERSON 0.885).
 const UNSEEN_MIN_ENTITY_F1: &[(&str, f64)] = &[
     ("CREDIT_CARD", 0.98),
     ("DATE_TIME", 0.97),
     ("EMAIL_ADDRESS", 0.98),
     ("IP_ADDRESS", 0.98),
-    ("LOCATION", 0.82),
+    ("LOCATION", 0.88),
     ("NRP", 0.87),
     ("PERSON", 0.86),
     ("PHONE_NUMBER", 0.94),

@@ -276,7 +276,7 @@ impl<'a> Scanner<'a> {
         // know (with the server-only tables; without them, any unknown word).
         if !w.strict {
             f
-        } else if f & gz::COMMON_WORD != 0 {
+        } else if f & gz::COMMON_WORD != 0 || is_log_level(t) {
             0
         } else if f == gz::TOWN && w.end - w.start >= 5 {
             // An upper-case town counts only when it is nothing else and long
@@ -418,7 +418,10 @@ impl<'a> Scanner<'a> {
                 let long = w.end - w.start >= 4 || f & gz::COUNTRY != 0;
                 let known =
                     gz::COUNTRY | gz::ADMIN | gz::CITY | gz::CITY_BIG | gz::CITY_MAJOR | gz::TOWN;
-                if !lower && after_postcode(self.b, w.start) {
+                if !lower
+                    && after_postcode(self.b, w.start)
+                    && !is_log_level(&self.s[w.start..w.end])
+                {
                     // "33100 TAMPERE": any upper-case word after a postcode.
                     let end = postal_suffix(self.b, w.end);
                     self.push(Entity::Location, w.start, end, 0.6);
@@ -921,6 +924,16 @@ fn agent_comment(b: &[u8], open: usize) -> Option<usize> {
     Some(open + close)
 }
 
+/// Log levels ("WARN", "CRIT"): in upper case they open log lines, and a
+/// few are also villages somewhere.
+fn is_log_level(w: &str) -> bool {
+    const LEVELS: &[&str] = &[
+        "trace", "debug", "info", "notice", "warn", "warning", "error", "err", "crit", "critical",
+        "alert", "emerg", "fatal", "severe", "fine", "finer", "finest", "verbose",
+    ];
+    LEVELS.iter().any(|l| l.eq_ignore_ascii_case(w))
+}
+
 /// Whether a word is written in a script without letter case.
 fn caseless(w: &str) -> bool {
     w.chars()
@@ -1106,7 +1119,9 @@ fn after_postcode(b: &[u8], start: usize) -> bool {
         p -= 1;
     }
     let digits = start - 1 - p;
-    (4..=6).contains(&digits) && (p == 0 || !b[p - 1].is_ascii_alphanumeric())
+    // Not the fraction of a time or a number ("12:41:25.123456 WARN").
+    (4..=6).contains(&digits)
+        && (p == 0 || !(b[p - 1].is_ascii_alphanumeric() || matches!(b[p - 1], b'.' | b':' | b',')))
 }
 
 /// Street-type words (several languages) that make the word before them
