@@ -57,6 +57,13 @@ const CORPORA: &[(&str, &str)] = &[
             "/benches/corpus/unseen/toolcalls_mimesis.jsonl"
         ),
     ),
+    (
+        "unseen_b",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/corpus/unseen/toolcalls_mimesis_b.jsonl"
+        ),
+    ),
 ];
 
 fn main() {

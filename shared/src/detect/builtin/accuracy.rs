@@ -10,8 +10,9 @@
 //!   presidio-research's synthetic sentences): floors per entity, set a little
 //!   under the measured figures. Its errors are not printed anywhere: the set
 //!   stays out of the tuning loop, so it keeps measuring text we did not write.
-//! - The held-out tool-call set (`benches/corpus/unseen/`, values from the
-//!   Mimesis fake-data library): floors per entity, likewise.
+//! - The held-out tool-call sets (`benches/corpus/unseen/`, values from the
+//!   Mimesis fake-data library; the second scored blind): floors per
+//!   entity, likewise.
 
 #[path = "../../../benches/corpus/eval.rs"]
 mod eval;
@@ -62,6 +63,23 @@ const UNSEEN_MIN_ENTITY_F1: &[(&str, f64)] = &[
     ("PERSON", 0.86),
     ("PHONE_NUMBER", 0.94),
     ("URL", 0.98),
+];
+
+/// Second held-out tool-call set, written after the first was used to guide
+/// changes and scored blind (0.857; 0.864 after coordinates stopped reading
+/// as phone numbers): micro F1 floor.
+const UNSEEN_B_MIN_MICRO_F1: f64 = 0.84;
+/// Its F1 floors (measured when set: CREDIT_CARD, EMAIL, IP 1.0, DATE_TIME
+/// 0.986, PHONE_NUMBER 0.928, PERSON 0.842, LOCATION 0.774, NRP 0.078 — a
+/// nationality in prose, in the locale's language, is mostly missed).
+const UNSEEN_B_MIN_ENTITY_F1: &[(&str, f64)] = &[
+    ("CREDIT_CARD", 0.98),
+    ("DATE_TIME", 0.96),
+    ("EMAIL_ADDRESS", 0.98),
+    ("IP_ADDRESS", 0.98),
+    ("LOCATION", 0.75),
+    ("PERSON", 0.82),
+    ("PHONE_NUMBER", 0.90),
 ];
 
 /// Per-entity counts at [`THRESHOLD`]; with `show_errors`, prints each miss
@@ -154,5 +172,15 @@ fn unseen_toolcall_accuracy() {
         include_str!("../../../benches/corpus/unseen/toolcalls_mimesis.jsonl"),
         UNSEEN_MIN_MICRO_F1,
         UNSEEN_MIN_ENTITY_F1,
+    );
+}
+
+#[test]
+fn unseen_toolcall_b_accuracy() {
+    held_out_gate(
+        "second held-out tool-call set",
+        include_str!("../../../benches/corpus/unseen/toolcalls_mimesis_b.jsonl"),
+        UNSEEN_B_MIN_MICRO_F1,
+        UNSEEN_B_MIN_ENTITY_F1,
     );
 }

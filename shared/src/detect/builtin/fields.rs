@@ -51,7 +51,8 @@ const NUMERIC_LOOKALIKES: &[Entity] = &[
 
 // What a key word can say; a word may say several things (`contact` alone
 // is often a person, and `contact_name` is one).
-/// ISBN, ISSN, versions, hashes, ports: digits here are not personal.
+/// ISBN, ISSN, versions, hashes, ports, coordinates: digits here are no
+/// phone number, date or ID.
 const IDENTIFIER: u8 = 1;
 /// A person's name on its own (`surname`, `cardholder`).
 const PERSON: u8 = 2;
@@ -83,6 +84,9 @@ fn classes(w: &str) -> u8 {
         "asin" | "barcode" | "build" | "checksum" | "commit" | "digest" | "ean" | "gtin"
         | "guid" | "hash" | "imei" | "isbn" | "isin" | "issn" | "mac" | "pid" | "port"
         | "serial" | "sha" | "sku" | "upc" | "uuid" | "version" => IDENTIFIER,
+        // Coordinates: decimal digits, not a phone number or a date.
+        "lat" | "lng" | "lon" | "latitude" | "longitude" | "altitude" | "coordinates"
+        | "coords" => IDENTIFIER,
         "familyname" | "firstname" | "fullname" | "givenname" | "lastname" | "surname" => PERSON,
         "brand" | "browser" | "device" | "font" | "framework" | "lang" | "language" | "library"
         | "locale" | "model" | "os" | "package" | "platform" | "product" | "software" | "theme"
