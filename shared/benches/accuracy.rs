@@ -114,7 +114,9 @@ fn evaluate(rules: &CompiledRules, records: &[Record], show_errors: bool, write:
     for r in records {
         // As the gateway scans: JSON records through the JSON walk (member keys
         // give context), offsets into the record text either way.
-        let found = rules.scan_document(&r.text, ScanOptions::ALL);
+        let found = rules
+            .scan_document(&r.text, ScanOptions::ALL)
+            .unwrap_or_default();
         // Byte offsets to code points.
         let preds: Vec<Pred> = found
             .iter()

@@ -343,28 +343,34 @@ impl CompiledRules {
     /// Scan a document the way the gateway scans a tool call: a JSON object
     /// or array through the JSON walk (member keys give their values
     /// context: `{"city": "Tampere"}`), anything else — or JSON that does
-    /// not parse or is past the limits — as plain text. Unlike
+    /// not parse or nests too deeply — as plain text. Unlike
     /// [`Self::scan_json_str`], `start`/`end` are byte offsets into `text`
     /// itself (inside the raw string token, escapes included), so a finding
     /// can be shown where it is.
+    ///
+    /// # Errors
+    /// [`ScanError::TooLarge`] when the text exceeds the size limit.
     ///
     /// ```
     /// use shared::detect::{CompiledRules, RuleSet, ScanOptions};
     /// let rules = CompiledRules::compile(&RuleSet::default()).unwrap();
     /// let doc = r#"{"note": "mail jane@example.com"}"#;
-    /// let f = &rules.scan_document(doc, ScanOptions::THRESHOLDED)[0];
+    /// let f = &rules.scan_document(doc, ScanOptions::THRESHOLDED).unwrap()[0];
     /// assert_eq!(&doc[f.start..f.end], "jane@example.com");
     /// assert_eq!(f.pointer.as_deref(), Some("/note"));
-    /// let f = &rules.scan_document("mail jane@example.com", ScanOptions::THRESHOLDED)[0];
+    /// let text = "mail jane@example.com";
+    /// let f = &rules.scan_document(text, ScanOptions::THRESHOLDED).unwrap()[0];
     /// assert_eq!((f.start, f.pointer.as_deref()), (5, None));
     /// ```
-    pub fn scan_document(&self, text: &str, opts: ScanOptions) -> Vec<Finding> {
-        if text.trim_start().starts_with(['{', '['])
-            && let Ok(found) = self.scan_raw(text, opts, true)
-        {
-            return found;
+    pub fn scan_document(&self, text: &str, opts: ScanOptions) -> Result<Vec<Finding>, ScanError> {
+        if text.trim_start().starts_with(['{', '[']) {
+            match self.scan_raw(text, opts, true) {
+                Ok(found) => return Ok(found),
+                Err(e @ ScanError::TooLarge { .. }) => return Err(e),
+                Err(_) => {}
+            }
         }
-        self.scan_text_with(text, opts)
+        self.scan_text_checked(text, opts)
     }
 
     /// The raw walk; with `located`, offsets are moved from each decoded
@@ -493,15 +499,26 @@ mod tests {
     fn document_offsets_point_into_the_text() {
         let r = rules();
         let src = "{\"a\": \"\\u00e9 write to jane@example.com\", \"n\": 4111111111111111}";
-        let found = r.scan_document(src, ScanOptions::ALL);
+        let found = r.scan_document(src, ScanOptions::ALL).unwrap();
         let spans: Vec<&str> = found.iter().map(|f| &src[f.start..f.end]).collect();
         assert_eq!(spans, ["jane@example.com", "4111111111111111"]);
         // Not JSON (or broken JSON): plain text, offsets as scan_text gives.
         let broken = "{\"a\": \"jane@example.com\"";
         assert_eq!(
-            r.scan_document(broken, ScanOptions::ALL),
+            r.scan_document(broken, ScanOptions::ALL).unwrap(),
             r.scan_text_all(broken)
         );
+        // Too large is refused, whether it parses or not.
+        let small = rules().with_limits(crate::detect::Limits {
+            max_input_bytes: 16,
+            max_depth: 8,
+        });
+        for doc in [src, broken, "plain text longer than sixteen bytes"] {
+            assert!(matches!(
+                small.scan_document(doc, ScanOptions::ALL),
+                Err(ScanError::TooLarge { .. })
+            ));
+        }
     }
 
     #[test]

@@ -90,6 +90,7 @@ fn evaluate(records: &[Record], show_errors: bool) -> BTreeMap<String, Counts> {
     for r in records {
         let preds: Vec<Pred> = rules
             .scan_document(&r.text, ScanOptions::ALL)
+            .unwrap_or_default()
             .iter()
             .filter(|f| f.score >= THRESHOLD)
             .map(|f| Pred::new(&r.text, f.start, f.end, &f.label, f.score))
