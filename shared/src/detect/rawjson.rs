@@ -373,6 +373,14 @@ impl CompiledRules {
         self.scan_text_checked(text, opts)
     }
 
+    /// [`Self::scan_document`] without thresholds.
+    ///
+    /// # Errors
+    /// As [`Self::scan_document`].
+    pub fn scan_document_all(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
+        self.scan_document(text, ScanOptions::ALL)
+    }
+
     /// The raw walk; with `located`, offsets are moved from each decoded
     /// string to the raw text.
     fn scan_raw(

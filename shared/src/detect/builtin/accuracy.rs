@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use eval::{Counts, Pred, Record, parse_corpus, report, score};
 
-use crate::detect::{CompiledRules, RuleSet, ScanOptions};
+use crate::detect::{CompiledRules, RuleSet};
 
 /// Micro F1 over all entities must stay at or above this (1.000 when set).
 const MIN_MICRO_F1: f64 = 0.98;
@@ -89,7 +89,7 @@ fn evaluate(records: &[Record], show_errors: bool) -> BTreeMap<String, Counts> {
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     for r in records {
         let preds: Vec<Pred> = rules
-            .scan_document(&r.text, ScanOptions::ALL)
+            .scan_document_all(&r.text)
             .unwrap_or_default()
             .iter()
             .filter(|f| f.score >= THRESHOLD)

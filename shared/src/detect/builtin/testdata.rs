@@ -168,7 +168,7 @@ fn hits(rules: &CompiledRules, s: &str) -> Result<Vec<(Entity, String, f32)>, St
         }
     }
     Ok(rules
-        .scan_document(s, crate::detect::ScanOptions::ALL)
+        .scan_document_all(s)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|f| Some((f.entity()?, s[f.start..f.end].to_string(), f.score)))
