@@ -244,22 +244,28 @@ WITH_PII = [t_contact, t_split_name, t_email, t_ticket, t_refund, t_sql, t_log, 
 WITHOUT_PII = [t_deploy, t_inventory, t_files, t_summarise, t_metrics]
 
 
-def main():
+def write_set(out_path, n, seed, rng, with_pii, without_pii, prefix, stride=1):
+    """Write `n` tool calls, one locale per record in turn (every `stride`-th),
+    about three in ten without personal data; prints a summary."""
     out = []
-    for i in range(N_RECORDS):
-        loc = LOCALES[i % len(LOCALES)]
-        p = providers(loc, SEED + i)
+    for i in range(n):
+        loc = LOCALES[(i * stride) % len(LOCALES)]
+        p = providers(loc, seed + i)
         clean = rng.random() < 0.3
-        tool, args = rng.choice(WITHOUT_PII if clean else WITH_PII)(p)
+        tool, args = rng.choice(without_pii if clean else with_pii)(p)
         doc = Doc()
         emit(doc, {"tool": tool, "arguments": args})
-        out.append({"id": f"mim-{i}", "kind": f"toolcall-{loc.value}", "text": doc.text(),
+        out.append({"id": f"{prefix}-{i}", "kind": f"toolcall-{loc.value}", "text": doc.text(),
                     "labels": doc.labels, "ignore": doc.ignore})
-    with open(OUT, "w", encoding="utf-8") as f:
+    with open(out_path, "w", encoding="utf-8") as f:
         for r in out:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     n_labels = sum(len(r["labels"]) for r in out)
-    print(f"{len(out)} records, {n_labels} labels, {sum(1 for r in out if not r['labels'])} without labels -> {OUT}")
+    print(f"{len(out)} records, {n_labels} labels, {sum(1 for r in out if not r['labels'])} without labels -> {out_path}")
+
+
+def main():
+    write_set(OUT, N_RECORDS, SEED, rng, WITH_PII, WITHOUT_PII, "mim")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,7 @@ change; it is never used to guide one (see SOURCES.md).
 import os
 import random
 
-from gen_toolcalls import Doc, Seg, emit, providers, CARDS, LOCALES  # noqa: F401
-import json
+from gen_toolcalls import CARDS, Seg, providers, write_set
 
 N_RECORDS = 600
 SEED = 71207
@@ -104,21 +103,7 @@ WITHOUT_PII = [t_build, t_inventory, t_kb]
 
 
 def main():
-    out = []
-    for i in range(N_RECORDS):
-        loc = LOCALES[(i * 7) % len(LOCALES)]
-        p = providers(loc, SEED + i)
-        clean = rng.random() < 0.3
-        tool, args = rng.choice(WITHOUT_PII if clean else WITH_PII)(p)
-        doc = Doc()
-        emit(doc, {"tool": tool, "arguments": args})
-        out.append({"id": f"mimb-{i}", "kind": f"toolcall-{loc.value}", "text": doc.text(),
-                    "labels": doc.labels, "ignore": doc.ignore})
-    with open(OUT, "w", encoding="utf-8") as f:
-        for r in out:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    n_labels = sum(len(r["labels"]) for r in out)
-    print(f"{len(out)} records, {n_labels} labels, {sum(1 for r in out if not r['labels'])} without labels -> {OUT}")
+    write_set(OUT, N_RECORDS, SEED, rng, WITH_PII, WITHOUT_PII, "mimb", stride=7)
 
 
 if __name__ == "__main__":
