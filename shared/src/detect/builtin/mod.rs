@@ -24,10 +24,10 @@
 //! # Layout
 //! One file per pass, each adding an `impl Scanner` block with its entry
 //! point and the helpers only it uses: `numeric.rs`, `chunks.rs` (including
-//! `name=value` secrets and JSON member keys) and `words.rs`. Byte-class
-//! tables, word lists and the helpers more than one pass needs are in
-//! `tables.rs`; `fields.rs` judges a JSON value by its member key. This file holds [`Scanner`] itself and the order the passes
-//! run in.
+//! `name=value` secrets) and `words.rs`; `fields.rs` judges a JSON value by
+//! its member key. Byte-class tables, word lists and the helpers more than
+//! one pass needs are in `tables.rs`. This file holds [`Scanner`] itself and
+//! the order the passes run in.
 //!
 //! # Tests
 //! Detector cases are data: `shared/testdata/detect/*.toml`, run by the
