@@ -315,7 +315,7 @@ fn walk(
         src,
         b: src.as_bytes(),
         pos: 0,
-        path: String::new(),
+        path: String::with_capacity(64),
         max_depth: rules.limits.max_depth,
     };
     w.value(None, 0, f)

@@ -251,7 +251,8 @@ impl CompiledRules {
             rules: self,
             opts,
             out: Vec::new(),
-            path: String::new(),
+            // Room for a typical pointer, so the walk does not regrow it.
+            path: String::with_capacity(64),
             budget: self.limits.max_input_bytes,
             memo: ScanMemo::default(),
         };
