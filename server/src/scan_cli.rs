@@ -8,7 +8,9 @@
 //!   `{"id": …, "text": "…"}` gives one stdout line
 //!   `{"id": …, "findings": [{"start", "end", "entity", "score"}]}` with
 //!   offsets in Unicode code points; every finding with its score unless
-//!   `--threshold` is given. Streams line by line.
+//!   `--threshold` is given. A `text` that is a JSON object or array is
+//!   scanned as the gateway scans a tool call (its member keys give context),
+//!   offsets still into `text`. Streams line by line.
 //! * `--rules FILE` — a [`RuleSet`] in YAML or JSON; default: every entity,
 //!   every region. `--threshold T` — keep findings scoring at least T (instead
 //!   of each rule's own threshold).
@@ -375,7 +377,9 @@ fn jsonl(
             continue;
         }
         let out = match serde_json::from_str::<JsonlIn>(&line) {
-            Ok(rec) => match rules.scan_text_checked(&rec.text, ScanOptions::ALL) {
+            // A text that is a JSON tool call is scanned as the gateway scans
+            // one (member keys give context); offsets stay in the text.
+            Ok(rec) => match rules.scan_document(&rec.text, ScanOptions::ALL) {
                 Ok(found) => {
                     let findings: Vec<serde_json::Value> = found
                         .iter()
@@ -500,8 +504,22 @@ mod tests {
             threshold: Some(0.5),
             ..Default::default()
         };
-        let (_, out) = run_on(args, "{\"id\": 7, \"text\": \"ref 536228745\"}\n");
+        let (_, out) = run_on(args.clone(), "{\"id\": 7, \"text\": \"ref 536228745\"}\n");
         assert_eq!(out.trim(), r#"{"id":7,"findings":[]}"#);
+        // A JSON tool call: the member key makes an unknown surname a person,
+        // and the offsets point into the text itself.
+        let text = r#"{"last_name": "Vähäkangas", "note": "ok"}"#;
+        let line = serde_json::json!({"id": "j", "text": text}).to_string() + "\n";
+        let (_, out) = run_on(args, &line);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        let f = &v["findings"][0];
+        assert_eq!(f["entity"], "PERSON");
+        let chars: Vec<char> = text.chars().collect();
+        let (start, end) = (
+            f["start"].as_u64().unwrap() as usize,
+            f["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(chars[start..end].iter().collect::<String>(), "Vähäkangas");
     }
 
     #[test]
