@@ -278,6 +278,11 @@ impl<'a> Scanner<'a> {
             f
         } else if f & gz::COMMON_WORD != 0 || is_log_level(t) {
             0
+        } else if f & gz::DICT != 0 && self.b[w.start].is_ascii_lowercase() {
+            // In a text written in lower case, a dictionary word is no town
+            // or city ("list the bath and split queues"); a country still is,
+            // and a name may still be one beside a surname ("maria lopez").
+            f & !(gz::PLACE & !(gz::COUNTRY | gz::CONTINENT))
         } else if f == gz::TOWN && w.end - w.start >= 5 {
             // An upper-case town counts only when it is nothing else and long
             // enough not to be an acronym ("ORIMATTILA", not "UTC").
